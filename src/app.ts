@@ -1,0 +1,59 @@
+/**
+ * createApp(): the whole registry as one Hono app, used by the Worker entry and by the tests.
+ * Middleware order matters: context (request id, config, db) → drain unread bodies → auth.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './env';
+import { ApiError, errorBody } from './errors';
+import { authenticate } from './middleware/auth';
+import { requestContext } from './middleware/context';
+import { drainUnreadBody } from './middleware/drain-body';
+import { blobRoutes } from './routes/blobs';
+import { healthRoutes } from './routes/health';
+import { tokenRoutes } from './routes/tokens';
+import { uploadRoutes } from './routes/uploads';
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    // Hono's own validators throw these (e.g. malformed JSON): a client error, never a 500.
+    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
+    if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
+  }
+  return new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
+}
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestContext());
+  app.use('*', drainUnreadBody());
+  app.use('/v1/*', authenticate());
+
+  app.route('/v1', healthRoutes);
+  app.route('/v1/blobs', blobRoutes);
+  app.route('/v1/uploads', uploadRoutes);
+  app.route('/v1/tokens', tokenRoutes);
+
+  app.notFound((c) => {
+    throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
+
+  app.onError((err, c) => {
+    const apiError = toApiError(err);
+    const requestId = c.get('requestId');
+    if (apiError.code === 'INTERNAL_ERROR') {
+      console.error(JSON.stringify({ requestId, error: String(err), stack: (err as Error)?.stack }));
+    }
+    const res = c.json(errorBody(apiError, requestId), apiError.status);
+    for (const [k, v] of Object.entries(apiError.headers ?? {})) res.headers.set(k, v);
+    if (apiError.status === 401) res.headers.set('WWW-Authenticate', 'Bearer realm="cairn"');
+    if (requestId) res.headers.set('X-Request-Id', requestId);
+    return res;
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,43 @@
+/**
+ * Runtime settings read from wrangler `[vars]`, parsed once per request with safe defaults so a
+ * missing or malformed var never turns into NaN limits.
+ */
+import type { Bindings } from './env';
+
+const MiB = 1024 * 1024;
+
+/** R2 multipart limits: every part but the last ≥ 5 MiB, at most 10,000 parts. */
+export const R2_MIN_PART_SIZE = 5 * MiB;
+export const R2_MAX_PARTS = 10_000;
+
+export interface Config {
+  publicRead: boolean;
+  maxSingleUploadBytes: number;
+  uploadPartSize: number;
+  uploadTtlMs: number;
+  protectedTags: string[];
+}
+
+function positiveInt(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+export function readConfig(env: Partial<Bindings>): Config {
+  const maxSingleUploadBytes = positiveInt(env.MAX_SINGLE_UPLOAD_BYTES, 95 * MiB);
+  // A part is one request, so it can never exceed the single-request limit.
+  const uploadPartSize = Math.min(
+    Math.max(positiveInt(env.UPLOAD_PART_SIZE, 64 * MiB), R2_MIN_PART_SIZE),
+    Math.max(maxSingleUploadBytes, R2_MIN_PART_SIZE),
+  );
+  return {
+    publicRead: env.PUBLIC_READ === 'true',
+    maxSingleUploadBytes,
+    uploadPartSize,
+    uploadTtlMs: positiveInt(env.UPLOAD_TTL_SECONDS, 86_400) * 1000,
+    protectedTags: (env.PROTECTED_TAGS ?? 'production')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The one typed Hono environment. Bindings come from wrangler.toml (generated into
+ * worker-configuration.d.ts by `npm run cf-typegen`) plus the ADMIN_TOKEN secret; per-request
+ * values live in context variables and are never written back onto `env`.
+ */
+import type { Config } from './config';
+import type { Db } from './db/client';
+import type { Principal } from './services/auth';
+
+export interface Bindings extends CloudflareBindings {
+  /** Secret (`wrangler secret put ADMIN_TOKEN`; `.dev.vars` locally). */
+  ADMIN_TOKEN?: string;
+}
+
+export interface Variables {
+  requestId: string;
+  config: Config;
+  db: Db;
+  /** null for anonymous requests. */
+  principal: Principal | null;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: Variables;
+}

@@ -1,0 +1,71 @@
+/**
+ * Who is calling, and what they may do. A bearer token is either the ADMIN_TOKEN secret or an
+ * issued token, looked up by the SHA-256 of the secret (so the database never holds a usable
+ * token) and compared in constant time. `write` and `promote` imply `read`; `admin` implies all.
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { type Scope, tokens } from '../db/schema';
+import { sha256Hex } from '../lib/digest';
+
+export interface Principal {
+  /** Token id, or `admin` for the ADMIN_TOKEN secret. Safe to log and store (never the secret). */
+  id: string;
+  name: string;
+  scopes: readonly Scope[];
+  /** null: every namespace. */
+  namespaces: readonly string[] | null;
+}
+
+export type AuthResult =
+  | { ok: true; principal: Principal | null }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
+
+const encoder = new TextEncoder();
+
+async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  // Hash first so both sides have equal length and timing reveals nothing about either.
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest('SHA-256', encoder.encode(a)),
+    crypto.subtle.digest('SHA-256', encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
+}
+
+export function bearerToken(header: string | undefined): string | null | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+export async function authenticate(
+  db: Db,
+  adminToken: string | undefined,
+  token: string | null | undefined,
+  now = Date.now(),
+): Promise<AuthResult> {
+  if (token === undefined) return { ok: true, principal: null };
+  if (token === null) return { ok: false, reason: 'malformed' };
+  if (adminToken && (await constantTimeEqual(token, adminToken))) {
+    return { ok: true, principal: { id: 'admin', name: 'admin', scopes: ['admin'], namespaces: null } };
+  }
+  const hash = await sha256Hex(token);
+  const row = await db.query.tokens.findFirst({ where: eq(tokens.tokenHash, hash) });
+  if (!row || !(await constantTimeEqual(row.tokenHash, hash))) return { ok: false, reason: 'unknown' };
+  if (row.expiresAt !== null && row.expiresAt <= now) return { ok: false, reason: 'expired' };
+  return {
+    ok: true,
+    principal: { id: row.id, name: row.name, scopes: row.scopes, namespaces: row.namespaces ?? null },
+  };
+}
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  const held = principal.scopes;
+  if (held.includes('admin') || held.includes(scope)) return true;
+  return scope === 'read' && (held.includes('write') || held.includes('promote'));
+}
+
+/** Whether the principal may touch artifacts in `namespace` at all. */
+export function canAccessNamespace(principal: Principal | null, namespace: string): boolean {
+  return !principal?.namespaces || principal.namespaces.includes(namespace);
+}

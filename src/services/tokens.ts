@@ -1,0 +1,87 @@
+/**
+ * Issuing and revoking API tokens. The secret is shown once at creation; only its SHA-256 is kept.
+ */
+import { and, desc, eq, lt, or } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { type Scope, type TokenRow, tokens } from '../db/schema';
+import { base64url, decodeCursor, encodeCursor } from '../lib/cursor';
+import { sha256Hex } from '../lib/digest';
+
+export interface NewToken {
+  name: string;
+  scopes: Scope[];
+  namespaces?: string[] | undefined;
+  expiresAt?: number | undefined;
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  namespaces: string[] | null;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function tokenView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    namespaces: row.namespaces ?? null,
+    createdAt: iso(row.createdAt)!,
+    createdBy: row.createdBy,
+    expiresAt: iso(row.expiresAt),
+  };
+}
+
+function randomSecret(): string {
+  return `cairn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
+export async function createToken(db: Db, input: NewToken, createdBy: string, now = Date.now()) {
+  const id = `tok_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const secret = randomSecret();
+  const row = {
+    id,
+    name: input.name,
+    tokenHash: await sha256Hex(secret),
+    scopes: [...new Set(input.scopes)],
+    namespaces: input.namespaces ? [...new Set(input.namespaces)] : null,
+    createdBy,
+    createdAt: now,
+    expiresAt: input.expiresAt ?? null,
+    lastUsedAt: null,
+  };
+  await db.insert(tokens).values(row);
+  return { ...tokenView(row), token: secret };
+}
+
+/** Newest first; the cursor is the (createdAt, id) of the last row seen. */
+export async function listTokens(db: Db, limit: number, cursor?: string) {
+  const after = cursor ? decodeCursor(cursor) : null;
+  const rows = await db
+    .select()
+    .from(tokens)
+    .where(
+      after
+        ? or(lt(tokens.createdAt, after.t), and(eq(tokens.createdAt, after.t), lt(tokens.id, after.k)))
+        : undefined,
+    )
+    .orderBy(desc(tokens.createdAt), desc(tokens.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(tokenView),
+    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt, k: last.id }) : null,
+  };
+}
+
+export async function deleteToken(db: Db, id: string): Promise<boolean> {
+  const deleted = await db.delete(tokens).where(eq(tokens.id, id)).returning({ id: tokens.id });
+  return deleted.length > 0;
+}

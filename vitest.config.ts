@@ -1,0 +1,23 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// Tests run inside workerd with the real (local) D1 and R2 of wrangler.toml; the migrations in
+// /migrations are applied by test/setup/apply-migrations.ts before any test.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations');
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: 'test-admin-token' },
+        },
+      }),
+    ],
+    test: {
+      include: ['test/unit/**/*.test.ts'],
+      setupFiles: ['./test/setup/apply-migrations.ts'],
+      testTimeout: 30_000,
+    },
+  };
+});
