@@ -9,10 +9,15 @@ import { ApiError, errorBody } from './errors';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
+import { artifactRoutes } from './routes/artifacts';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
+import { manifestRoutes } from './routes/manifests';
+import { resolveRoutes } from './routes/resolve';
+import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
 import { uploadRoutes } from './routes/uploads';
+import { versionRoutes } from './routes/versions';
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -35,6 +40,11 @@ export function createApp() {
   app.route('/v1/blobs', blobRoutes);
   app.route('/v1/uploads', uploadRoutes);
   app.route('/v1/tokens', tokenRoutes);
+  app.route('/v1/manifests', manifestRoutes);
+  app.route('/v1/artifacts', artifactRoutes);
+  app.route('/v1/artifacts/:ns/:name/versions', versionRoutes);
+  app.route('/v1/artifacts/:ns/:name/tags', tagRoutes);
+  app.route('/v1', resolveRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -13,12 +13,22 @@ export type ErrorCode =
   | 'NAME_INVALID'
   | 'TAG_INVALID'
   | 'PART_INVALID'
+  | 'PATH_INVALID'
+  | 'REF_INVALID'
   | 'UNAUTHORIZED'
   | 'DENIED'
   | 'NOT_FOUND'
   | 'BLOB_UNKNOWN'
   | 'UPLOAD_UNKNOWN'
   | 'TOKEN_UNKNOWN'
+  | 'ARTIFACT_UNKNOWN'
+  | 'VERSION_UNKNOWN'
+  | 'TAG_UNKNOWN'
+  | 'REF_UNKNOWN'
+  | 'SIZE_MISMATCH'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'TAG_CONFLICT'
+  | 'KIND_CONFLICT'
   | 'UPLOAD_IN_PROGRESS'
   | 'UPLOAD_INCOMPLETE'
   | 'UPLOAD_EXPIRED'
@@ -39,6 +49,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case 'NAME_INVALID':
     case 'TAG_INVALID':
     case 'PART_INVALID':
+    case 'PATH_INVALID':
+    case 'REF_INVALID':
     case 'UPLOAD_INCOMPLETE':
       return 400;
     case 'UNAUTHORIZED':
@@ -49,10 +61,15 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case 'BLOB_UNKNOWN':
     case 'UPLOAD_UNKNOWN':
     case 'TOKEN_UNKNOWN':
+    case 'ARTIFACT_UNKNOWN':
+    case 'VERSION_UNKNOWN':
+    case 'TAG_UNKNOWN':
       return 404;
     case 'METHOD_NOT_ALLOWED':
       return 405;
     case 'UPLOAD_IN_PROGRESS':
+    case 'TAG_CONFLICT':
+    case 'KIND_CONFLICT':
       return 409;
     case 'UPLOAD_EXPIRED':
       return 410;
@@ -63,6 +80,10 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
+    case 'REF_UNKNOWN':
+    case 'SIZE_MISMATCH':
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
     case 'RANGE_NOT_SATISFIABLE':
       return 416;
     case 'INTERNAL_ERROR':
@@ -70,19 +91,30 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
   }
 }
 
+export interface ApiErrorOptions {
+  /** Extra response headers (WWW-Authenticate, Content-Range, Retry-After…). */
+  headers?: Record<string, string>;
+  /**
+   * Only where one code names both a missing resource (404) and a missing reference inside a
+   * valid request (422): BLOB_UNKNOWN on publish, VERSION_UNKNOWN as a tag's target.
+   */
+  status?: 422;
+}
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly status: ContentfulStatusCode;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
-    /** Extra response headers (WWW-Authenticate, Content-Range, Retry-After…). */
-    readonly headers?: Record<string, string>,
+    options: ApiErrorOptions = {},
   ) {
     super(message);
-    this.status = statusOf(code);
+    this.status = options.status ?? statusOf(code);
+    this.headers = options.headers;
   }
 }
 

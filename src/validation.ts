@@ -8,6 +8,7 @@ import type { ValidationTargets } from 'hono';
 import { z } from 'zod';
 import { ApiError, type ErrorCode } from './errors';
 import { type Digest, isDigest } from './lib/digest';
+import { parseRef, parseSelector, type Ref, SEGMENT_RE, type Selector, TAG_RE } from './lib/refs';
 
 function coded<T>(check: (v: unknown) => v is T, code: ErrorCode, message: string) {
   return z.custom<T>(check, { message, params: { code } });
@@ -19,19 +20,72 @@ export const digestSchema = coded<Digest>(
   'digest must be "sha256:" followed by 64 lowercase hex characters',
 );
 
-export const SEGMENT_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const segmentSchema = coded<string>(
   (v): v is string => typeof v === 'string' && SEGMENT_RE.test(v),
   'NAME_INVALID',
   'names are lowercase [a-z0-9][a-z0-9._-]{0,63}',
 );
 
-export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export const tagSchema = coded<string>(
   (v): v is string => typeof v === 'string' && TAG_RE.test(v),
   'TAG_INVALID',
   'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127}',
 );
+
+/** `{ns}/{name}` route params. */
+export const artifactParams = z.object({ ns: segmentSchema, name: segmentSchema });
+
+/** A version selector in a URL: number, tag or digest (the error names what was wrong). */
+export const selectorSchema = z.string().transform((raw, ctx): Selector => {
+  const parsed = parseSelector(raw);
+  if (parsed.ok) return parsed.value;
+  const code = raw.startsWith('sha256:')
+    ? 'DIGEST_INVALID'
+    : /^\d+$/.test(raw)
+      ? 'BAD_REQUEST'
+      : 'TAG_INVALID';
+  ctx.addIssue({ code: 'custom', message: `"${raw}": ${parsed.reason}`, params: { code } });
+  return z.NEVER;
+});
+
+export const refSchema = z.string().transform((raw, ctx): Ref & { raw: string } => {
+  const parsed = parseRef(raw);
+  if (parsed.ok) return { ...parsed.value, raw };
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${raw.slice(0, 300)}": ${parsed.reason}`,
+    params: { code: 'REF_INVALID' },
+  });
+  return z.NEVER;
+});
+
+/**
+ * A relative POSIX path inside a version: no leading `/`, no empty, `.` or `..` segment, no
+ * backslash or control character, NFC-normalised (so two paths that look alike are the same).
+ */
+export function pathProblem(path: string): string | null {
+  if (path.length === 0 || path.length > 1024) return 'paths are 1 to 1024 characters';
+  if (path.startsWith('/')) return 'paths are relative (no leading "/")';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return 'paths may not contain control characters or "\\"';
+  if (path.normalize('NFC') !== path) return 'paths must be NFC-normalised Unicode';
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..')
+      return 'paths have no empty, "." or ".." segment';
+    if (segment.length > 255) return 'path segments are at most 255 characters';
+  }
+  return null;
+}
+
+export const pathSchema = z.string().superRefine((path, ctx) => {
+  const problem = pathProblem(path);
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${problem}: ${JSON.stringify(path.slice(0, 200))}`,
+      params: { code: 'PATH_INVALID' },
+    });
+});
 
 /** `?limit=&cursor=` for every list route (contract: default 50, max 500). */
 export const pageQuerySchema = z.object({

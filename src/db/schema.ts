@@ -7,6 +7,14 @@
  *   uploads        multipart upload sessions (one open session per digest)
  *   upload_parts   parts received for a session (re-sending a part replaces its row)
  *   tokens         API tokens, stored as SHA-256 of the secret, never the secret itself
+ *   artifacts      `ns/name`, its kind (fixed by the first version)
+ *   versions       one row per manifest: per-artifact number, manifest digest, annotations
+ *   version_files  the files and lockfiles a version references (file-by-path, blob references)
+ *   lineage_edges  input version → output version, with the role and the ref as given
+ *   tags           mutable pointers, moved by compare-and-swap on `digest`
+ *   tag_events     every tag move, gap-free: each event's `from` is the previous event's `to`
+ *   version_metrics  metrics annotations, appended (history kept)
+ *   idempotency_keys stored publish responses for `Idempotency-Key` retries
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -75,6 +83,151 @@ export const tokens = sqliteTable(
   (t) => [uniqueIndex('tokens_hash_unique').on(t.tokenHash)],
 );
 
+export const KINDS = ['dataset', 'model', 'other'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const artifacts = sqliteTable(
+  'artifacts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Full `ns/name`: what the API shows, sorts and pages by. */
+    name: text('name').notNull(),
+    namespace: text('namespace').notNull(),
+    kind: text('kind', { enum: KINDS }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [uniqueIndex('artifacts_name_unique').on(t.name), index('artifacts_namespace_idx').on(t.namespace)],
+);
+
+export const versions = sqliteTable(
+  'versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    artifactId: integer('artifact_id')
+      .notNull()
+      .references(() => artifacts.id),
+    number: integer('number').notNull(),
+    /** SHA-256 of the canonical manifest: the version's identity (the manifest names its artifact). */
+    digest: text('digest').notNull(),
+    fileCount: integer('file_count').notNull(),
+    totalSize: integer('total_size').notNull(),
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [
+    uniqueIndex('versions_artifact_number_unique').on(t.artifactId, t.number),
+    uniqueIndex('versions_digest_unique').on(t.digest),
+  ],
+);
+
+export const versionFiles = sqliteTable(
+  'version_files',
+  {
+    versionId: integer('version_id')
+      .notNull()
+      .references(() => versions.id),
+    /** `file` (an output of the version) or `lockfile` (part of its environment). */
+    role: text('role', { enum: ['file', 'lockfile'] }).notNull(),
+    path: text('path').notNull(),
+    digest: text('digest').notNull(),
+    size: integer('size').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.versionId, t.role, t.path] }),
+    index('version_files_digest_idx').on(t.digest),
+  ],
+);
+
+export const lineageEdges = sqliteTable(
+  'lineage_edges',
+  {
+    /** The upstream version (an input). */
+    inputId: integer('input_id')
+      .notNull()
+      .references(() => versions.id),
+    /** The downstream version that consumed it. */
+    outputId: integer('output_id')
+      .notNull()
+      .references(() => versions.id),
+    role: text('role').notNull(),
+    /** The ref as the publisher wrote it (`acme/data:latest`), resolved at publish time. */
+    ref: text('ref').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.outputId, t.role, t.inputId] }),
+    index('lineage_edges_input_idx').on(t.inputId),
+  ],
+);
+
+export const tags = sqliteTable(
+  'tags',
+  {
+    artifactId: integer('artifact_id')
+      .notNull()
+      .references(() => artifacts.id),
+    name: text('name').notNull(),
+    versionId: integer('version_id')
+      .notNull()
+      .references(() => versions.id),
+    digest: text('digest').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.artifactId, t.name] }), index('tags_version_idx').on(t.versionId)],
+);
+
+export const tagEvents = sqliteTable(
+  'tag_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    artifactId: integer('artifact_id')
+      .notNull()
+      .references(() => artifacts.id),
+    tag: text('tag').notNull(),
+    /** null: the tag did not exist before this move. */
+    fromDigest: text('from_digest'),
+    /** null: the tag was deleted. */
+    toDigest: text('to_digest'),
+    at: integer('at').notNull(),
+    by: text('by').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [index('tag_events_tag_idx').on(t.artifactId, t.tag, t.id)],
+);
+
+export const versionMetrics = sqliteTable(
+  'version_metrics',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    versionId: integer('version_id')
+      .notNull()
+      .references(() => versions.id),
+    metrics: text('metrics', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+    at: integer('at').notNull(),
+    by: text('by').notNull(),
+  },
+  (t) => [index('version_metrics_version_idx').on(t.versionId, t.id)],
+);
+
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    principalId: text('principal_id').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of method, path and body: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    status: integer('status').notNull(),
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.principalId, t.key] }),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
+);
+
 export const SCOPES = ['read', 'write', 'promote', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -82,3 +235,6 @@ export type BlobRow = typeof blobs.$inferSelect;
 export type UploadRow = typeof uploads.$inferSelect;
 export type UploadPartRow = typeof uploadParts.$inferSelect;
 export type TokenRow = typeof tokens.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;
+export type VersionRow = typeof versions.$inferSelect;
+export type TagEventRow = typeof tagEvents.$inferSelect;

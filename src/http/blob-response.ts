@@ -33,7 +33,7 @@ export async function blobResponse(
       'RANGE_NOT_SATISFIABLE',
       `the range is outside the blob's ${blob.size} bytes`,
       { size: blob.size },
-      { 'Content-Range': `bytes */${blob.size}` },
+      { headers: { 'Content-Range': `bytes */${blob.size}` } },
     );
   }
   const status = range.kind === 'range' ? 206 : 200;

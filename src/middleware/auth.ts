@@ -36,3 +36,13 @@ export function requireScope(scope: Scope) {
     await next();
   });
 }
+
+/** Any valid token (the route checks finer rules itself, e.g. which tags need `promote`). */
+export function requireToken() {
+  return createMiddleware<AppEnv>(async function requireToken(c, next) {
+    if (!c.var.principal) {
+      throw new ApiError('UNAUTHORIZED', 'this route needs a token: send "Authorization: Bearer <token>"');
+    }
+    await next();
+  });
+}

@@ -41,7 +41,12 @@ export const blobRoutes = new Hono<AppEnv>()
     const { digest } = c.req.valid('param');
     const blob = await findBlob(c.var.db, digest);
     if (!blob) {
-      throw new ApiError('BLOB_UNKNOWN', `no blob ${digest}`, { digest }, { 'Cache-Control': NO_STORE });
+      throw new ApiError(
+        'BLOB_UNKNOWN',
+        `no blob ${digest}`,
+        { digest },
+        { headers: { 'Cache-Control': NO_STORE } },
+      );
     }
     return blobResponse(c, blob);
   })

@@ -6,6 +6,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { type Scope, tokens } from '../db/schema';
+import { ApiError } from '../errors';
 import { sha256Hex } from '../lib/digest';
 
 export interface Principal {
@@ -68,4 +69,23 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
 /** Whether the principal may touch artifacts in `namespace` at all. */
 export function canAccessNamespace(principal: Principal | null, namespace: string): boolean {
   return !principal?.namespaces || principal.namespaces.includes(namespace);
+}
+
+/** How a principal appears in history and `createdBy` fields: readable and unique, never a secret. */
+export function actorOf(principal: Principal | null): string {
+  if (!principal) return 'anonymous';
+  return principal.id === 'admin' ? 'admin' : `${principal.name} (${principal.id})`;
+}
+
+/** For writes: a token limited to other namespaces is refused (the same for existing and new names). */
+export function assertNamespaceWritable(principal: Principal, namespace: string): void {
+  if (!canAccessNamespace(principal, namespace)) {
+    throw new ApiError(
+      'DENIED',
+      `this token is limited to the namespaces ${principal.namespaces?.join(', ')}`,
+      {
+        namespace,
+      },
+    );
+  }
 }

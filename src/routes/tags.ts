@@ -1,0 +1,89 @@
+/**
+ * /v1/artifacts/{ns}/{name}/tags: list, move by compare-and-swap (`expect`), delete, history.
+ * Protected tags need `promote` (see services/tags.ts).
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
+import { requireScope, requireToken } from '../middleware/auth';
+import { findVersion, requireArtifact } from '../services/artifacts';
+import { actorOf, assertNamespaceWritable } from '../services/auth';
+import { assertCanMoveTags, deleteTag, listTags, moveTag, tagHistory } from '../services/tags';
+import { artifactParams, digestSchema, pageQuerySchema, tagSchema, validate } from '../validation';
+
+const tagParams = artifactParams.extend({ tag: tagSchema });
+const reasonSchema = z.string().max(1024);
+
+const moveSchema = z.object({
+  digest: digestSchema,
+  // Absent: unconditional; null: the tag must not exist yet; a digest: it must point there now.
+  expect: digestSchema.nullable().optional(),
+  reason: reasonSchema.optional(),
+});
+
+export const tagRoutes = new Hono<AppEnv>()
+  .get('/', requireScope('read'), validate('param', artifactParams), async (c) => {
+    const { ns, name } = c.req.valid('param');
+    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
+    return c.json(await listTags(c.var.db, artifact.id));
+  })
+  .put('/:tag', requireToken(), validate('param', tagParams), validate('json', moveSchema), async (c) => {
+    const { ns, name, tag } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const principal = c.var.principal!;
+    assertNamespaceWritable(principal, ns);
+    assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
+    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
+    const version = await findVersion(c.var.db, artifact.id, { kind: 'digest', digest: body.digest });
+    if (!version) {
+      throw new ApiError(
+        'VERSION_UNKNOWN',
+        `${body.digest} is not a version of ${artifact.name}`,
+        { digest: body.digest },
+        { status: 422 },
+      );
+    }
+    const moved = await moveTag(
+      c.var.db,
+      artifact,
+      {
+        tag,
+        digest: version.digest,
+        expect: 'expect' in body ? body.expect : undefined,
+        reason: body.reason ?? null,
+      },
+      actorOf(principal),
+    );
+    return c.json(moved);
+  })
+  .delete(
+    '/:tag',
+    requireToken(),
+    validate('param', tagParams),
+    validate('query', z.object({ reason: reasonSchema.optional() })),
+    async (c) => {
+      const { ns, name, tag } = c.req.valid('param');
+      const principal = c.var.principal!;
+      assertNamespaceWritable(principal, ns);
+      assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
+      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
+      await deleteTag(c.var.db, artifact, tag, actorOf(principal), c.req.valid('query').reason ?? null);
+      return c.body(null, 204);
+    },
+  )
+  .get(
+    '/:tag/history',
+    requireScope('read'),
+    validate('param', tagParams),
+    validate('query', pageQuerySchema),
+    async (c) => {
+      const { ns, name, tag } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
+      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
+      const before = cursor === undefined ? undefined : Number(cursor);
+      if (before !== undefined && !Number.isSafeInteger(before))
+        throw new ApiError('BAD_REQUEST', 'cursor is malformed');
+      return c.json(await tagHistory(c.var.db, artifact.id, tag, limit, before));
+    },
+  );

@@ -1,0 +1,80 @@
+/**
+ * The body of POST /v1/artifacts/{ns}/{name}/versions (API.md "Versions and manifests").
+ * Only `files` is required. The service's input type is inferred from this schema.
+ */
+import { z } from 'zod';
+import { KINDS } from '../db/schema';
+import { digestSchema, pathSchema, refSchema, tagSchema } from '../validation';
+
+/** Documented limits (README): keep a manifest parseable inside a Worker's 128 MB. */
+export const MAX_FILES_PER_VERSION = 100_000;
+export const MAX_INPUTS_PER_VERSION = 100;
+export const MAX_LOCKFILES = 50;
+export const MAX_TAGS_PER_PUBLISH = 20;
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.string().max(10_000),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue).max(1000),
+    z.record(z.string().max(256), jsonValue),
+  ]),
+);
+
+const shortString = z.string().min(1).max(2048);
+
+export const publishSchema = z.object({
+  kind: z.enum(KINDS).default('other'),
+  files: z
+    .array(
+      z.object({
+        path: pathSchema,
+        digest: digestSchema,
+        size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      }),
+    )
+    .max(MAX_FILES_PER_VERSION),
+  inputs: z
+    .array(
+      z.object({
+        ref: refSchema,
+        role: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'roles are lowercase [a-z0-9][a-z0-9._-]{0,63}')
+          .default('input'),
+      }),
+    )
+    .max(MAX_INPUTS_PER_VERSION)
+    .default([]),
+  code: z
+    .object({
+      repo: shortString.optional(),
+      commit: z
+        .string()
+        .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'commit is a full 40- or 64-character lowercase hex id')
+        .optional(),
+      path: shortString.optional(),
+      dirty: z.boolean().optional(),
+    })
+    .strict()
+    .optional(),
+  environment: z
+    .object({
+      lockfiles: z
+        .array(z.object({ path: pathSchema, digest: digestSchema }))
+        .max(MAX_LOCKFILES)
+        .optional(),
+      image: shortString.optional(),
+      runtime: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+    })
+    .strict()
+    .optional(),
+  params: z.record(z.string().max(256), jsonValue).optional(),
+  metrics: z.record(z.string().min(1).max(256), z.number()).optional(),
+  labels: z.record(z.string().min(1).max(256), z.string().max(1024)).optional(),
+  tags: z.array(tagSchema).max(MAX_TAGS_PER_PUBLISH).default([]),
+});
+
+export type PublishInput = z.infer<typeof publishSchema>;

@@ -1,0 +1,146 @@
+/**
+ * Finding artifacts and versions by name and selector: the lookups every artifact route, resolve
+ * and publish (for its inputs) share. A token limited to namespaces sees other namespaces as
+ * not existing, so names cannot be enumerated.
+ */
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { type ArtifactRow, artifacts, tags, type VersionRow, versions } from '../db/schema';
+import { ApiError } from '../errors';
+import type { Ref, Selector } from '../lib/refs';
+import { formatSelector } from '../lib/refs';
+import { canAccessNamespace, type Principal } from './auth';
+import { listTags } from './tags';
+
+export function findArtifact(db: Db, name: string): Promise<ArtifactRow | undefined> {
+  return db.query.artifacts.findFirst({ where: eq(artifacts.name, name) });
+}
+
+export async function requireArtifact(
+  db: Db,
+  name: string,
+  principal: Principal | null,
+): Promise<ArtifactRow> {
+  const ns = name.slice(0, name.indexOf('/'));
+  const artifact = canAccessNamespace(principal, ns) ? await findArtifact(db, name) : undefined;
+  if (!artifact) throw new ApiError('ARTIFACT_UNKNOWN', `no artifact ${name}`, { artifact: name });
+  return artifact;
+}
+
+export async function findVersion(
+  db: Db,
+  artifactId: number,
+  selector: Selector,
+): Promise<VersionRow | undefined> {
+  switch (selector.kind) {
+    case 'number':
+      return db.query.versions.findFirst({
+        where: and(eq(versions.artifactId, artifactId), eq(versions.number, selector.number)),
+      });
+    case 'digest':
+      return db.query.versions.findFirst({
+        where: and(eq(versions.artifactId, artifactId), eq(versions.digest, selector.digest)),
+      });
+    case 'tag': {
+      const [row] = await db
+        .select({ version: versions })
+        .from(tags)
+        .innerJoin(versions, eq(versions.id, tags.versionId))
+        .where(and(eq(tags.artifactId, artifactId), eq(tags.name, selector.tag)))
+        .limit(1);
+      return row?.version;
+    }
+  }
+}
+
+export async function requireVersion(db: Db, artifact: ArtifactRow, selector: Selector): Promise<VersionRow> {
+  const version = await findVersion(db, artifact.id, selector);
+  if (!version) {
+    const ref = `${artifact.name}${formatSelector(selector)}`;
+    const code = selector.kind === 'tag' ? 'TAG_UNKNOWN' : 'VERSION_UNKNOWN';
+    throw new ApiError(code, `no version ${ref}`, { ref });
+  }
+  return version;
+}
+
+export interface Resolved {
+  artifact: ArtifactRow;
+  version: VersionRow;
+}
+
+/** Resolves a ref to its version, or undefined when the artifact or version does not exist. */
+export async function resolveRef(
+  db: Db,
+  ref: Ref,
+  principal: Principal | null,
+): Promise<Resolved | undefined> {
+  if (!canAccessNamespace(principal, ref.namespace)) return undefined;
+  const artifact = await findArtifact(db, ref.artifact);
+  if (!artifact) return undefined;
+  const version = await findVersion(db, artifact.id, ref.selector);
+  return version ? { artifact, version } : undefined;
+}
+
+export function manifestUrl(origin: string, digest: string): string {
+  return `${origin}/v1/manifests/${digest}`;
+}
+
+export interface ArtifactSummary {
+  name: string;
+  kind: string;
+  createdAt: string;
+  latestVersion: number | null;
+}
+
+/** Artifacts by name; `prefix` narrows (`acme/` or `acme/ch`); the cursor is the last name seen. */
+export async function listArtifacts(
+  db: Db,
+  principal: Principal | null,
+  opts: { prefix?: string | undefined; limit: number; after?: string | undefined },
+) {
+  const conditions = [];
+  // Names are [a-z0-9._-/]: every name starting with the prefix sorts before prefix + '~'.
+  if (opts.prefix) conditions.push(gte(artifacts.name, opts.prefix), lt(artifacts.name, `${opts.prefix}~`));
+  if (opts.after) conditions.push(gt(artifacts.name, opts.after));
+  if (principal?.namespaces) conditions.push(inArray(artifacts.namespace, [...principal.namespaces]));
+  const rows = await db
+    .select({
+      name: artifacts.name,
+      kind: artifacts.kind,
+      createdAt: artifacts.createdAt,
+      latestVersion: sql<
+        number | null
+      >`(SELECT MAX(number) FROM versions WHERE artifact_id = ${artifacts.id})`,
+    })
+    .from(artifacts)
+    .where(and(...conditions))
+    .orderBy(asc(artifacts.name))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  return {
+    items: page.map((r): ArtifactSummary => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
+    nextCursor: rows.length > opts.limit ? page.at(-1)!.name : null,
+  };
+}
+
+export async function artifactDetail(db: Db, artifact: ArtifactRow) {
+  const [latest, tagMap, count] = await Promise.all([
+    db.query.versions.findFirst({
+      where: eq(versions.artifactId, artifact.id),
+      orderBy: desc(versions.number),
+    }),
+    listTags(db, artifact.id),
+    db.select({ n: sql<number>`count(*)` }).from(versions).where(eq(versions.artifactId, artifact.id)),
+  ]);
+  return {
+    name: artifact.name,
+    kind: artifact.kind,
+    createdAt: new Date(artifact.createdAt).toISOString(),
+    createdBy: artifact.createdBy,
+    tags: tagMap,
+    latestVersion: latest
+      ? { version: latest.number, digest: latest.digest, createdAt: new Date(latest.createdAt).toISOString() }
+      : null,
+    versionCount: count[0]?.n ?? 0,
+  };
+}

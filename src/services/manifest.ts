@@ -1,0 +1,85 @@
+/**
+ * The version manifest: canonical JSON (RFC 8785, via the `canonicalize` library) so any client
+ * can recompute its digest. Contents are what makes a version reproducible (files, inputs by
+ * digest, code, environment, params); annotations (metrics, labels) and timestamps stay out, so
+ * publishing the same thing twice yields the same digest. Lists are sorted (by UTF-16 code
+ * units, the order JCS uses for keys) and absent sections are omitted, never null.
+ */
+import canonicalize from 'canonicalize';
+import type { Kind } from '../db/schema';
+import { type Digest, sha256Hex } from '../lib/digest';
+
+export const MANIFEST_SCHEMA = 'cairn.manifest/v1';
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.cairn.manifest.v1+json';
+
+export interface ManifestFile {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+export interface ManifestInput {
+  role: string;
+  ref: string;
+  digest: string;
+}
+
+export interface ManifestV1 {
+  schema: typeof MANIFEST_SCHEMA;
+  artifact: string;
+  kind: Kind;
+  files: ManifestFile[];
+  inputs: ManifestInput[];
+  code?: { repo?: string; commit?: string; path?: string; dirty?: boolean };
+  environment?: {
+    lockfiles?: { path: string; digest: string }[];
+    image?: string;
+    runtime?: Record<string, string>;
+  };
+  params?: Record<string, unknown>;
+}
+
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function buildManifest(fields: Omit<ManifestV1, 'schema'>): ManifestV1 {
+  const manifest: ManifestV1 = {
+    schema: MANIFEST_SCHEMA,
+    artifact: fields.artifact,
+    kind: fields.kind,
+    files: fields.files
+      .map(({ path, digest, size }) => ({ path, digest, size }))
+      .sort((a, b) => byCodeUnits(a.path, b.path)),
+    inputs: fields.inputs
+      .map(({ role, ref, digest }) => ({ role, ref, digest }))
+      .sort((a, b) => byCodeUnits(a.role, b.role) || byCodeUnits(a.ref, b.ref)),
+  };
+  if (fields.code && Object.keys(fields.code).length > 0) manifest.code = fields.code;
+  const env = fields.environment;
+  if (env && (env.lockfiles?.length || env.image || (env.runtime && Object.keys(env.runtime).length))) {
+    manifest.environment = {
+      ...(env.lockfiles?.length
+        ? {
+            lockfiles: [...env.lockfiles]
+              .map(({ path, digest }) => ({ path, digest }))
+              .sort((a, b) => byCodeUnits(a.path, b.path)),
+          }
+        : {}),
+      ...(env.image ? { image: env.image } : {}),
+      ...(env.runtime && Object.keys(env.runtime).length ? { runtime: env.runtime } : {}),
+    };
+  }
+  if (fields.params && Object.keys(fields.params).length > 0) manifest.params = fields.params;
+  return manifest;
+}
+
+export interface EncodedManifest {
+  bytes: Uint8Array;
+  digest: Digest;
+}
+
+export async function encodeManifest(manifest: ManifestV1): Promise<EncodedManifest> {
+  const text = canonicalize(manifest);
+  if (text === undefined) throw new Error('manifest is not serialisable');
+  const bytes = new TextEncoder().encode(text);
+  return { bytes, digest: `sha256:${await sha256Hex(bytes)}` };
+}

@@ -1,0 +1,152 @@
+/**
+ * Reading versions: lists (newest first), one version with its manifest and annotations, a file
+ * by path, and metrics annotations (appended, history kept; the version shows the merge).
+ */
+import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import {
+  type ArtifactRow,
+  artifacts,
+  blobs,
+  tags,
+  type VersionRow,
+  versionFiles,
+  versionMetrics,
+  versions,
+} from '../db/schema';
+import type { Digest } from '../lib/digest';
+import { getBlob } from '../storage/blob-store';
+import { canAccessNamespace, type Principal } from './auth';
+import type { ManifestV1 } from './manifest';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface VersionSummary {
+  version: number;
+  digest: string;
+  createdAt: string;
+  createdBy: string;
+  fileCount: number;
+  size: number;
+  tags: string[];
+  labels: Record<string, string>;
+}
+
+async function tagsByVersion(db: Db, versionIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (versionIds.length === 0) return out;
+  const rows = await db
+    .select({ versionId: tags.versionId, name: tags.name })
+    .from(tags)
+    .where(inArray(tags.versionId, versionIds))
+    .orderBy(asc(tags.name));
+  for (const r of rows) out.set(r.versionId, [...(out.get(r.versionId) ?? []), r.name]);
+  return out;
+}
+
+function summary(row: VersionRow, tagNames: string[]): VersionSummary {
+  return {
+    version: row.number,
+    digest: row.digest,
+    createdAt: iso(row.createdAt),
+    createdBy: row.createdBy,
+    fileCount: row.fileCount,
+    size: row.totalSize,
+    tags: tagNames,
+    labels: row.labels ?? {},
+  };
+}
+
+/** Newest first; the cursor is the last version number seen (at most 500 a page: one tag query). */
+export async function listVersions(db: Db, artifactId: number, limit: number, before?: number) {
+  const rows = await db
+    .select()
+    .from(versions)
+    .where(
+      and(
+        eq(versions.artifactId, artifactId),
+        before === undefined ? undefined : lt(versions.number, before),
+      ),
+    )
+    .orderBy(desc(versions.number))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const tagMap = await tagsByVersion(
+    db,
+    page.map((r) => r.id),
+  );
+  return {
+    items: page.map((r) => summary(r, tagMap.get(r.id) ?? [])),
+    nextCursor: rows.length > limit ? String(page.at(-1)!.number) : null,
+  };
+}
+
+export async function readManifest(bucket: R2Bucket, digest: string): Promise<ManifestV1> {
+  const object = await getBlob(bucket, digest as Digest);
+  if (!object) throw new Error(`manifest ${digest} has a version row but no R2 object`);
+  return object.json<ManifestV1>();
+}
+
+export interface MetricsEntry {
+  at: string;
+  by: string;
+  metrics: Record<string, number>;
+}
+
+export async function metricsOf(db: Db, versionId: number) {
+  const rows = await db
+    .select()
+    .from(versionMetrics)
+    .where(eq(versionMetrics.versionId, versionId))
+    .orderBy(asc(versionMetrics.id));
+  const history: MetricsEntry[] = rows.map((r) => ({ at: iso(r.at), by: r.by, metrics: r.metrics }));
+  // Later annotations win key by key.
+  const merged = Object.assign({}, ...history.map((h) => h.metrics)) as Record<string, number>;
+  return { merged, history };
+}
+
+export async function versionDetail(db: Db, bucket: R2Bucket, artifact: ArtifactRow, row: VersionRow) {
+  const [tagMap, manifest, metrics] = await Promise.all([
+    tagsByVersion(db, [row.id]),
+    readManifest(bucket, row.digest),
+    metricsOf(db, row.id),
+  ]);
+  return {
+    artifact: artifact.name,
+    kind: artifact.kind,
+    ...summary(row, tagMap.get(row.id) ?? []),
+    manifest,
+    metrics: metrics.merged,
+    metricsHistory: metrics.history,
+  };
+}
+
+export async function addMetrics(db: Db, versionId: number, metrics: Record<string, number>, by: string) {
+  await db.insert(versionMetrics).values({ versionId, metrics, at: Date.now(), by });
+  return metricsOf(db, versionId);
+}
+
+/** The blob behind a file path of a version, or undefined. */
+export async function fileBlob(db: Db, versionId: number, path: string) {
+  const [row] = await db
+    .select({ blob: blobs })
+    .from(versionFiles)
+    .innerJoin(blobs, eq(blobs.digest, versionFiles.digest))
+    .where(
+      and(eq(versionFiles.versionId, versionId), eq(versionFiles.role, 'file'), eq(versionFiles.path, path)),
+    )
+    .limit(1);
+  return row?.blob;
+}
+
+/** The blob row of a version's manifest, if `digest` is a version the principal may see. */
+export async function findManifest(db: Db, digest: string, principal: Principal | null) {
+  const [row] = await db
+    .select({ blob: blobs, namespace: artifacts.namespace })
+    .from(versions)
+    .innerJoin(artifacts, eq(artifacts.id, versions.artifactId))
+    .innerJoin(blobs, eq(blobs.digest, versions.digest))
+    .where(eq(versions.digest, digest))
+    .limit(1);
+  return row && canAccessNamespace(principal, row.namespace) ? row.blob : undefined;
+}
