@@ -22,7 +22,12 @@ export async function storedFile(path: string, content?: string | Uint8Array) {
   return { path, digest, size: data.byteLength };
 }
 
-export async function publish(name: string, body: Record<string, unknown>, token?: string, headers?: Record<string, string>) {
+export async function publish(
+  name: string,
+  body: Record<string, unknown>,
+  token?: string,
+  headers?: Record<string, string>,
+) {
   return call(`/v1/artifacts/${name}/versions`, { method: 'POST', json: body, token, headers });
 }
 
