@@ -30,11 +30,17 @@
  *              second per upload otherwise) and `Authorization: Bearer <token>`; the token
  *              defaults to the admin token, `token: null` sends none. Use `-o FILE` for large
  *              downloads (then `bytes` is empty). Rejects when curl itself fails (exit code ≠ 0),
- *              never for an HTTP error status.
- *   log()      the server's stdout+stderr so far
+ *              never for an HTTP error status. With `-I` (HEAD), `body` is empty.
+ *   log()      the server's stdout+stderr so far; logTail(n) its last n lines
+ *   withLog(fn) wraps a test function: when it throws, the server log's tail goes to stderr
+ *              (a crash or an INTERNAL_ERROR stack then shows up in CI output), and it rethrows
  *   stop()     SIGTERM to the server's whole process group (wrangler, workerd, esbuild), SIGKILL
  *              if it is not gone in 5 s, then removes stateDir and workDir. Idempotent. The group
- *              is also killed when the test process exits without calling stop().
+ *              is also killed (and the dirs removed) when the test process exits, or gets SIGINT
+ *              or SIGTERM, without calling stop().
+ *
+ * Note: `wrangler dev` watches src/ and reloads the Worker when a file changes, which drops the
+ * requests in flight: do not edit src/ while an e2e suite runs against the same work tree.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -113,6 +119,8 @@ export function runCurl(args, { token, input, headerDir = tmpdir() } = {}) {
           return;
         }
         const { status, headers } = parseHeaderDump(dump);
+        // `curl -I` prints the headers to stdout: a HEAD response has no body.
+        if (args.includes('-I') || args.includes('--head')) stdout = Buffer.alloc(0);
         const body = stdout.toString('utf8');
         let json;
         try {
@@ -162,8 +170,22 @@ export async function startServer({ env = {}, timeoutMs = 60_000, quiet = true }
       resolve(exited);
     }),
   );
-  const killOnExit = () => killGroup(child.pid, 'SIGKILL');
+  // Never leave wrangler/workerd behind: not on a normal exit without stop(), and not when the
+  // test process is interrupted (then the signal is re-raised once nothing else handles it).
+  const killOnExit = () => {
+    killGroup(child.pid, 'SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal) => {
+    killOnExit();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
   process.on('exit', killOnExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let stopped = false;
   async function stop() {
@@ -177,6 +199,8 @@ export async function startServer({ env = {}, timeoutMs = 60_000, quiet = true }
       killGroup(child.pid, 'SIGKILL');
     }
     process.off('exit', killOnExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -212,6 +236,7 @@ export async function startServer({ env = {}, timeoutMs = 60_000, quiet = true }
     throw err;
   }
 
+  const logTail = (n = 80) => log.split('\n').slice(-n).join('\n');
   return {
     url,
     token,
@@ -219,6 +244,17 @@ export async function startServer({ env = {}, timeoutMs = 60_000, quiet = true }
     stateDir,
     workDir,
     log: () => log,
+    logTail,
+    withLog:
+      (fn) =>
+      async (...args) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          process.stderr.write(`--- server log (last lines) ---\n${logTail()}\n--- end of server log ---\n`);
+          throw err;
+        }
+      },
     stop,
     curl: (args, { token: t = token, input } = {}) => runCurl(args, { token: t, input, headerDir: workDir }),
   };
