@@ -108,9 +108,11 @@ export async function listArtifacts(
       name: artifacts.name,
       kind: artifacts.kind,
       createdAt: artifacts.createdAt,
+      // Spelled out: drizzle drops the table name from columns of single-table selects, which
+      // would bind `id` to the subquery's own table.
       latestVersion: sql<
         number | null
-      >`(SELECT MAX(number) FROM versions WHERE artifact_id = ${artifacts.id})`,
+      >`(SELECT MAX(v.number) FROM versions v WHERE v.artifact_id = "artifacts"."id")`,
     })
     .from(artifacts)
     .where(and(...conditions))

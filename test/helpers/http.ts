@@ -39,7 +39,8 @@ export function call(path: string, options: CallOptions = {}): Promise<Response>
     headers.set('Content-Type', 'application/json');
     body = JSON.stringify(options.json);
   }
-  return SELF.fetch(`${BASE}${path}`, { method: options.method ?? 'GET', headers, body });
+  // Redirects are the API's answers (resolve → 302), never followed silently.
+  return SELF.fetch(`${BASE}${path}`, { method: options.method ?? 'GET', headers, body, redirect: 'manual' });
 }
 
 export async function errorCode(res: Response): Promise<string> {
