@@ -15,7 +15,8 @@
  *   timeoutMs  how long to wait for GET /v1/health to answer 200 (default 60 s); on timeout the
  *              server is stopped and the error carries its log
  *   quiet      false: also echo the server log to stderr as it arrives (default: only kept, and
- *              shown when startup fails; `server.log()` returns it at any time)
+ *              shown when startup fails; `server.log()` returns it at any time). CAIRN_E2E_LOG=1
+ *              in the environment makes false the default.
  *
  * The returned server has:
  *   url        http://127.0.0.1:<port> (no trailing slash)
@@ -143,7 +144,7 @@ function killGroup(pid, signal) {
   }
 }
 
-export async function startServer({ env = {}, timeoutMs = 60_000, quiet = true } = {}) {
+export async function startServer({ env = {}, timeoutMs = 60_000, quiet = !process.env.CAIRN_E2E_LOG } = {}) {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-state-'));
   const workDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-work-'));
