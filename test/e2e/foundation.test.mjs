@@ -23,8 +23,12 @@ import { startServer } from './harness.mjs';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
-/** Per-test timeout: a hung request fails the test instead of stalling CI. */
+/**
+ * Per-test timeouts: a hung request fails the test instead of stalling CI. Generous, since a
+ * busy disk can stall local D1/R2 for a long while; normally the 300 MiB test takes ~20 s.
+ */
 const T = 120_000;
+const T_BIG = 300_000;
 
 let server;
 let dir;
@@ -49,7 +53,7 @@ async function slice(src, dest, start, length) {
 }
 
 /** A test with a timeout that, when it fails, also prints the server log's tail. */
-const it = (name, fn) => test(name, { timeout: T }, (t) => server.withLog(fn)(t));
+const it = (name, fn, timeout = T) => test(name, { timeout }, (t) => server.withLog(fn)(t));
 const blobUrl = (digest) => `${server.url}/v1/blobs/${digest}`;
 const json = (value) => ['-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(value)];
 
@@ -142,69 +146,73 @@ describe('single-request blobs', () => {
 });
 
 describe('multipart uploads', () => {
-  it('300 MiB in parts, one part re-sent, completes and downloads byte-identical', async () => {
-    const size = 300 * MiB;
-    const file = join(dir, 'big.bin');
-    await randomFile(file, size);
-    const digest = await sha256sum(file);
-    const uploads = `${server.url}/v1/uploads`;
+  it(
+    '300 MiB in parts, one part re-sent, completes and downloads byte-identical',
+    async () => {
+      const size = 300 * MiB;
+      const file = join(dir, 'big.bin');
+      await randomFile(file, size);
+      const digest = await sha256sum(file);
+      const uploads = `${server.url}/v1/uploads`;
 
-    const start = await server.curl(['-X', 'POST', ...json({ digest, size }), uploads]);
-    assert.equal(start.status, 201, start.body);
-    const { uploadId, partSize, partCount } = start.json;
-    assert.match(uploadId, /^upl_/);
-    assert.equal(partCount, Math.ceil(size / partSize));
-    assert.ok(partCount > 1, `300 MiB needs several parts (partSize ${partSize})`);
+      const start = await server.curl(['-X', 'POST', ...json({ digest, size }), uploads]);
+      assert.equal(start.status, 201, start.body);
+      const { uploadId, partSize, partCount } = start.json;
+      assert.match(uploadId, /^upl_/);
+      assert.equal(partCount, Math.ceil(size / partSize));
+      assert.ok(partCount > 1, `300 MiB needs several parts (partSize ${partSize})`);
 
-    const sendPart = async (n) => {
-      const offset = (n - 1) * partSize;
-      const length = Math.min(partSize, size - offset);
-      const partFile = join(dir, `part-${n}.bin`);
-      await slice(file, partFile, offset, length);
-      try {
-        const res = await server.curl(['-T', partFile, `${uploads}/${uploadId}/parts/${n}`]);
-        assert.equal(res.status, 200, `part ${n}: ${res.body}`);
-        assert.deepEqual(res.json, { part: n, size: length });
-      } finally {
-        rmSync(partFile, { force: true });
-      }
-    };
-    for (let n = 1; n <= partCount; n++) await sendPart(n);
+      const sendPart = async (n) => {
+        const offset = (n - 1) * partSize;
+        const length = Math.min(partSize, size - offset);
+        const partFile = join(dir, `part-${n}.bin`);
+        await slice(file, partFile, offset, length);
+        try {
+          const res = await server.curl(['-T', partFile, `${uploads}/${uploadId}/parts/${n}`]);
+          assert.equal(res.status, 200, `part ${n}: ${res.body}`);
+          assert.deepEqual(res.json, { part: n, size: length });
+        } finally {
+          rmSync(partFile, { force: true });
+        }
+      };
+      for (let n = 1; n <= partCount; n++) await sendPart(n);
 
-    const progress = await server.curl([`${uploads}/${uploadId}`]);
-    assert.equal(progress.status, 200, progress.body);
-    assert.equal(progress.json.digest, digest);
-    assert.equal(progress.json.size, size);
-    assert.deepEqual(
-      progress.json.parts,
-      Array.from({ length: partCount }, (_, i) => i + 1),
-    );
+      const progress = await server.curl([`${uploads}/${uploadId}`]);
+      assert.equal(progress.status, 200, progress.body);
+      assert.equal(progress.json.digest, digest);
+      assert.equal(progress.json.size, size);
+      assert.deepEqual(
+        progress.json.parts,
+        Array.from({ length: partCount }, (_, i) => i + 1),
+      );
 
-    await sendPart(2); // re-sending a part is allowed (a client that lost the answer retries)
+      await sendPart(2); // re-sending a part is allowed (a client that lost the answer retries)
 
-    // Not visible before complete.
-    assert.equal((await head(digest)).status, 404);
+      // Not visible before complete.
+      assert.equal((await head(digest)).status, 404);
 
-    const done = await server.curl(['-X', 'POST', `${uploads}/${uploadId}/complete`]);
-    assert.equal(done.status, 201, done.body);
-    assert.deepEqual(done.json, { digest, size });
+      const done = await server.curl(['-X', 'POST', `${uploads}/${uploadId}/complete`]);
+      assert.equal(done.status, 201, done.body);
+      assert.deepEqual(done.json, { digest, size });
 
-    const h = await head(digest);
-    assert.equal(h.status, 200);
-    assert.equal(h.headers['content-length'], String(size));
+      const h = await head(digest);
+      assert.equal(h.status, 200);
+      assert.equal(h.headers['content-length'], String(size));
 
-    const again = await server.curl(['-X', 'POST', ...json({ digest, size }), uploads]);
-    assert.equal(again.status, 200, again.body);
-    assert.deepEqual(again.json, { digest, size, exists: true });
+      const again = await server.curl(['-X', 'POST', ...json({ digest, size }), uploads]);
+      assert.equal(again.status, 200, again.body);
+      assert.deepEqual(again.json, { digest, size, exists: true });
 
-    rmSync(file); // its digest is all we need now; keeps the disk peak lower
-    const out = join(dir, 'big.download');
-    const get = await server.curl(['-o', out, blobUrl(digest)]);
-    assert.equal(get.status, 200);
-    assert.equal(get.headers['content-length'], String(size));
-    assert.equal(await sha256sum(out), digest, 'the download is byte-identical');
-    rmSync(out);
-  });
+      rmSync(file); // its digest is all we need now; keeps the disk peak lower
+      const out = join(dir, 'big.download');
+      const get = await server.curl(['-o', out, blobUrl(digest)]);
+      assert.equal(get.status, 200);
+      assert.equal(get.headers['content-length'], String(size));
+      assert.equal(await sha256sum(out), digest, 'the download is byte-identical');
+      rmSync(out);
+    },
+    T_BIG,
+  );
 
   it('bytes that do not match the declared digest: complete answers 400 DIGEST_MISMATCH', async () => {
     const partSize = 5 * MiB;
