@@ -32,6 +32,16 @@ export const tagSchema = coded<string>(
   'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127}',
 );
 
+/**
+ * A tag that can be set: also not all digits, which version URLs would read as a number
+ * (`…/versions/1` is version 1). A narrowing of the contract's tag grammar, on purpose.
+ */
+export const settableTagSchema = coded<string>(
+  (v): v is string => typeof v === 'string' && TAG_RE.test(v) && !/^\d+$/.test(v),
+  'TAG_INVALID',
+  'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127} and not all digits (that would read as a version number)',
+);
+
 /** `{ns}/{name}` route params. */
 export const artifactParams = z.object({ ns: segmentSchema, name: segmentSchema });
 
@@ -113,7 +123,19 @@ export function validationError(issues: readonly Issue[], where: string): ApiErr
 
 /** zValidator with our error shape: handlers only ever see valid input via `c.req.valid()`. */
 export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {
-  return zValidator(target, schema, (result) => {
-    if (!result.success) throw validationError(result.error.issues, target);
+  return zValidator(target, schema, (result, c) => {
+    if (result.success) return;
+    // Hono reads a non-JSON body as {}: say what is wrong instead of blaming a missing field.
+    const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
+    if (target === 'json' && !/^application\/([\w.-]+\+)?json$/i.test(type)) {
+      throw new ApiError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the body as JSON with "Content-Type: application/json"',
+        {
+          contentType: type || null,
+        },
+      );
+    }
+    throw validationError(result.error.issues, target);
   });
 }

@@ -10,7 +10,14 @@ import { requireScope, requireToken } from '../middleware/auth';
 import { findVersion, requireArtifact } from '../services/artifacts';
 import { actorOf, assertNamespaceWritable } from '../services/auth';
 import { assertCanMoveTags, deleteTag, listTags, moveTag, tagHistory } from '../services/tags';
-import { artifactParams, digestSchema, pageQuerySchema, tagSchema, validate } from '../validation';
+import {
+  artifactParams,
+  digestSchema,
+  pageQuerySchema,
+  settableTagSchema,
+  tagSchema,
+  validate,
+} from '../validation';
 
 const tagParams = artifactParams.extend({ tag: tagSchema });
 const reasonSchema = z.string().max(1024);
@@ -28,35 +35,41 @@ export const tagRoutes = new Hono<AppEnv>()
     const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
     return c.json(await listTags(c.var.db, artifact.id));
   })
-  .put('/:tag', requireToken(), validate('param', tagParams), validate('json', moveSchema), async (c) => {
-    const { ns, name, tag } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.var.principal!;
-    assertNamespaceWritable(principal, ns);
-    assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
-    const version = await findVersion(c.var.db, artifact.id, { kind: 'digest', digest: body.digest });
-    if (!version) {
-      throw new ApiError(
-        'VERSION_UNKNOWN',
-        `${body.digest} is not a version of ${artifact.name}`,
-        { digest: body.digest },
-        { status: 422 },
+  .put(
+    '/:tag',
+    requireToken(),
+    validate('param', artifactParams.extend({ tag: settableTagSchema })),
+    validate('json', moveSchema),
+    async (c) => {
+      const { ns, name, tag } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const principal = c.var.principal!;
+      assertNamespaceWritable(principal, ns);
+      assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
+      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
+      const version = await findVersion(c.var.db, artifact.id, { kind: 'digest', digest: body.digest });
+      if (!version) {
+        throw new ApiError(
+          'VERSION_UNKNOWN',
+          `${body.digest} is not a version of ${artifact.name}`,
+          { digest: body.digest },
+          { status: 422 },
+        );
+      }
+      const moved = await moveTag(
+        c.var.db,
+        artifact,
+        {
+          tag,
+          digest: version.digest,
+          expect: 'expect' in body ? body.expect : undefined,
+          reason: body.reason ?? null,
+        },
+        actorOf(principal),
       );
-    }
-    const moved = await moveTag(
-      c.var.db,
-      artifact,
-      {
-        tag,
-        digest: version.digest,
-        expect: 'expect' in body ? body.expect : undefined,
-        reason: body.reason ?? null,
-      },
-      actorOf(principal),
-    );
-    return c.json(moved);
-  })
+      return c.json(moved);
+    },
+  )
   .delete(
     '/:tag',
     requireToken(),

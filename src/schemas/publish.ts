@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { KINDS } from '../db/schema';
-import { digestSchema, pathSchema, refSchema, tagSchema } from '../validation';
+import { digestSchema, pathSchema, refSchema, settableTagSchema } from '../validation';
 
 /** Documented limits (README): keep a manifest parseable inside a Worker's 128 MB. */
 export const MAX_FILES_PER_VERSION = 100_000;
@@ -74,7 +74,7 @@ export const publishSchema = z.object({
   params: z.record(z.string().max(256), jsonValue).optional(),
   metrics: z.record(z.string().min(1).max(256), z.number()).optional(),
   labels: z.record(z.string().min(1).max(256), z.string().max(1024)).optional(),
-  tags: z.array(tagSchema).max(MAX_TAGS_PER_PUBLISH).default([]),
+  tags: z.array(settableTagSchema).max(MAX_TAGS_PER_PUBLISH).default([]),
 });
 
 export type PublishInput = z.infer<typeof publishSchema>;

@@ -468,3 +468,24 @@ describe('GET /v1/resolve/:ref', () => {
     expect(list.items).toEqual([]);
   });
 });
+
+describe('request bodies', () => {
+  it('a JSON body without Content-Type: application/json → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = await call(`/v1/artifacts/${uniqueName()}/versions`, {
+      method: 'POST',
+      body: JSON.stringify({ files: [] }),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.status).toBe(415);
+    expect(await errorCode(res)).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('all-digit tags cannot be set: they would read as version numbers', async () => {
+    const name = uniqueName();
+    const res = await publish(name, { files: [await storedFile('a')], tags: ['2'] });
+    expect(await errorCode(res)).toBe('TAG_INVALID');
+    const v = await publishOk(name, { files: [await storedFile('a')] });
+    const put = await call(`/v1/artifacts/${name}/tags/1`, { method: 'PUT', json: { digest: v.digest } });
+    expect(await errorCode(put)).toBe('TAG_INVALID');
+  });
+});
