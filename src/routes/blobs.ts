@@ -25,6 +25,15 @@ export const blobRoutes = new Hono<AppEnv>()
       'a blob upload',
     );
     const result = await storeBlob(c.var.db, c.env.BLOBS, digest, c.req.raw.body, length);
+    if (!result.ok && result.reason === 'assembly-in-progress') {
+      throw new ApiError(
+        'UPLOAD_IN_PROGRESS',
+        `a multipart upload of ${digest} is being completed; retry shortly`,
+        {
+          digest,
+        },
+      );
+    }
     if (!result.ok) {
       throw new ApiError(
         'DIGEST_MISMATCH',

@@ -4,7 +4,7 @@
  * still being verified (a multipart assembly) is never served.
  */
 import { eq, sql } from 'drizzle-orm';
-import { chunk, type Db, JSON_CHUNK_ITEMS } from '../db/client';
+import { chunk, type Db, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
 import type { Digest } from '../lib/digest';
 import { putVerified } from '../storage/blob-store';
@@ -34,19 +34,35 @@ export async function missingBlobs(db: Db, digests: readonly Digest[]): Promise<
   return [...new Set(digests)].filter((d) => !found.has(d));
 }
 
-/** Inserts the row that makes a verified blob visible; false when it was already there. */
-export async function registerBlob(db: Db, digest: Digest, size: number, now = Date.now()): Promise<boolean> {
-  const inserted = await db
-    .insert(blobs)
-    .values({ digest, size, createdAt: now })
-    .onConflictDoNothing()
-    .returning({ digest: blobs.digest });
-  return inserted.length > 0;
+export type RegisterResult = 'created' | 'existed' | 'assembly-in-progress';
+
+/**
+ * Inserts the row that makes a verified blob visible, unless a multipart assembly of the same
+ * digest holds its completion lease: that assembly writes the same R2 key and may still turn
+ * out wrong and be deleted, so nothing may become visible under it meanwhile. One statement
+ * decides, so D1 orders it strictly before or after the lease (see services/uploads.ts).
+ */
+export async function registerBlob(
+  db: Db,
+  digest: Digest,
+  size: number,
+  now = Date.now(),
+): Promise<RegisterResult> {
+  const [inserted] = await runBatch(db, [
+    sql`INSERT INTO blobs (digest, size, created_at)
+        SELECT ${digest}, ${size}, ${now}
+        WHERE NOT EXISTS (SELECT 1 FROM uploads
+                          WHERE digest = ${digest} AND state = 'completing' AND lease_until > ${now})
+        ON CONFLICT (digest) DO NOTHING
+        RETURNING digest`,
+  ]);
+  if (inserted && inserted.length > 0) return 'created';
+  return (await findBlob(db, digest)) ? 'existed' : 'assembly-in-progress';
 }
 
 export type StoreResult =
   | { ok: true; created: boolean; size: number }
-  | { ok: false; reason: 'digest-mismatch' | 'size-mismatch' };
+  | { ok: false; reason: 'digest-mismatch' | 'size-mismatch' | 'assembly-in-progress' };
 
 /**
  * Stores one blob from a request body of known length. Already stored → nothing is rewritten
@@ -67,6 +83,7 @@ export async function storeBlob(
   }
   const put = await putVerified(bucket, digest, body ?? '');
   if (!put.ok) return put;
-  const created = await registerBlob(db, digest, put.size);
-  return { ok: true, created, size: put.size };
+  const registered = await registerBlob(db, digest, put.size);
+  if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
+  return { ok: true, created: registered === 'created', size: put.size };
 }

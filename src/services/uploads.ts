@@ -11,7 +11,12 @@
  *    object is streamed back through SHA-256 (native DigestStream, constant memory).
  * 4. Only on a match does one D1 batch insert the `blobs` row (making the blob visible) and drop
  *    the session. On a mismatch the object is deleted; no row ever pointed at it.
- * One session per digest (a unique index) keeps two assemblies from writing the same key.
+ * One session per digest (a unique index) keeps two assemblies from writing the same key, and
+ * while the lease is held a single PUT of the same digest may store bytes but cannot register
+ * them (services/blobs.ts registerBlob): the lease check and the row insert are one statement,
+ * so a row either exists before the lease (and `complete` sees it and never assembles) or waits
+ * until the lease is gone. A mismatching assembly can therefore be deleted without ever
+ * removing bytes that a visible row points to.
  */
 import { and, asc, eq, lt, or } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../config';

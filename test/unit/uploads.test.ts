@@ -220,6 +220,24 @@ describe('multipart uploads', () => {
     expect(rows.filter((r) => r.digest === digest)).toHaveLength(1);
   });
 
+  it('while an assembly holds its lease, a PUT of the same digest cannot make the blob visible (409), then can', async () => {
+    const bytes = randomBytes(64);
+    const digest = await digestOf(bytes);
+    const up = await start(digest, PART + 1);
+    await testEnv.DB.prepare("update uploads set state = 'completing', lease_until = ? where id = ?")
+      .bind(Date.now() + 60_000, up.uploadId)
+      .run();
+    const during = await call(`/v1/blobs/${digest}`, { method: 'PUT', body: bytes });
+    expect(during.status).toBe(409);
+    expect(await errorCode(during)).toBe('UPLOAD_IN_PROGRESS');
+    expect((await call(`/v1/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
+
+    // The assembly fails and drops its session: the PUT now registers.
+    await testEnv.DB.prepare('delete from uploads where id = ?').bind(up.uploadId).run();
+    const after = await call(`/v1/blobs/${digest}`, { method: 'PUT', body: bytes });
+    expect(after.status).toBe(201);
+  });
+
   it('writes need the write scope', async () => {
     const res = await call('/v1/uploads', { method: 'POST', json: {}, token: null });
     expect(res.status).toBe(401);
