@@ -97,6 +97,12 @@ export const pathSchema = z.string().superRefine((path, ctx) => {
     });
 });
 
+/** Pagination by a numeric position (version number, event id), checked at the edge. */
+export const numericPageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
 /** `?limit=&cursor=` for every list route (contract: default 50, max 500). */
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -13,7 +13,7 @@ import { assertCanMoveTags, deleteTag, listTags, moveTag, tagHistory } from '../
 import {
   artifactParams,
   digestSchema,
-  pageQuerySchema,
+  numericPageQuerySchema,
   settableTagSchema,
   tagSchema,
   validate,
@@ -89,14 +89,11 @@ export const tagRoutes = new Hono<AppEnv>()
     '/:tag/history',
     requireScope('read'),
     validate('param', tagParams),
-    validate('query', pageQuerySchema),
+    validate('query', numericPageQuerySchema),
     async (c) => {
       const { ns, name, tag } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
       const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-      const before = cursor === undefined ? undefined : Number(cursor);
-      if (before !== undefined && !Number.isSafeInteger(before))
-        throw new ApiError('BAD_REQUEST', 'cursor is malformed');
-      return c.json(await tagHistory(c.var.db, artifact.id, tag, limit, before));
+      return c.json(await tagHistory(c.var.db, artifact.id, tag, limit, cursor));
     },
   );

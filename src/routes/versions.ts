@@ -18,7 +18,7 @@ import { findReplay, IDEMPOTENCY_KEY_RE, recordPublish } from '../services/idemp
 import { publishVersion } from '../services/publish';
 import { assertCanMoveTags } from '../services/tags';
 import { addMetrics, fileBlob, listVersions, versionDetail } from '../services/versions';
-import { artifactParams, pageQuerySchema, pathProblem, selectorSchema, validate } from '../validation';
+import { artifactParams, numericPageQuerySchema, pathProblem, selectorSchema, validate } from '../validation';
 
 /** A 100,000-file publish is about 15 MB of JSON; anything far beyond is refused before parsing. */
 export const MAX_PUBLISH_BODY_BYTES = 32 * 1024 * 1024;
@@ -84,15 +84,12 @@ export const versionRoutes = new Hono<AppEnv>()
     '/',
     requireScope('read'),
     validate('param', artifactParams),
-    validate('query', pageQuerySchema),
+    validate('query', numericPageQuerySchema),
     async (c) => {
       const { ns, name } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
       const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-      const before = cursor === undefined ? undefined : Number(cursor);
-      if (before !== undefined && !Number.isSafeInteger(before))
-        throw new ApiError('BAD_REQUEST', 'cursor is malformed');
-      return c.json(await listVersions(c.var.db, artifact.id, limit, before));
+      return c.json(await listVersions(c.var.db, artifact.id, limit, cursor));
     },
   )
   .get('/:sel', requireScope('read'), validate('param', versionParams), async (c) => {

@@ -7,6 +7,7 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { type ArtifactRow, artifacts, tags, type VersionRow, versions } from '../db/schema';
 import { ApiError } from '../errors';
+import { pageOf } from '../lib/paging';
 import type { Ref, Selector } from '../lib/refs';
 import { formatSelector } from '../lib/refs';
 import { canAccessNamespace, type Principal } from './auth';
@@ -118,11 +119,15 @@ export async function listArtifacts(
     .where(and(...conditions))
     .orderBy(asc(artifacts.name))
     .limit(opts.limit + 1);
-  const page = rows.slice(0, opts.limit);
-  return {
-    items: page.map((r): ArtifactSummary => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
-    nextCursor: rows.length > opts.limit ? page.at(-1)!.name : null,
-  };
+  return pageOf(
+    rows,
+    opts.limit,
+    (last) => last.name,
+    (r): ArtifactSummary => ({
+      ...r,
+      createdAt: new Date(r.createdAt).toISOString(),
+    }),
+  );
 }
 
 export async function artifactDetail(db: Db, artifact: ArtifactRow) {

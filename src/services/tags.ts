@@ -6,6 +6,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { type Db, runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags } from '../db/schema';
 import { ApiError } from '../errors';
+import { pageOf } from '../lib/paging';
 import { hasScope, type Principal } from './auth';
 import { type Expectation, tagDeleteStatements, tagMoveStatements } from './tag-statements';
 
@@ -103,17 +104,16 @@ export async function tagHistory(db: Db, artifactId: number, tag: string, limit:
     )
     .orderBy(desc(tagEvents.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  return {
-    items: page.map(
-      (e): TagEventView => ({
-        from: e.fromDigest,
-        to: e.toDigest,
-        at: new Date(e.at).toISOString(),
-        by: e.by,
-        reason: e.reason,
-      }),
-    ),
-    nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null,
-  };
+  return pageOf(
+    rows,
+    limit,
+    (last) => String(last.id),
+    (e): TagEventView => ({
+      from: e.fromDigest,
+      to: e.toDigest,
+      at: new Date(e.at).toISOString(),
+      by: e.by,
+      reason: e.reason,
+    }),
+  );
 }

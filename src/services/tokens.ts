@@ -6,6 +6,7 @@ import type { Db } from '../db/client';
 import { type Scope, type TokenRow, tokens } from '../db/schema';
 import { base64url, decodeCursor, encodeCursor } from '../lib/cursor';
 import { sha256Hex } from '../lib/digest';
+import { pageOf } from '../lib/paging';
 
 export interface NewToken {
   name: string;
@@ -73,12 +74,7 @@ export async function listTokens(db: Db, limit: number, cursor?: string) {
     )
     .orderBy(desc(tokens.createdAt), desc(tokens.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(tokenView),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt, k: last.id }) : null,
-  };
+  return pageOf(rows, limit, (last) => encodeCursor({ t: last.createdAt, k: last.id }), tokenView);
 }
 
 export async function deleteToken(db: Db, id: string): Promise<boolean> {

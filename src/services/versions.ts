@@ -15,6 +15,7 @@ import {
   versions,
 } from '../db/schema';
 import type { Digest } from '../lib/digest';
+import { pageOf } from '../lib/paging';
 import { getBlob } from '../storage/blob-store';
 import { canAccessNamespace, type Principal } from './auth';
 import type { ManifestV1 } from './manifest';
@@ -70,15 +71,16 @@ export async function listVersions(db: Db, artifactId: number, limit: number, be
     )
     .orderBy(desc(versions.number))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
   const tagMap = await tagsByVersion(
     db,
-    page.map((r) => r.id),
+    rows.slice(0, limit).map((r) => r.id),
   );
-  return {
-    items: page.map((r) => summary(r, tagMap.get(r.id) ?? [])),
-    nextCursor: rows.length > limit ? String(page.at(-1)!.number) : null,
-  };
+  return pageOf(
+    rows,
+    limit,
+    (last) => String(last.number),
+    (r) => summary(r, tagMap.get(r.id) ?? []),
+  );
 }
 
 export async function readManifest(bucket: R2Bucket, digest: string): Promise<ManifestV1> {
