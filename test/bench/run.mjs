@@ -21,6 +21,7 @@
  *   BENCH_DIAG    0 to skip the diagnostic rows (raw put with sha256 verification, raw get+hash)
  *   BENCH_KEEP    1 to keep the temp dir (server state, files, log)
  *   BENCH_CONFIG  another bench wrangler.toml (e.g. a patched copy of the tree, for A/B runs)
+ *   BENCH_REQUEST_TIMEOUT_S  a request taking longer fails the bench (default 180)
  *
  * Prints a table and writes it as JSON to test/bench/.out/blobs.json (plus the server log).
  * Exit code 0 even when a target is missed (it is a measurement, not a test); 1 on errors.
@@ -257,13 +258,35 @@ const hdrArgs = (headers) => Object.entries(headers).flatMap(([k, v]) => ['-H', 
 /** Per transfer: a marker line, then status, seconds, bytes up, bytes down. */
 const W_FORMAT = '\\n@@curl %{http_code} %{time_total} %{size_upload} %{size_download}\\n';
 
+/**
+ * No single request may take this long (the slowest, a 256 MiB PUT, takes seconds): past it the
+ * local runtime is taken to be hung, and the bench fails instead of waiting forever.
+ */
+const REQUEST_TIMEOUT_S = Number(process.env.BENCH_REQUEST_TIMEOUT_S || 180);
+const hung = (what) =>
+  new Error(`${what}: no answer within ${REQUEST_TIMEOUT_S} s; the local runtime looks hung (see the log)`);
+
 function curl(args) {
+  const shown = args.join(' ').replaceAll(token, '<token>');
+  const full = ['-sS', '-H', 'Expect:', '--max-time', String(REQUEST_TIMEOUT_S), ...args];
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-sS', '-H', 'Expect:', ...args], { maxBuffer: 16 * MiB }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`curl ${args.join(' ')}: ${err.message}\n${stderr}`));
+    execFile('curl', full, { maxBuffer: 16 * MiB }, (err, stdout, stderr) => {
+      if (err?.code === 28) reject(hung(`curl ${shown}`));
+      else if (err)
+        reject(new Error(`curl ${shown}: ${err.message.replaceAll(token, '<token>')}\n${stderr}`));
       else resolve(stdout);
     });
   });
+}
+
+/** fetch with the same time limit as curl. */
+async function timedFetch(url, init = {}) {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_S * 1000) });
+  } catch (err) {
+    if (err?.name === 'TimeoutError') throw hung(`${init.method ?? 'GET'} ${url}`);
+    throw err;
+  }
 }
 
 /** Splits curl output made with W_FORMAT into one result per transfer. */
@@ -290,7 +313,7 @@ function parseCurl(out) {
 
 async function curlOne(args) {
   const [r] = parseCurl(await curl([...args, '-w', W_FORMAT]));
-  if (!r) throw new Error(`curl ${args.join(' ')}: no result`);
+  if (!r) throw new Error(`curl ${args.join(' ').replaceAll(token, '<token>')}: no result`);
   return r;
 }
 
@@ -302,7 +325,7 @@ async function upload(url, path, size, headers = {}) {
     return r;
   }
   const t0 = performance.now();
-  const res = await fetch(url, {
+  const res = await timedFetch(url, {
     method: 'PUT',
     body: Readable.toWeb(createReadStream(path, { highWaterMark: MiB })),
     duplex: 'half',
@@ -316,7 +339,7 @@ async function upload(url, path, size, headers = {}) {
 async function download(url, headers = {}) {
   if (CLIENT === 'curl') return curlOne([...hdrArgs(headers), '-o', '/dev/null', url]);
   const t0 = performance.now();
-  const res = await fetch(url, { headers });
+  const res = await timedFetch(url, { headers });
   let downloaded = 0;
   for await (const chunk of res.body) downloaded += chunk.length;
   return { status: res.status, ms: performance.now() - t0, downloaded };
@@ -338,7 +361,7 @@ async function uploadMany(items, headers, parallel) {
   }
   const args = parallel ? ['--parallel', '--parallel-immediate', '--parallel-max', String(items.length)] : [];
   items.forEach((i, k) => {
-    if (k > 0) args.push('--next', '-sS', '-H', 'Expect:');
+    if (k > 0) args.push('--next', '-sS', '-H', 'Expect:', '--max-time', String(REQUEST_TIMEOUT_S));
     args.push(...hdrArgs(headers), '-T', i.path, '-o', '/dev/null', '-w', W_FORMAT, i.url);
   });
   const results = parseCurl(await curl(args));
@@ -364,7 +387,7 @@ async function api(method, path, json) {
     ({ status, body: text, ms } = r);
   } else {
     const t0 = performance.now();
-    const res = await fetch(`${base}${path}`, {
+    const res = await timedFetch(`${base}${path}`, {
       method,
       headers,
       body: json ? JSON.stringify(json) : undefined,
@@ -443,7 +466,7 @@ async function rawGetHash(key) {
 }
 
 async function rawDelete(key) {
-  const res = await fetch(`${base}/__bench/raw/${key}`, { method: 'DELETE' });
+  const res = await timedFetch(`${base}/__bench/raw/${key}`, { method: 'DELETE' });
   await res.arrayBuffer();
 }
 
@@ -554,7 +577,7 @@ async function warmUp() {
   expectStatus('warm-up PUT', put.status, 201);
   const again = await upload(`${base}/v1/blobs/${file.digest}`, file.path, file.size, auth());
   expectStatus('warm-up PUT again (dedup)', again.status, 200);
-  const res = await fetch(`${base}/v1/blobs/${file.digest}`, { headers: auth() });
+  const res = await timedFetch(`${base}/v1/blobs/${file.digest}`, { headers: auth() });
   const got = createHash('sha256');
   for await (const chunk of res.body) got.update(chunk);
   if (`sha256:${got.digest('hex')}` !== file.digest) throw new Error('warm-up GET returned other bytes');
@@ -716,6 +739,7 @@ async function main() {
     loadavgEnd: loadavg(),
     durationS: Math.round((Date.now() - t0) / 1000),
     git: gitRevision(),
+    config: CONFIG,
     targets: TARGETS,
     serverErrorLines: serverErrors.length,
     retriedAfter503: flakes,
@@ -729,8 +753,14 @@ try {
   await main();
 } catch (err) {
   console.error(`\nbench failed: ${err.stack || err}`);
-  const tail = readLog().slice(-3000);
-  if (tail) console.error(`--- wrangler log (tail) ---\n${tail}`);
+  const log = readLog();
+  if (log) {
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, 'wrangler.log'), log);
+    console.error(
+      `--- wrangler log (tail; all of it in test/bench/.out/wrangler.log) ---\n${log.slice(-3000)}`,
+    );
+  }
   process.exitCode = 1;
 } finally {
   await stopServer();
