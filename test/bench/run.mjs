@@ -26,30 +26,28 @@
  * Prints a table and writes it as JSON to test/bench/.out/blobs.json (plus the server log).
  * Exit code 0 even when a target is missed (it is a measurement, not a test); 1 on errors.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
   mkdirSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './bench-server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const CONFIG = process.env.BENCH_CONFIG || join(HERE, 'wrangler.toml');
 const OUT_DIR = join(HERE, '.out');
-const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 const MiB = 1024 * 1024;
 
 const SIZES_MIB = (process.env.BENCH_SIZES || '8,64,256').split(',').map((s) => Number(s.trim()));
@@ -65,7 +63,6 @@ const TARGETS = { put: 0.9, get: 0.95, multipart: 1.5 };
 if (!['curl', 'fetch'].includes(CLIENT)) throw new Error(`BENCH_CLIENT must be curl or fetch, not ${CLIENT}`);
 if (SIZES_MIB.some((s) => !(s > 0)) || !(RUNS >= 1)) throw new Error('bad BENCH_SIZES or BENCH_RUNS');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -73,138 +70,23 @@ const median = (xs) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Server: bench wrangler config, fresh state, detached process group killed at the end.
+// Server: test/bench/bench-server.mjs (snapshot bundle, fresh state, own process group).
 
-const work = mkdtempSync(join(tmpdir(), 'cairn-bench-'));
-const stateDir = join(work, 'state');
-const filesDir = join(work, 'files');
-const logFile = join(work, 'wrangler.log');
-mkdirSync(filesDir, { recursive: true });
-const token = `bench_${randomBytes(24).toString('base64url')}`;
-const serverEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };
+const filesDir = mkdtempSync(join(tmpdir(), 'cairn-bench-files-'));
 let server = null;
 let base = '';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Bundles the bench worker once (wrangler deploy --dry-run) and writes a config that serves that
- * bundle unbundled: the measured code cannot change (or reload) mid-run when src/ is edited.
- */
-function snapshotConfig() {
-  const outdir = join(work, 'snapshot');
-  const build = spawnSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir, '-c', CONFIG], {
-    cwd: ROOT,
-    env: serverEnv,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`bundling failed:\n${build.stdout}\n${build.stderr}`);
-  const text = readFileSync(CONFIG, 'utf8')
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(outdir, 'worker.js'))}\nno_bundle = true`)
-    .replace(/^migrations_dir = .*$/m, `migrations_dir = ${JSON.stringify(join(ROOT, 'migrations'))}`);
-  const config = join(work, 'wrangler.toml');
-  writeFileSync(config, text);
-  return config;
-}
+let token = '';
+const readLog = () => server?.readLog() ?? '';
 
 async function startServer() {
-  const config = snapshotConfig();
-  const migrate = spawnSync(
-    WRANGLER,
-    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir, '-c', config],
-    { cwd: ROOT, env: serverEnv, encoding: 'utf8' },
-  );
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const log = openSync(logFile, 'a');
-  server = spawn(
-    WRANGLER,
-    [
-      'dev',
-      '-c',
-      config,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--persist-to',
-      stateDir,
-      '--var',
-      `ADMIN_TOKEN:${token}`,
-      '--show-interactive-dev-session=false',
-    ],
-    { cwd: ROOT, env: serverEnv, stdio: ['ignore', log, log], detached: true },
-  );
-  closeSync(log);
-  let exited = false;
-  server.on('exit', () => {
-    exited = true;
-  });
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (exited) break;
-    try {
-      const res = await fetch(`${base}/v1/health`, { headers: { authorization: `Bearer ${token}` } });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {}
-    await sleep(250);
-  }
-  throw new Error(`wrangler dev did not become ready:\n${readLog().slice(-4000)}`);
+  server = await startBenchServer({ config: CONFIG, keep: KEEP });
+  ({ base, token } = server);
 }
 
-function readLog() {
-  try {
-    return readFileSync(logFile, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-let stopped = false;
 async function stopServer() {
-  if (stopped) return;
-  stopped = true;
-  if (server?.pid && server.exitCode === null && server.signalCode === null) {
-    const gone = new Promise((r) => server.once('exit', r));
-    try {
-      process.kill(-server.pid, 'SIGTERM');
-    } catch {}
-    const timeout = sleep(5000).then(() => 'timeout');
-    if ((await Promise.race([gone, timeout])) === 'timeout') {
-      try {
-        process.kill(-server.pid, 'SIGKILL');
-      } catch {}
-    }
-  }
-  if (!KEEP) rmSync(work, { recursive: true, force: true });
+  await server?.stop();
+  if (!KEEP) rmSync(filesDir, { recursive: true, force: true });
 }
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    stopServer().finally(() => process.exit(130));
-  });
-}
-process.on('exit', () => {
-  // Last resort when something threw past main(): never leave wrangler/workerd behind.
-  if (!stopped && server?.pid) {
-    try {
-      process.kill(-server.pid, 'SIGKILL');
-    } catch {}
-  }
-});
 
 // ---------------------------------------------------------------------------------------------
 // Test files: fresh random bytes, streamed to disk, hashed while written; optional part files.
@@ -704,7 +586,7 @@ async function main() {
     `cairn blob bench: sizes ${SIZES_MIB.join(', ')} MiB, ${RUNS} runs, client ${CLIENT}, ${cpus().length} CPUs, load ${load0.map((l) => l.toFixed(2)).join(' ')}`,
   );
   await startServer();
-  console.log(`wrangler dev ready at ${base} (state ${stateDir})`);
+  console.log(`wrangler dev ready at ${base} (state ${server.work})`);
   await warmUp();
   console.log('warm-up done');
   for (const sizeMiB of SIZES_MIB) {

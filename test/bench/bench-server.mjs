@@ -1,0 +1,142 @@
+/**
+ * The bench server, shared by every `npm run bench` suite: test/bench/wrangler.toml (createApp()
+ * plus the raw baseline routes of test/bench/worker.ts) bundled ONCE into a snapshot (so edits to
+ * src/ cannot reload it mid-run), with fresh D1/R2 state in a temp dir, migrations applied, on a
+ * free loopback port, in its own process group that is always killed at the end.
+ *
+ *   const server = await startBenchServer({ config, keep });
+ *   server.base, server.token, server.work (temp dir), server.readLog(), await server.stop()
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(HERE, '..', '..');
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+export const DEFAULT_CONFIG = join(HERE, 'wrangler.toml');
+const serverEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function snapshotConfig(config, work) {
+  const outdir = join(work, 'snapshot');
+  const build = spawnSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir, '-c', config], {
+    cwd: ROOT,
+    env: serverEnv,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`bundling failed:\n${build.stdout}\n${build.stderr}`);
+  const text = readFileSync(config, 'utf8')
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(outdir, 'worker.js'))}\nno_bundle = true`)
+    .replace(/^migrations_dir = .*$/m, `migrations_dir = ${JSON.stringify(join(ROOT, 'migrations'))}`);
+  const snapshot = join(work, 'wrangler.toml');
+  writeFileSync(snapshot, text);
+  return snapshot;
+}
+
+export async function startBenchServer({
+  config = DEFAULT_CONFIG,
+  keep = false,
+  prefix = 'cairn-bench-',
+} = {}) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const stateDir = join(work, 'state');
+  const logFile = join(work, 'wrangler.log');
+  const token = `bench_${randomBytes(24).toString('base64url')}`;
+  const readLog = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  const snapshot = snapshotConfig(config, work);
+  const migrate = spawnSync(
+    WRANGLER,
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir, '-c', snapshot],
+    { cwd: ROOT, env: serverEnv, encoding: 'utf8' },
+  );
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    WRANGLER,
+    [
+      'dev',
+      '-c',
+      snapshot,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      stateDir,
+      '--var',
+      `ADMIN_TOKEN:${token}`,
+      '--show-interactive-dev-session=false',
+    ],
+    { cwd: ROOT, env: serverEnv, stdio: ['ignore', log, log], detached: true },
+  );
+  closeSync(log);
+
+  let stopped = false;
+  const kill = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {}
+  };
+  async function stop() {
+    if (stopped) return;
+    stopped = true;
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      kill('SIGTERM');
+      if ((await Promise.race([gone, sleep(5000).then(() => 'timeout')])) === 'timeout') kill('SIGKILL');
+    }
+    if (!keep) rmSync(work, { recursive: true, force: true });
+  }
+  // Last resort when something threw past the caller: never leave wrangler/workerd behind.
+  process.on('exit', () => {
+    if (!stopped && child.pid) kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      stop().finally(() => process.exit(130));
+    });
+  }
+
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${base}/v1/health`, { headers: { authorization: `Bearer ${token}` } });
+      await res.arrayBuffer();
+      if (res.status === 200) return { base, token, work, readLog, stop };
+    } catch {}
+    await sleep(250);
+  }
+  await stop();
+  throw new Error(`wrangler dev did not become ready:\n${readLog().slice(-4000)}`);
+}
