@@ -1,11 +1,20 @@
-/** The Drizzle handle over D1; one per request (cheap: it only wraps the binding). */
+/** The Drizzle handle over D1. */
 import type { SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import * as schema from './schema';
 
+const handles = new WeakMap<D1Database, ReturnType<typeof build>>();
+const build = (d1: D1Database) => drizzle(d1, { schema });
+
+/** One handle per binding object, reused across requests: building one maps the whole schema. */
 export function createDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+  let db = handles.get(d1);
+  if (!db) {
+    db = build(d1);
+    handles.set(d1, db);
+  }
+  return db;
 }
 
 export type Db = ReturnType<typeof createDb>;

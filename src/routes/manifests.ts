@@ -1,10 +1,14 @@
-/** GET /v1/manifests/{digest}: the exact manifest bytes, immutable forever (deployments pin this URL). */
+/**
+ * GET /v1/manifests/{digest}: the exact manifest bytes, immutable forever (deployments pin this
+ * URL, so it is the hottest read): served from the Worker cache after the first hit.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobResponse } from '../http/blob-response';
 import { NO_STORE } from '../http/caching';
+import { withImmutableCache } from '../http/immutable-cache';
 import { requireScope } from '../middleware/auth';
 import { MANIFEST_MEDIA_TYPE } from '../services/manifest';
 import { findManifest } from '../services/versions';
@@ -16,15 +20,20 @@ export const manifestRoutes = new Hono<AppEnv>().get(
   validate('param', z.object({ digest: digestSchema })),
   async (c) => {
     const { digest } = c.req.valid('param');
-    const found = await findManifest(c.var.db, digest, c.var.principal);
-    if (!found) {
-      throw new ApiError(
-        'VERSION_UNKNOWN',
-        `no manifest ${digest}`,
-        { digest },
-        { headers: { 'Cache-Control': NO_STORE } },
-      );
-    }
-    return blobResponse(c, found, { contentType: MANIFEST_MEDIA_TYPE });
+    return withImmutableCache(c, `/v1/manifests/${digest}`, async () => {
+      const found = await findManifest(c.var.db, digest, c.var.principal);
+      if (!found) {
+        throw new ApiError(
+          'VERSION_UNKNOWN',
+          `no manifest ${digest}`,
+          { digest },
+          { headers: { 'Cache-Control': NO_STORE } },
+        );
+      }
+      return {
+        response: await blobResponse(c, found.blob, { contentType: MANIFEST_MEDIA_TYPE }),
+        namespace: found.namespace,
+      };
+    });
   },
 );

@@ -69,17 +69,35 @@ export interface Resolved {
   version: VersionRow;
 }
 
-/** Resolves a ref to its version, or undefined when the artifact or version does not exist. */
+/** The SQL condition selecting the version a selector names, for a query joining `versions`. */
+function selectorCondition(selector: Selector) {
+  switch (selector.kind) {
+    case 'number':
+      return eq(versions.number, selector.number);
+    case 'digest':
+      return eq(versions.digest, selector.digest);
+    case 'tag':
+      return sql`${versions.id} = (SELECT t.version_id FROM tags t WHERE t.artifact_id = ${versions.artifactId} AND t.name = ${selector.tag})`;
+  }
+}
+
+/**
+ * Resolves a ref to its artifact and version in one D1 round trip (resolve is the hot path of
+ * every deployment and pipeline); undefined when either does not exist or is hidden.
+ */
 export async function resolveRef(
   db: Db,
   ref: Ref,
   principal: Principal | null,
 ): Promise<Resolved | undefined> {
   if (!canAccessNamespace(principal, ref.namespace)) return undefined;
-  const artifact = await findArtifact(db, ref.artifact);
-  if (!artifact) return undefined;
-  const version = await findVersion(db, artifact.id, ref.selector);
-  return version ? { artifact, version } : undefined;
+  const [row] = await db
+    .select({ artifact: artifacts, version: versions })
+    .from(versions)
+    .innerJoin(artifacts, eq(artifacts.id, versions.artifactId))
+    .where(and(eq(artifacts.name, ref.artifact), selectorCondition(ref.selector)))
+    .limit(1);
+  return row;
 }
 
 export function manifestUrl(origin: string, digest: string): string {

@@ -141,7 +141,7 @@ export async function fileBlob(db: Db, versionId: number, path: string) {
   return row?.blob;
 }
 
-/** The blob row of a version's manifest, if `digest` is a version the principal may see. */
+/** The blob row of a version's manifest and its namespace, if the principal may see it. */
 export async function findManifest(db: Db, digest: string, principal: Principal | null) {
   const [row] = await db
     .select({ blob: blobs, namespace: artifacts.namespace })
@@ -150,5 +150,5 @@ export async function findManifest(db: Db, digest: string, principal: Principal 
     .innerJoin(blobs, eq(blobs.digest, versions.digest))
     .where(eq(versions.digest, digest))
     .limit(1);
-  return row && canAccessNamespace(principal, row.namespace) ? row.blob : undefined;
+  return row && canAccessNamespace(principal, row.namespace) ? row : undefined;
 }

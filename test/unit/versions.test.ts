@@ -489,3 +489,31 @@ describe('request bodies', () => {
     expect(await errorCode(put)).toBe('TAG_INVALID');
   });
 });
+
+describe('GET /v1/manifests/:digest from the Worker cache', () => {
+  it('serves identical bytes on repeated reads, and still hides other namespaces from limited tokens', async () => {
+    const name = uniqueName('globex');
+    const v = await publishOk(name, { files: [await storedFile('a')] });
+    const first = await call(`/v1/manifests/${v.digest}`);
+    const bytes = await first.text();
+    for (let i = 0; i < 3; i++) {
+      const again = await call(`/v1/manifests/${v.digest}`);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('x-cairn-namespace')).toBeNull();
+      expect(again.headers.get('content-type')).toBe('application/vnd.cairn.manifest.v1+json');
+      expect(again.headers.get('etag')).toBe(`"${v.digest}"`);
+      expect(await again.text()).toBe(bytes);
+    }
+    const { token } = await createToken(['read'], { namespaces: ['acme'] });
+    const hidden = await call(`/v1/manifests/${v.digest}`, { token });
+    expect(hidden.status).toBe(404);
+    expect(await errorCode(hidden)).toBe('VERSION_UNKNOWN');
+    const { token: globex } = await createToken(['read'], { namespaces: ['globex'] });
+    expect(await (await call(`/v1/manifests/${v.digest}`, { token: globex })).text()).toBe(bytes);
+  });
+
+  it('a blob that is not a manifest is not served as one', async () => {
+    const f = await storedFile('plain.bin');
+    expect(await errorCode(await call(`/v1/manifests/${f.digest}`))).toBe('VERSION_UNKNOWN');
+  });
+});
