@@ -7,6 +7,11 @@
  *   GET    /__bench/raw/:key   env.BLOBS.get(`bench/<key>`) streamed back    → 200 octet-stream | 404
  *   DELETE /__bench/raw/:key   env.BLOBS.delete(`bench/<key>`)               → 204
  *
+ *   GET    /__bench/d1/tag/:ns/:name/:tag   one raw D1 point lookup of a tag's digest (the
+ *                                       baseline for resolve-by-tag)         → 200 {"digest"} | 404
+ *   POST   /__bench/seed-blobs?count=N&seed=S  inserts N `blobs` rows with synthetic digests (rows
+ *                                       only: publish reads D1, never the bytes) → 200 {"digests"}
+ *
  * Diagnostics (to attribute our routes' cost, not baselines of the targets):
  *   PUT /__bench/raw/:key?sha256=<hex>  the same put with R2's sha256 check, as our PUT does
  *   GET /__bench/raw/:key?hash=1        the object streamed through SHA-256 in the Worker, as
@@ -49,9 +54,42 @@ async function raw(request: Request, env: Bindings, name: string, query: URLSear
   }
 }
 
+async function rawTagLookup(env: Bindings, ns: string, name: string, tag: string): Promise<Response> {
+  const row = await env.DB.prepare(
+    'SELECT t.digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id WHERE a.name = ? AND t.name = ?',
+  )
+    .bind(`${ns}/${name}`, tag)
+    .first<{ digest: string }>();
+  return row ? Response.json(row) : new Response('not found\n', { status: 404 });
+}
+
+/** Seeds blob rows for publish benchmarks: sha256 of `${seed}-${i}` for i < count. */
+async function seedBlobs(env: Bindings, count: number, seed: string): Promise<Response> {
+  const digests: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${seed}-${i}`));
+    digests.push(`sha256:${[...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
+  }
+  const statements = [];
+  for (let i = 0; i < digests.length; i += 5000) {
+    statements.push(
+      env.DB.prepare(
+        'INSERT INTO blobs (digest, size, created_at) SELECT value, 1, 0 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING',
+      ).bind(JSON.stringify(digests.slice(i, i + 5000))),
+    );
+  }
+  if (statements.length > 0) await env.DB.batch(statements);
+  return Response.json({ digests });
+}
+
 export default {
   fetch(request, env, ctx) {
     const { pathname, searchParams } = new URL(request.url);
+    const tagRoute = /^\/__bench\/d1\/tag\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(pathname);
+    if (tagRoute) return rawTagLookup(env, tagRoute[1]!, tagRoute[2]!, tagRoute[3]!);
+    if (pathname === '/__bench/seed-blobs' && request.method === 'POST') {
+      return seedBlobs(env, Number(searchParams.get('count') ?? 0), searchParams.get('seed') ?? 'seed');
+    }
     if (pathname.startsWith(RAW_PREFIX)) {
       return raw(request, env, pathname.slice(RAW_PREFIX.length), searchParams);
     }
