@@ -39,6 +39,14 @@ export const uploads = sqliteTable(
     /** `open` accepts parts; `completing` is leased by one complete call until `leaseUntil`. */
     state: text('state', { enum: ['open', 'completing'] }).notNull(),
     leaseUntil: integer('lease_until'),
+    /**
+     * Incremental hashing of parts sent in order (services/uploads.ts): `hashState` is the SHA-256
+     * state after the first `hashedThrough` parts; -1 means the state is void (complete re-hashes).
+     */
+    hashedThrough: integer('hashed_through').notNull().default(0),
+    hashState: text('hash_state'),
+    /** The part a request is hashing right now (claimed before its bytes reach R2), if any. */
+    hashClaim: integer('hash_claim'),
     createdBy: text('created_by').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
@@ -60,6 +68,8 @@ export const uploadParts = sqliteTable(
     partNumber: integer('part_number').notNull(),
     size: integer('size').notNull(),
     etag: text('etag').notNull(),
+    /** This etag's bytes were folded into the session's `hashState` (moot once it is void). */
+    hashed: integer('hashed', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
