@@ -12,6 +12,7 @@ import { drainUnreadBody } from './middleware/drain-body';
 import { artifactRoutes } from './routes/artifacts';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
+import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
@@ -45,6 +46,7 @@ export function createApp() {
   app.route('/v1/artifacts/:ns/:name/versions', versionRoutes);
   app.route('/v1/artifacts/:ns/:name/tags', tagRoutes);
   app.route('/v1', resolveRoutes);
+  app.route('/v1', lineageRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
