@@ -11,6 +11,7 @@ import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
 import { artifactRoutes } from './routes/artifacts';
 import { blobRoutes } from './routes/blobs';
+import { diffRoutes } from './routes/diff';
 import { healthRoutes } from './routes/health';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
@@ -47,6 +48,7 @@ export function createApp() {
   app.route('/v1/artifacts/:ns/:name/tags', tagRoutes);
   app.route('/v1', resolveRoutes);
   app.route('/v1', lineageRoutes);
+  app.route('/v1', diffRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

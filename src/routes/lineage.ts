@@ -7,12 +7,10 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
-import { ApiError } from '../errors';
 import { NO_CACHE } from '../http/caching';
+import { refFromPath, requireResolved } from '../http/refs';
 import { toDot, toMermaid } from '../lib/graph-text';
-import { parseRef } from '../lib/refs';
 import { requireScope } from '../middleware/auth';
-import { resolveRef } from '../services/artifacts';
 import { DEFAULT_DEPTH, DIRECTIONS, impact, lineage, MAX_DEPTH } from '../services/lineage';
 import { validate } from '../validation';
 
@@ -28,23 +26,9 @@ const lineageQuery = z.object({
   format: z.enum(['json', 'mermaid', 'dot']).default('json'),
 });
 
-/** The version named by the path after `prefix`; 400 REF_INVALID or 404 like resolve. */
+/** The version named by the path after `prefix`. */
 async function resolvePathRef(c: Context<AppEnv>, prefix: string) {
-  let raw: string;
-  try {
-    raw = decodeURIComponent(c.req.path.slice(prefix.length));
-  } catch {
-    throw new ApiError('REF_INVALID', 'the ref is not valid percent-encoding');
-  }
-  const parsed = parseRef(raw);
-  if (!parsed.ok)
-    throw new ApiError('REF_INVALID', `"${raw.slice(0, 300)}": ${parsed.reason}`, { ref: raw.slice(0, 300) });
-  const resolved = await resolveRef(c.var.db, parsed.value, c.var.principal);
-  if (!resolved) {
-    const code = parsed.value.selector.kind === 'tag' ? 'TAG_UNKNOWN' : 'VERSION_UNKNOWN';
-    throw new ApiError(code, `${raw} does not resolve`, { ref: raw });
-  }
-  return resolved.version;
+  return (await requireResolved(c, refFromPath(c, prefix))).version;
 }
 
 export const lineageRoutes = new Hono<AppEnv>()

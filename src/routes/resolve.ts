@@ -5,34 +5,15 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
-import { ApiError } from '../errors';
 import { etagOf, IMMUTABLE, NO_CACHE, notModified } from '../http/caching';
-import { parseRef } from '../lib/refs';
+import { refFromPath, requireResolved } from '../http/refs';
 import { requireScope } from '../middleware/auth';
-import { manifestUrl, resolveRef } from '../services/artifacts';
+import { manifestUrl } from '../services/artifacts';
 import { MANIFEST_MEDIA_TYPE } from '../services/manifest';
 
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve/*', requireScope('read'), async (c) => {
-  let raw: string;
-  try {
-    raw = decodeURIComponent(c.req.path.slice('/v1/resolve/'.length));
-  } catch {
-    throw new ApiError('REF_INVALID', 'the ref is not valid percent-encoding');
-  }
-  const parsed = parseRef(raw);
-  if (!parsed.ok)
-    throw new ApiError('REF_INVALID', `"${raw.slice(0, 300)}": ${parsed.reason}`, { ref: raw.slice(0, 300) });
-  const ref = parsed.value;
-  const resolved = await resolveRef(c.var.db, ref, c.var.principal);
-  if (!resolved) {
-    const code = ref.selector.kind === 'tag' ? 'TAG_UNKNOWN' : 'VERSION_UNKNOWN';
-    throw new ApiError(
-      code,
-      `${raw} does not resolve`,
-      { ref: raw },
-      { headers: { 'Cache-Control': NO_CACHE } },
-    );
-  }
+  const ref = refFromPath(c, '/v1/resolve/');
+  const resolved = await requireResolved(c, ref, { headers: { 'Cache-Control': NO_CACHE } });
   const { digest, number } = resolved.version;
   const url = manifestUrl(new URL(c.req.url).origin, digest);
   const etag = etagOf(digest);
@@ -46,7 +27,7 @@ export const resolveRoutes = new Hono<AppEnv>().get('/resolve/*', requireScope('
     return c.body(null, 302, { ...headers, Location: url });
   }
   return c.json(
-    { ref: raw, artifact: resolved.artifact.name, version: number, digest, manifestUrl: url },
+    { ref: ref.raw, artifact: resolved.artifact.name, version: number, digest, manifestUrl: url },
     200,
     headers,
   );

@@ -117,3 +117,20 @@ export async function tagHistory(db: Db, artifactId: number, tag: string, limit:
     }),
   );
 }
+
+/** The tag's last move (the one that put it where it points now), or undefined if it does not exist. */
+export async function lastMove(db: Db, artifactId: number, tag: string) {
+  const current = await db.query.tags.findFirst({
+    where: and(eq(tags.artifactId, artifactId), eq(tags.name, tag)),
+  });
+  if (!current) return undefined;
+  const event = await db.query.tagEvents.findFirst({
+    where: and(
+      eq(tagEvents.artifactId, artifactId),
+      eq(tagEvents.tag, tag),
+      eq(tagEvents.toDigest, current.digest),
+    ),
+    orderBy: desc(tagEvents.id),
+  });
+  return { current, event };
+}

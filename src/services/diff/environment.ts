@@ -1,0 +1,84 @@
+/**
+ * The environment pillar: lockfiles matched by path and compared package by package (falling
+ * back to a line diff for formats we do not parse), the container image, and runtime versions.
+ */
+import type { Digest } from '../../lib/digest';
+import { getBlob } from '../../storage/blob-store';
+import { diffLines, diffPackages, type PackageChange, parseLockfile } from '../lockfiles';
+import type { ManifestV1 } from '../manifest';
+import { diffParams, type ParamsDiff } from './values';
+
+/** Lockfiles larger than this are compared by digest only (a Worker has 128 MB). */
+export const MAX_LOCKFILE_BYTES = 20 * 1024 * 1024;
+
+export interface LockfileDiff {
+  path: string;
+  status: 'added' | 'removed' | 'modified' | 'unchanged';
+  from: string | null;
+  to: string | null;
+  /** The parsed format, or null when compared line by line (or not at all, if too large). */
+  format: string | null;
+  packages?: PackageChange[];
+  lines?: { added: string[]; removed: string[]; truncated: boolean };
+}
+
+export interface EnvironmentDiff {
+  changed: boolean;
+  lockfiles: LockfileDiff[];
+  image: { changed: boolean; from: string | null; to: string | null };
+  runtime: ParamsDiff;
+}
+
+async function readText(bucket: R2Bucket, digest: string | null): Promise<string | null> {
+  if (!digest) return '';
+  const object = await getBlob(bucket, digest as Digest);
+  if (!object) return null;
+  if (object.size > MAX_LOCKFILE_BYTES) {
+    await object.body.cancel();
+    return null;
+  }
+  return object.text();
+}
+
+async function compareLockfile(
+  bucket: R2Bucket,
+  path: string,
+  from: string | null,
+  to: string | null,
+): Promise<LockfileDiff> {
+  const status = !from ? 'added' : !to ? 'removed' : from === to ? 'unchanged' : 'modified';
+  const base: LockfileDiff = { path, status, from, to, format: null };
+  if (status === 'unchanged') return base;
+  const [a, b] = await Promise.all([readText(bucket, from), readText(bucket, to)]);
+  if (a === null || b === null) return base;
+  const pa = from ? parseLockfile(path, a) : null;
+  const pb = to ? parseLockfile(path, b) : null;
+  // An added or removed lockfile compares against an empty one of the same format.
+  const format = (pa ?? pb)?.format ?? null;
+  if (format && (!from || pa) && (!to || pb) && (!pa || !pb || pa.format === pb.format)) {
+    return { ...base, format, packages: diffPackages(pa?.packages ?? new Map(), pb?.packages ?? new Map()) };
+  }
+  return { ...base, lines: diffLines(a, b) };
+}
+
+export async function diffEnvironment(
+  bucket: R2Bucket,
+  from: ManifestV1['environment'],
+  to: ManifestV1['environment'],
+): Promise<EnvironmentDiff> {
+  const a = new Map((from?.lockfiles ?? []).map((l) => [l.path, l.digest]));
+  const b = new Map((to?.lockfiles ?? []).map((l) => [l.path, l.digest]));
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  const lockfiles = await Promise.all(
+    paths.map((p) => compareLockfile(bucket, p, a.get(p) ?? null, b.get(p) ?? null)),
+  );
+  const image = { from: from?.image ?? null, to: to?.image ?? null };
+  const runtime = diffParams(from?.runtime, to?.runtime);
+  const imageChanged = image.from !== image.to;
+  return {
+    changed: lockfiles.some((l) => l.status !== 'unchanged') || imageChanged || runtime.changed,
+    lockfiles,
+    image: { changed: imageChanged, ...image },
+    runtime,
+  };
+}

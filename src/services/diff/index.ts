@@ -1,0 +1,88 @@
+/**
+ * diff(from, to): "production got worse — was it the code, the data or the environment?"
+ * Compares two versions' manifests pillar by pillar (code, data, environment, params), plus the
+ * output files and metric deltas, and names the pillars that changed, in that order.
+ */
+import type { Db } from '../../db/client';
+import type { Resolved } from '../artifacts';
+import type { ManifestV1 } from '../manifest';
+import { metricsOf, readManifest } from '../versions';
+import { type DataDiff, diffData } from './data';
+import { diffEnvironment, type EnvironmentDiff } from './environment';
+import { diffFiles, type FilesDiff } from './files';
+import { diffParams, type MetricDelta, metricDeltas, type ParamsDiff } from './values';
+
+export const PILLARS = ['code', 'data', 'environment', 'params'] as const;
+export type Pillar = (typeof PILLARS)[number];
+
+const CODE_FIELDS = ['repo', 'commit', 'path', 'dirty'] as const;
+
+export interface CodeDiff {
+  changed: boolean;
+  /** The fields that differ (`commit`, `dirty`, …). */
+  fields: string[];
+  from: ManifestV1['code'] | null;
+  to: ManifestV1['code'] | null;
+}
+
+export interface VersionDiff {
+  from: { artifact: string; version: number; digest: string } | null;
+  to: { artifact: string; version: number; digest: string };
+  changed: Pillar[];
+  code: CodeDiff;
+  data: DataDiff;
+  environment: EnvironmentDiff;
+  params: ParamsDiff;
+  files: FilesDiff;
+  metrics: MetricDelta[];
+}
+
+export function diffCode(from: ManifestV1['code'], to: ManifestV1['code']): CodeDiff {
+  const fields = CODE_FIELDS.filter((f) => (from?.[f] ?? null) !== (to?.[f] ?? null));
+  return { changed: fields.length > 0, fields, from: from ?? null, to: to ?? null };
+}
+
+/** What any version looks like when compared with "nothing" (a tag's first move). */
+const EMPTY: Partial<ManifestV1> & Pick<ManifestV1, 'files' | 'inputs'> = { files: [], inputs: [] };
+
+export async function diffVersions(
+  db: Db,
+  bucket: R2Bucket,
+  from: Resolved | null,
+  to: Resolved,
+): Promise<VersionDiff> {
+  const [ma, mb, metricsA, metricsB] = await Promise.all([
+    from ? readManifest(bucket, from.version.digest) : Promise.resolve(EMPTY),
+    readManifest(bucket, to.version.digest),
+    from ? metricsOf(db, from.version.id) : null,
+    metricsOf(db, to.version.id),
+  ]);
+  const [data, environment] = await Promise.all([
+    diffData(db, bucket, ma.inputs, mb.inputs),
+    diffEnvironment(bucket, ma.environment, mb.environment),
+  ]);
+  const code = diffCode(ma.code, mb.code);
+  const params = diffParams(ma.params, mb.params);
+  const flags: Record<Pillar, boolean> = {
+    code: code.changed,
+    data: data.changed,
+    environment: environment.changed,
+    params: params.changed,
+  };
+  const view = (r: Resolved) => ({
+    artifact: r.artifact.name,
+    version: r.version.number,
+    digest: r.version.digest,
+  });
+  return {
+    from: from ? view(from) : null,
+    to: view(to),
+    changed: PILLARS.filter((p) => flags[p]),
+    code,
+    data,
+    environment,
+    params,
+    files: diffFiles(ma.files, mb.files),
+    metrics: metricDeltas(metricsA?.merged ?? {}, metricsB.merged),
+  };
+}
