@@ -312,3 +312,25 @@ describe('params flattening', () => {
     expect(diffParams({ a: 1 }, { a: 1 }).changed).toBe(false);
   });
 });
+
+describe('environment lockfiles without a parser', () => {
+  it('fall back to a line diff', async () => {
+    const s = await scenario();
+    const a = await storedFile('Gemfile.lock', 'rails (7.0.0)\nrack (2.2.0)\n');
+    const b = await storedFile('Gemfile.lock', 'rails (7.1.0)\nrack (2.2.0)\n');
+    const env = (digest: string) => ({
+      ...s.base.environment,
+      lockfiles: [{ path: 'Gemfile.lock', digest }],
+    });
+    await publishOk(s.model, { ...s.base, files: [s.pkl], environment: env(a.digest) });
+    await publishOk(s.model, { ...s.base, files: [s.pkl], environment: env(b.digest) });
+    const d = await diff(`${s.model}@2`, `${s.model}@3`);
+    expect(d.changed).toEqual(['environment']);
+    expect(d.environment.lockfiles[0]).toMatchObject({
+      path: 'Gemfile.lock',
+      status: 'modified',
+      format: null,
+      lines: { added: ['rails (7.1.0)'], removed: ['rails (7.0.0)'], truncated: false },
+    });
+  });
+});

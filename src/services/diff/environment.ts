@@ -10,6 +10,8 @@ import { diffParams, type ParamsDiff } from './values';
 
 /** Lockfiles larger than this are compared by digest only (a Worker has 128 MB). */
 export const MAX_LOCKFILE_BYTES = 20 * 1024 * 1024;
+/** The line-diff fallback is slower than a parser (seconds of CPU on tens of MB): smaller cap. */
+export const MAX_LINE_DIFF_BYTES = 2 * 1024 * 1024;
 
 export interface LockfileDiff {
   path: string;
@@ -58,6 +60,7 @@ async function compareLockfile(
   if (format && (!from || pa) && (!to || pb) && (!pa || !pb || pa.format === pb.format)) {
     return { ...base, format, packages: diffPackages(pa?.packages ?? new Map(), pb?.packages ?? new Map()) };
   }
+  if (a.length + b.length > MAX_LINE_DIFF_BYTES) return base;
   return { ...base, lines: diffLines(a, b) };
 }
 
