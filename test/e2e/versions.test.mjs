@@ -10,12 +10,18 @@
  * acme/churn-data and acme/churn-model, production on model v2) or adjust the checks here.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startServer } from './harness.mjs';
+import { startServer } from './harness.mjs';
+import {
+  assertRan,
+  jsonValues,
+  runRecipe as runRecipeIn,
+  shellBlockAfter,
+  shellBlockStartingWith,
+} from './readme-recipes.mjs';
 
 /** Per-test timeout: a hung request or recipe fails the test instead of stalling CI. */
 const T = 120_000;
@@ -29,26 +35,6 @@ const REQUIREMENTS = 'pandas==2.1.0\nscikit-learn==1.3.0\n';
 const COMMIT = '3f2a9c41d5e8b7a6c0f1e2d3b4a5968778695a4b';
 const PROMOTION_REASON = 'AUC 0.93 on holdout';
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-
-/** The fenced ```sh block that starts on the line right after the one holding `marker`. */
-function shellBlockAfter(marker) {
-  const at = README.indexOf(marker);
-  assert.notEqual(at, -1, `README.md has no ${marker}`);
-  const match = /^[^\n]*\n```sh\n([\s\S]*?)\n```\n/.exec(README.slice(at));
-  assert.ok(match, `no \`\`\`sh block right after ${marker} in README.md`);
-  return `${match[1]}\n`;
-}
-
-/** The one ```sh block of README.md whose first line starts with `firstLine`. */
-function shellBlockStartingWith(firstLine) {
-  const blocks = [...README.matchAll(/^```sh\n([\s\S]*?)\n```$/gm)]
-    .map((m) => m[1])
-    .filter((b) => b.startsWith(firstLine));
-  assert.equal(blocks.length, 1, `README.md should have exactly one sh block starting with ${firstLine}`);
-  return `${blocks[0]}\n`;
-}
-
 const TRAIN_MODEL = shellBlockAfter('<!-- recipe:train-model');
 const PROMOTION = shellBlockStartingWith(
   'D=$(curl -sSf -H "Authorization: Bearer $TOKEN" "$CAIRN/v1/resolve/acme/churn-model@2"',
@@ -56,55 +42,7 @@ const PROMOTION = shellBlockStartingWith(
 
 let server;
 
-/**
- * Runs `script` verbatim as `bash -euo pipefail -c script` in a new empty directory, with only
- * CAIRN, TOKEN and PATH in its environment. Resolves to { code, stdout, stderr, dir }.
- */
-function runRecipe(script) {
-  const dir = mkdtempSync(join(server.workDir, 'recipe-'));
-  return new Promise((resolve) => {
-    execFile(
-      'bash',
-      ['-euo', 'pipefail', '-c', script],
-      {
-        cwd: dir,
-        env: { CAIRN: server.url, TOKEN: server.token, PATH: process.env.PATH },
-        timeout: T,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? err.signal) : 0, stdout, stderr, dir }),
-    );
-  });
-}
-
-function assertRan(run, what) {
-  assert.equal(
-    run.code,
-    0,
-    `${what} exited ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`,
-  );
-}
-
-/** The JSON values printed back to back (curl adds no newline), in order. */
-function jsonValues(text) {
-  const values = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
-    } else if (ch === '"') inString = true;
-    else if (ch === '{' || ch === '[') {
-      if (depth++ === 0) start = i;
-    } else if (ch === '}' || ch === ']') {
-      if (--depth === 0) values.push(JSON.parse(text.slice(start, i + 1)));
-    }
-  }
-  return values;
-}
+const runRecipe = (script) => runRecipeIn(server, script, { timeout: T });
 
 const sha256 = (data) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const json = (value) => ['-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(value)];
