@@ -1,3 +1,4 @@
+/// <reference path="../wasm.d.ts" />
 /**
  * SHA-256 whose running state can be saved between requests and resumed later: multipart uploads
  * hash each in-order part as it streams through and keep the state in D1 (services/uploads.ts).

@@ -83,7 +83,7 @@ export const uploadRoutes = new Hono<AppEnv>()
     if (!result.ok) {
       throw new ApiError(
         'DIGEST_MISMATCH',
-        'the assembled bytes do not hash to the declared digest; the object was removed',
+        'the uploaded parts do not hash to the declared digest; nothing was stored',
       );
     }
     return c.json({ digest: result.digest, size: result.size }, result.created ? 201 : 200);

@@ -6,9 +6,13 @@
  * 1. Parts are stored by R2 as they arrive; each part's size is checked against the plan, so the
  *    assembled size is known to be the declared size before assembly.
  * 2. `complete` first takes a lease on the session with one conditional UPDATE, so exactly one
- *    request assembles it; a crashed completer's lease runs out and a retry takes over.
- * 3. R2 assembles the object at the blob's key. R2 parts carry no checksum, so the assembled
- *    object is streamed back through SHA-256 (native DigestStream, constant memory).
+ *    request assembles it; a crashed completer's lease runs out and a retry takes over. Parts are
+ *    refused from then on (every part write first updates the session row, conditioned on
+ *    `state = 'open'`, before its bytes go to R2).
+ * 3. Parts sent in order are hashed as they stream through (the fast path, below). When all of
+ *    them were, `complete` knows the digest before assembling: a mismatch aborts the R2 upload and
+ *    nothing is ever written at the blob's key. Otherwise R2 assembles the object at the key and
+ *    it is streamed back through SHA-256 (native DigestStream, constant memory).
  * 4. Only on a match does one D1 batch insert the `blobs` row (making the blob visible) and drop
  *    the session. On a mismatch the object is deleted; no row ever pointed at it.
  * One session per digest (a unique index) keeps two assemblies from writing the same key, and
@@ -17,14 +21,43 @@
  * so a row either exists before the lease (and `complete` sees it and never assembles) or waits
  * until the lease is gone. A mismatching assembly can therefore be deleted without ever
  * removing bytes that a visible row points to.
+ *
+ * The fast path: incremental hashing of in-order parts. The session keeps `hashState`, the
+ * SHA-256 state (lib/resumable-sha256.ts) after its first `hashedThrough` parts (-1: void).
+ * - Announce, then write. Before any byte of part n goes to R2, one conditional UPDATE of the
+ *   session decides the request's role. If `hashedThrough = n-1` and no part is being hashed,
+ *   the request claims part n (`hashClaim = n`). Otherwise it voids the state for good
+ *   (`hashedThrough = -1`, claim cleared): out of order, a duplicate or re-send of a hashed part,
+ *   a retry of a part whose hashing request died, or any part while another is being hashed.
+ * - The claimant streams the body in 1 MiB reads through the hasher into a FixedLengthStream
+ *   that R2's uploadPart consumes (backpressure end to end: at most two chunks in memory).
+ *   Only after R2 accepted the part does one D1 batch commit the new state and
+ *   `hashedThrough = n` (compare-and-swap on `hashClaim = n AND hashedThrough = n-1`) and write
+ *   the part row with `hashed` true iff that swap happened.
+ * - `complete` takes the fast path only if its lease snapshot says `hashedThrough = partCount`
+ *   and every part row is `hashed`. It finalizes the digest from the state, compares, and only
+ *   then assembles, naming the hashed etags. If R2 reports the upload gone but an object of the
+ *   right size is at the key (an earlier attempt assembled it, or so it seems), that object is
+ *   re-hashed as before: only an assembly this request did is trusted unread.
+ * Why the assembled bytes are exactly the hashed bytes: `hashedThrough` only ever moves from
+ * n-1 to n by the claimant of n, a claim needs `hashedThrough = n-1` (so part n had no earlier
+ * write: any earlier write of n voided the state) and no other claim, and any later write of a
+ * part is announced first and voids the state (or, after the lease, is refused). D1 runs these
+ * statements one at a time, so when the fast path is taken every part had exactly one write
+ * since the session began, the hashed one, and no write can begin. R2 parts belong to the
+ * session's own R2 upload id. This does not rely on R2 checking etags: Miniflare gives each part
+ * write a random etag and refuses a superseded one on complete (test/unit/uploads-incremental
+ * checks it), but R2's part etags are the MD5 of the bytes, so two writes with colliding MD5s
+ * would look alike there. A voided state costs only speed: `complete` re-hashes, as it always did.
  */
-import { and, asc, eq, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../config';
 import type { Db } from '../db/client';
 import { blobs, type UploadRow, uploadParts, uploads } from '../db/schema';
 import { ApiError } from '../errors';
 import { base64url } from '../lib/cursor';
 import { type Digest, hexOf } from '../lib/digest';
+import { ResumableSha256 } from '../lib/resumable-sha256';
 import {
   abortMultipart,
   completeMultipart,
@@ -90,7 +123,12 @@ function view(row: UploadRow, parts: number[]): UploadView {
 
 async function receivedParts(db: Db, uploadId: string) {
   return db
-    .select({ partNumber: uploadParts.partNumber, size: uploadParts.size, etag: uploadParts.etag })
+    .select({
+      partNumber: uploadParts.partNumber,
+      size: uploadParts.size,
+      etag: uploadParts.etag,
+      hashed: uploadParts.hashed,
+    })
     .from(uploadParts)
     .where(eq(uploadParts.uploadId, uploadId))
     .orderBy(asc(uploadParts.partNumber));
@@ -203,6 +241,97 @@ export function expectedPartSize(row: Pick<UploadRow, 'size' | 'partSize' | 'par
   return n < row.partCount ? row.partSize : row.size - row.partSize * (row.partCount - 1);
 }
 
+/** Bytes per read when a part streams through the hasher (request bodies come in small chunks). */
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
+type Role = { hash: false } | { hash: true; hasher: ResumableSha256 };
+
+/**
+ * The announcement every part write makes before its bytes go to R2 (see the header): one
+ * conditional UPDATE that either claims part n for hashing or voids the incremental state. Refused
+ * when the session is being completed (or gone).
+ */
+async function announcePart(deps: UploadDeps, uploadId: string, n: number): Promise<Role> {
+  const claimable = and(eq(uploads.hashedThrough, n - 1), isNull(uploads.hashClaim));
+  const [after] = await deps.db
+    .update(uploads)
+    .set({
+      hashClaim: sql`CASE WHEN ${claimable} THEN ${n} ELSE NULL END`,
+      hashedThrough: sql`CASE WHEN ${claimable} THEN ${uploads.hashedThrough} ELSE -1 END`,
+      hashState: sql`CASE WHEN ${claimable} THEN ${uploads.hashState} ELSE NULL END`,
+    })
+    .where(and(eq(uploads.id, uploadId), eq(uploads.state, 'open')))
+    .returning({
+      hashClaim: uploads.hashClaim,
+      hashedThrough: uploads.hashedThrough,
+      hashState: uploads.hashState,
+    });
+  if (!after) {
+    const still = await deps.db.query.uploads.findFirst({ where: eq(uploads.id, uploadId) });
+    if (!still)
+      throw new ApiError('UPLOAD_UNKNOWN', `upload ${uploadId} was aborted or expired`, { uploadId });
+    throw new ApiError('UPLOAD_IN_PROGRESS', `upload ${uploadId} is being completed; parts are closed`);
+  }
+  if (after.hashClaim !== n) return { hash: false };
+  const hasher =
+    after.hashedThrough === 0
+      ? ResumableSha256.create()
+      : after.hashState === null
+        ? null
+        : ResumableSha256.restore(after.hashState);
+  if (hasher) return { hash: true, hasher };
+  // A state this build cannot continue (another hash-wasm binary): give the claim up for good.
+  await voidHashing(deps, uploadId);
+  return { hash: false };
+}
+
+async function voidHashing(deps: UploadDeps, uploadId: string): Promise<void> {
+  await deps.db
+    .update(uploads)
+    .set({ hashedThrough: -1, hashState: null, hashClaim: null })
+    .where(eq(uploads.id, uploadId));
+}
+
+/**
+ * Streams `body` into `sink` through `hasher`, 1 MiB at a time, keeping at most one write in
+ * flight while the next chunk is read and hashed. Errors abort the sink (so R2 stores nothing).
+ */
+async function pumpThroughHasher(
+  body: ReadableStream<Uint8Array>,
+  sink: WritableStream<Uint8Array>,
+  hasher: ResumableSha256,
+): Promise<void> {
+  const writer = sink.getWriter();
+  let byob: ReadableStreamBYOBReader | null = null;
+  let plain: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  try {
+    byob = body.getReader({ mode: 'byob' });
+  } catch {
+    plain = body.getReader(); // not a byte stream
+  }
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const { done, value } = byob
+        ? await byob.readAtLeast(HASH_CHUNK_BYTES, new Uint8Array(HASH_CHUNK_BYTES))
+        : await plain!.read();
+      if (value && value.byteLength > 0) {
+        hasher.update(value);
+        await pending;
+        pending = writer.write(value);
+        pending.catch(() => {}); // awaited above or below; this only keeps it from being "unhandled"
+      }
+      if (done) break;
+    }
+    await pending;
+    await writer.close();
+  } catch (err) {
+    await writer.abort(err).catch(() => {});
+    await (byob ?? plain)?.cancel(err).catch(() => {});
+    throw err;
+  }
+}
+
 export async function receivePart(
   deps: UploadDeps,
   uploadId: string,
@@ -226,30 +355,66 @@ export async function receivePart(
       got: length,
     });
   }
+  const role = await announcePart(deps, uploadId, partNumber);
   let etag: string;
   try {
-    etag = await uploadPart(
-      deps.bucket,
-      row.digest as Digest,
-      row.r2UploadId,
-      partNumber,
-      body ?? new ArrayBuffer(0),
-    );
+    if (role.hash && body) {
+      const fixed = new FixedLengthStream(length);
+      const [stored] = await Promise.all([
+        uploadPart(deps.bucket, row.digest as Digest, row.r2UploadId, partNumber, fixed.readable),
+        pumpThroughHasher(body, fixed.writable, role.hasher),
+      ]);
+      etag = stored;
+    } else {
+      etag = await uploadPart(
+        deps.bucket,
+        row.digest as Digest,
+        row.r2UploadId,
+        partNumber,
+        body ?? new ArrayBuffer(0),
+      );
+    }
   } catch (err) {
     // Aborted or expired between our check and R2's write: report the session's fate, not a 500.
+    // (A failed hashing request keeps its claim: the part's next write voids the state.)
     const still = await deps.db.query.uploads.findFirst({ where: eq(uploads.id, uploadId) });
     if (!still)
       throw new ApiError('UPLOAD_UNKNOWN', `upload ${uploadId} was aborted or expired`, { uploadId });
     throw err;
   }
   try {
-    await deps.db
-      .insert(uploadParts)
-      .values({ uploadId, partNumber, size: length, etag })
-      .onConflictDoUpdate({
-        target: [uploadParts.uploadId, uploadParts.partNumber],
-        set: { size: length, etag },
-      });
+    if (role.hash && body) {
+      // One transaction: the compare-and-swap of the state, then the part row, marked hashed iff
+      // the swap happened (it does not when another write of this part voided the state meanwhile).
+      const swapped = sql<boolean>`coalesce((SELECT ${uploads.hashedThrough} = ${partNumber} FROM ${uploads} WHERE ${uploads.id} = ${uploadId}), 0)`;
+      await deps.db.batch([
+        deps.db
+          .update(uploads)
+          .set({ hashedThrough: partNumber, hashState: role.hasher.serialize(), hashClaim: null })
+          .where(
+            and(
+              eq(uploads.id, uploadId),
+              eq(uploads.hashClaim, partNumber),
+              eq(uploads.hashedThrough, partNumber - 1),
+            ),
+          ),
+        deps.db
+          .insert(uploadParts)
+          .values({ uploadId, partNumber, size: length, etag, hashed: swapped })
+          .onConflictDoUpdate({
+            target: [uploadParts.uploadId, uploadParts.partNumber],
+            set: { size: length, etag, hashed: swapped },
+          }),
+      ]);
+    } else {
+      await deps.db
+        .insert(uploadParts)
+        .values({ uploadId, partNumber, size: length, etag, hashed: false })
+        .onConflictDoUpdate({
+          target: [uploadParts.uploadId, uploadParts.partNumber],
+          set: { size: length, etag, hashed: false },
+        });
+    }
   } catch (err) {
     if (/FOREIGN KEY/i.test(String(err))) {
       throw new ApiError('UPLOAD_UNKNOWN', `upload ${uploadId} was aborted or expired`, { uploadId });
@@ -287,16 +452,32 @@ export async function completeUpload(deps: UploadDeps, uploadId: string): Promis
   const stored = await findBlob(deps.db, digest);
   if (stored) {
     // Someone stored the same bytes meanwhile: never assemble over a visible blob.
-    await dropSession(deps, session);
+    await dropSession(deps, claimed);
     return { ok: true, created: false, digest, size: stored.size };
   }
 
-  await assemble(deps, session, parts);
-  const hashed = await hashStoredBlob(deps.bucket, digest);
-  if (!hashed || hashed.hex !== hexOf(digest) || hashed.size !== session.size) {
-    await deleteBlob(deps.bucket, digest);
-    await deps.db.delete(uploads).where(eq(uploads.id, uploadId));
+  // The fast path (see the header): every part was hashed in order, and no part can change now.
+  const hashed =
+    claimed.hashedThrough === claimed.partCount &&
+    claimed.hashState !== null &&
+    parts.length === claimed.partCount &&
+    parts.every((p) => p.hashed)
+      ? ResumableSha256.restore(claimed.hashState)
+      : null;
+  if (hashed && hashed.digestHex() !== hexOf(digest)) {
+    // Known before assembly: nothing is written at the blob's key.
+    await dropSession(deps, claimed);
     return { ok: false };
+  }
+
+  const assembledHere = await assemble(deps, session, parts);
+  if (!(hashed && assembledHere)) {
+    const rehashed = await hashStoredBlob(deps.bucket, digest);
+    if (!rehashed || rehashed.hex !== hexOf(digest) || rehashed.size !== session.size) {
+      await deleteBlob(deps.bucket, digest);
+      await deps.db.delete(uploads).where(eq(uploads.id, uploadId));
+      return { ok: false };
+    }
   }
   const [inserted] = await deps.db.batch([
     deps.db
@@ -309,8 +490,16 @@ export async function completeUpload(deps: UploadDeps, uploadId: string): Promis
   return { ok: true, created: inserted.length > 0, digest, size: session.size };
 }
 
-/** Completes the R2 multipart upload; tolerates a previous completer that crashed after R2's part. */
-async function assemble(deps: UploadDeps, session: UploadRow, parts: { partNumber: number; etag: string }[]) {
+/**
+ * Completes the R2 multipart upload: true when this call assembled it. False when R2 no longer
+ * knows the upload but an object of the right size is at the key (a previous completer that
+ * crashed after R2's part, presumably: the caller must re-hash it, not trust it).
+ */
+async function assemble(
+  deps: UploadDeps,
+  session: UploadRow,
+  parts: { partNumber: number; etag: string }[],
+): Promise<boolean> {
   const digest = session.digest as Digest;
   try {
     await completeMultipart(
@@ -319,9 +508,10 @@ async function assemble(deps: UploadDeps, session: UploadRow, parts: { partNumbe
       session.r2UploadId,
       parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })),
     );
+    return true;
   } catch (err) {
     const object = await headBlob(deps.bucket, digest);
-    if (object && object.size === session.size) return; // assembled by an earlier attempt
+    if (object && object.size === session.size) return false; // assembled by an earlier attempt?
     await deps.db.delete(uploads).where(eq(uploads.id, session.id));
     throw new ApiError('UPLOAD_EXPIRED', `storage no longer knows upload ${session.id}; start a new one`, {
       cause: String(err),

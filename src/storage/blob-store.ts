@@ -7,8 +7,9 @@
  *
  * Nothing else is ever written under `blobs/`. Multipart uploads assemble directly at the
  * blob's own key (R2 has no server-side copy, and a second full write would double the cost of
- * large uploads); until the assembled object has been re-hashed, no D1 `blobs` row exists, so
- * nothing serves it (see services/uploads.ts).
+ * large uploads); until the assembled bytes are verified (hashed as the parts streamed in, or
+ * re-hashed after assembly), no D1 `blobs` row exists, so nothing serves it (see
+ * services/uploads.ts).
  */
 import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
 
