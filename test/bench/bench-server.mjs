@@ -140,3 +140,38 @@ export async function startBenchServer({
   await stop();
   throw new Error(`wrangler dev did not become ready:\n${readLog().slice(-4000)}`);
 }
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Small authenticated client for the bench suites; `getServer` is read at call time. */
+export function benchClient(getServer) {
+  const auth = () => ({ authorization: `Bearer ${getServer().token}` });
+  async function request(path, init = {}) {
+    const res = await fetch(`${getServer().base}${path}`, {
+      ...init,
+      headers: { ...auth(), ...init.headers },
+    });
+    const body = await res.arrayBuffer();
+    return { status: res.status, body };
+  }
+  async function ok(path, init, want = [200, 201]) {
+    const res = await request(path, init);
+    if (!want.includes(res.status)) {
+      throw new Error(
+        `${init?.method ?? 'GET'} ${path} → ${res.status} ${Buffer.from(res.body).toString().slice(0, 300)}`,
+      );
+    }
+    return JSON.parse(Buffer.from(res.body).toString() || 'null');
+  }
+  const publish = (name, body) =>
+    ok(`/v1/artifacts/${name}/versions`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+  return { auth, request, ok, publish };
+}

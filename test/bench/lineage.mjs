@@ -31,7 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchServer } from './bench-server.mjs';
+import { benchClient, median, startBenchServer } from './bench-server.mjs';
 
 const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '.out');
 const RUNS = Number(process.env.BENCH_RUNS || 15);
@@ -45,38 +45,10 @@ const PUBLISH_CONCURRENCY = 4;
 const DIFF_FILES = 100_000;
 const TARGETS = { lineage: 5, diff: 2 };
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const round2 = (x) => Math.round(x * 100) / 100;
 
 let server;
-const auth = () => ({ authorization: `Bearer ${server.token}` });
-
-async function request(path, init = {}) {
-  const res = await fetch(`${server.base}${path}`, { ...init, headers: { ...auth(), ...init.headers } });
-  const body = await res.arrayBuffer();
-  return { status: res.status, body };
-}
-
-async function ok(path, init, want = [200, 201]) {
-  const res = await request(path, init);
-  if (!want.includes(res.status)) {
-    throw new Error(
-      `${init?.method ?? 'GET'} ${path} → ${res.status} ${Buffer.from(res.body).toString().slice(0, 300)}`,
-    );
-  }
-  return JSON.parse(Buffer.from(res.body).toString() || 'null');
-}
-
-const publish = (name, body) =>
-  ok(`/v1/artifacts/${name}/versions`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
+const { auth, request, ok, publish } = benchClient(() => server);
 
 const seedBlobs = (count, seed) => ok(`/__bench/seed-blobs?count=${count}&seed=${seed}`, { method: 'POST' });
 

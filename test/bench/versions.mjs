@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchServer } from './bench-server.mjs';
+import { benchClient, median, startBenchServer } from './bench-server.mjs';
 
 const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '.out');
 const SECONDS = Number(process.env.BENCH_SECONDS || 4);
@@ -29,37 +29,8 @@ const PUBLISH_SIZES = (process.env.BENCH_PUBLISH_FILES || '1,1000,100000').split
 const PUBLISH_RUNS = Number(process.env.BENCH_PUBLISH_RUNS || 3);
 const TARGETS = { resolve: 0.8, manifest: 0.8, publish100k: 10_000 };
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 let server;
-const auth = () => ({ authorization: `Bearer ${server.token}` });
-
-async function request(path, init = {}) {
-  const res = await fetch(`${server.base}${path}`, { ...init, headers: { ...auth(), ...init.headers } });
-  const body = await res.arrayBuffer();
-  return { status: res.status, body };
-}
-
-async function ok(path, init, want = [200, 201]) {
-  const res = await request(path, init);
-  if (!want.includes(res.status)) {
-    throw new Error(
-      `${init?.method ?? 'GET'} ${path} → ${res.status} ${Buffer.from(res.body).toString().slice(0, 300)}`,
-    );
-  }
-  return JSON.parse(Buffer.from(res.body).toString() || 'null');
-}
-
-const publish = (name, body) =>
-  ok(`/v1/artifacts/${name}/versions`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
+const { auth, request, ok, publish } = benchClient(() => server);
 
 /** req/s of `path` with CONCURRENCY clients for SECONDS; every answer must be `status`. */
 async function throughput(path, status = 200) {
