@@ -202,6 +202,57 @@ describe('multipart uploads: incremental hashing of in-order parts', () => {
     await expectServed(digest, bytes);
   });
 
+  it('parts larger than the claim probe interval (8 MiB) are hashed whole', async () => {
+    const size = 2 * 9 * MiB + 5;
+    const bytes = randomBytes(size);
+    const digest = await digestOf(bytes);
+    const res = await call('/v1/uploads', { method: 'POST', json: { digest, size, partSize: 9 * MiB } });
+    const up = (await res.json()) as Started;
+    for (let n = 1; n <= 3; n++) {
+      await sendPart(up.uploadId, n, bytes.subarray((n - 1) * 9 * MiB, n * 9 * MiB));
+    }
+    const before = await hashing(up.uploadId);
+    expect(before).toMatchObject({ hashedThrough: 3, hashedParts: [1, 2, 3] });
+    expect(ResumableSha256.restore(before.hashState!)!.digestHex()).toBe(digest.slice(7));
+    expect((await complete(up.uploadId)).status).toBe(201);
+    await expectServed(digest, bytes);
+  });
+
+  it('a part whose claim is voided while it streams is stored but never marked hashed', async () => {
+    // A part of several claim probe intervals (8 MiB), streamed in 1 MiB chunks; after 9 MiB
+    // another write's announcement is simulated (the state voided), then the rest follows (the
+    // claimant stops hashing at a later probe and pipes the rest natively).
+    const size = 33 * MiB;
+    const bytes = randomBytes(size);
+    const digest = await digestOf(bytes);
+    const res = await call('/v1/uploads', { method: 'POST', json: { digest, size, partSize: size } });
+    const up = (await res.json()) as Started;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 9 * MiB) {
+          await testEnv.DB.prepare(
+            'update uploads set hashed_through = -1, hash_state = null, hash_claim = null where id = ?',
+          )
+            .bind(up.uploadId)
+            .run();
+        }
+        if (sent >= size) return controller.close();
+        controller.enqueue(bytes.slice(sent, sent + MiB));
+        sent += MiB;
+      },
+    });
+    const part = await call(`/v1/uploads/${up.uploadId}/parts/1`, {
+      method: 'PUT',
+      body,
+      headers: { 'Content-Length': String(size) },
+    });
+    expect(part.status, await part.clone().text()).toBe(200);
+    expect(await hashing(up.uploadId)).toMatchObject({ hashedThrough: -1, hashClaim: null, hashedParts: [] });
+    expect((await complete(up.uploadId)).status).toBe(201);
+    await expectServed(digest, bytes);
+  });
+
   it('a resumed session continues the state where it stopped', async () => {
     const bytes = randomBytes(3 * PART + 77);
     const digest = await digestOf(bytes);
