@@ -31,9 +31,9 @@
  *   a retry of a part whose hashing request died, or any part while another is being hashed.
  * - The claimant streams the body in 1 MiB reads through the hasher into a FixedLengthStream
  *   that R2's uploadPart consumes (backpressure end to end: at most two chunks in memory).
- *   Every 8 MiB it asks D1, without waiting, whether its claim still stands; once it does not
- *   (parts sent in parallel void the state at once), it stops hashing and pipes the rest of the
- *   body natively, as a plain part write does.
+ *   Now and then (after 1 MiB, then at doubling intervals up to 8 MiB) it asks D1, without
+ *   waiting, whether its claim still stands; once it does not (parts sent in parallel void the
+ *   state at once), it stops hashing, which would be wasted CPU, and only streams.
  *   Only after R2 accepted the part does one D1 batch commit the new state and
  *   `hashedThrough = n` (compare-and-swap on `hashClaim = n AND hashedThrough = n-1`) and write
  *   the part row with `hashed` true iff that swap happened.
@@ -295,16 +295,21 @@ async function voidHashing(deps: UploadDeps, uploadId: string): Promise<void> {
     .where(eq(uploads.id, uploadId));
 }
 
-/** While hashing a part, how often to ask D1 whether the claim still stands (see below). */
-const CLAIM_PROBE_BYTES = 8 * 1024 * 1024;
+/**
+ * While hashing a part, when to ask D1 whether the claim still stands (see below): after the
+ * first MiB (parts sent in parallel void the claim within milliseconds), then at doubling
+ * intervals up to every 8 MiB.
+ */
+const FIRST_PROBE_BYTES = 1024 * 1024;
+const MAX_PROBE_INTERVAL_BYTES = 8 * 1024 * 1024;
 
 /**
  * Streams `body` into `sink` through `hasher`, 1 MiB at a time, keeping at most one write in
  * flight while the next chunk is read and hashed. Errors abort the sink (so R2 stores nothing).
- * Every CLAIM_PROBE_BYTES it asks `stillClaimed` (without waiting for the answer); once that
- * says no (another write voided the state, e.g. parts sent in parallel), it stops hashing and
- * pipes the rest natively: a void state never comes back, so hashing on would be wasted CPU.
- * Returns whether every byte was hashed.
+ * Now and then it asks `stillClaimed` (without waiting for the answer); once that says no
+ * (another write voided the state, e.g. parts sent in parallel), it stops hashing and only
+ * streams: a void state never comes back, so hashing on would be wasted CPU. Returns whether
+ * every byte was hashed.
  */
 async function pumpThroughHasher(
   body: ReadableStream<Uint8Array>,
@@ -323,18 +328,10 @@ async function pumpThroughHasher(
   let hashing = true;
   let probing = false;
   let sinceProbe = 0;
+  let probeEvery = FIRST_PROBE_BYTES;
   let pending: Promise<void> = Promise.resolve();
   try {
     for (;;) {
-      if (!hashing) {
-        // Hand the rest to the runtime: a native pipe, no JavaScript per chunk (measured: parts
-        // sent in parallel otherwise finish a second later than their siblings at 64 MiB).
-        await pending;
-        writer.releaseLock();
-        (byob ?? plain)!.releaseLock();
-        await body.pipeTo(sink);
-        return false;
-      }
       const { done, value } = byob
         ? await byob.readAtLeast(HASH_CHUNK_BYTES, new Uint8Array(HASH_CHUNK_BYTES))
         : await plain!.read();
@@ -342,8 +339,9 @@ async function pumpThroughHasher(
         if (hashing) {
           hasher.update(value);
           sinceProbe += value.byteLength;
-          if (sinceProbe >= CLAIM_PROBE_BYTES && !probing && !done) {
+          if (sinceProbe >= probeEvery && !probing && !done) {
             sinceProbe = 0;
+            probeEvery = Math.min(2 * probeEvery, MAX_PROBE_INTERVAL_BYTES);
             probing = true;
             stillClaimed().then(
               (claimed) => {
@@ -366,10 +364,8 @@ async function pumpThroughHasher(
     await writer.close();
     return hashing;
   } catch (err) {
-    if (sink.locked) await writer.abort(err).catch(() => {});
-    else await sink.abort(err).catch(() => {});
-    if (body.locked) await (byob ?? plain)?.cancel(err).catch(() => {});
-    else await body.cancel(err).catch(() => {});
+    await writer.abort(err).catch(() => {});
+    await (byob ?? plain)?.cancel(err).catch(() => {});
     throw err;
   }
 }

@@ -202,7 +202,7 @@ describe('multipart uploads: incremental hashing of in-order parts', () => {
     await expectServed(digest, bytes);
   });
 
-  it('parts larger than the claim probe interval (8 MiB) are hashed whole', async () => {
+  it('parts that span several claim probes (after 1, 2, 4, 8 MiB, …) are hashed whole', async () => {
     const size = 2 * 9 * MiB + 5;
     const bytes = randomBytes(size);
     const digest = await digestOf(bytes);
@@ -219,9 +219,9 @@ describe('multipart uploads: incremental hashing of in-order parts', () => {
   });
 
   it('a part whose claim is voided while it streams is stored but never marked hashed', async () => {
-    // A part of several claim probe intervals (8 MiB), streamed in 1 MiB chunks; after 9 MiB
-    // another write's announcement is simulated (the state voided), then the rest follows (the
-    // claimant stops hashing at a later probe and pipes the rest natively).
+    // A part spanning several claim probes, streamed in 1 MiB chunks; after 9 MiB another
+    // write's announcement is simulated (the state voided), then the rest follows (the claimant
+    // stops hashing at a later probe and only streams the rest).
     const size = 33 * MiB;
     const bytes = randomBytes(size);
     const digest = await digestOf(bytes);
