@@ -564,7 +564,7 @@ function printTable(rows) {
     if (r.breakdownMedianMs) {
       const b = r.breakdownMedianMs;
       console.log(
-        `  ${r.sizeMiB} MiB ${r.operation}: start ${b.start} ms, parts ${b.parts} ms, complete (assemble + re-hash) ${b.complete} ms`,
+        `  ${r.sizeMiB} MiB ${r.operation}: start ${b.start} ms, parts ${b.parts} ms, complete (verify + assemble) ${b.complete} ms`,
       );
     }
   }
