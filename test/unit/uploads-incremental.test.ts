@@ -7,27 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { ResumableSha256 } from '../../src/lib/resumable-sha256';
 import { call, digestOf, errorCode, randomBytes, testEnv } from '../helpers/http';
-
-const MiB = 1024 * 1024;
-const PART = 5 * MiB;
-
-interface Started {
-  uploadId: string;
-  partSize: number;
-  partCount: number;
-  parts: number[];
-}
-
-async function start(digest: string, size: number): Promise<Started> {
-  const res = await call('/v1/uploads', { method: 'POST', json: { digest, size, partSize: PART } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Started;
-}
+import { complete, MiB, PART, putPart, type Started, start } from '../helpers/uploads';
 
 const slice = (bytes: Uint8Array, n: number) => bytes.subarray((n - 1) * PART, n * PART);
 
 async function sendPart(id: string, n: number, bytes: Uint8Array) {
-  const res = await call(`/v1/uploads/${id}/parts/${n}`, { method: 'PUT', body: bytes });
+  const res = await putPart(id, n, bytes);
   expect(res.status, `part ${n}: ${res.status === 200 ? '' : await res.clone().text()}`).toBe(200);
   await res.arrayBuffer();
 }
@@ -35,8 +20,6 @@ async function sendPart(id: string, n: number, bytes: Uint8Array) {
 async function sendParts(up: Started, bytes: Uint8Array, order: number[]) {
   for (const n of order) await sendPart(up.uploadId, n, slice(bytes, n));
 }
-
-const complete = (id: string) => call(`/v1/uploads/${id}/complete`, { method: 'POST' });
 
 /** The session's incremental-hashing columns, and which part rows are marked hashed. */
 async function hashing(id: string) {

@@ -3,26 +3,9 @@ import { createDb } from '../../src/db/client';
 import { blobs, uploads } from '../../src/db/schema';
 import { expireStaleUploads } from '../../src/services/uploads';
 import { call, digestOf, errorCode, randomBytes, testEnv } from '../helpers/http';
+import { complete, MiB, PART, putPart, type Started, start } from '../helpers/uploads';
 
-const MiB = 1024 * 1024;
-const PART = 5 * MiB;
-
-interface Started {
-  uploadId: string;
-  partSize: number;
-  partCount: number;
-  parts: number[];
-}
-
-async function start(digest: string, size: number, partSize = PART): Promise<Started> {
-  const res = await call('/v1/uploads', { method: 'POST', json: { digest, size, partSize } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Started;
-}
-
-function sendPart(id: string, n: number, bytes: Uint8Array) {
-  return call(`/v1/uploads/${id}/parts/${n}`, { method: 'PUT', body: bytes });
-}
+const sendPart = putPart;
 
 async function sendAll(up: Started, bytes: Uint8Array) {
   for (let n = 1; n <= up.partCount; n++) {
@@ -30,8 +13,6 @@ async function sendAll(up: Started, bytes: Uint8Array) {
     expect(res.status, `part ${n}`).toBe(200);
   }
 }
-
-const complete = (id: string) => call(`/v1/uploads/${id}/complete`, { method: 'POST' });
 
 describe('multipart uploads', () => {
   it('a blob sent in parts is verified on completion and served byte-identical', async () => {
