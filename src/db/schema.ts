@@ -15,16 +15,41 @@
  *   tag_events     every tag move, gap-free: each event's `from` is the previous event's `to`
  *   version_metrics  metrics annotations, appended (history kept)
  *   idempotency_keys stored publish responses for `Idempotency-Key` retries
+ *   blob_writes    intents to write a blob's bytes, taken before the R2 put (fences garbage collection)
+ *   lfs_locks      Git LFS file locks, per `ns/name` repository
+ *   audit_events   every write and every denied attempt: who, what, when, outcome (never a secret)
+ *   auth_failures  failed authentications per client key and time window (429 when over the limit)
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const blobs = sqliteTable('blobs', {
-  digest: text('digest').primaryKey(),
-  size: integer('size').notNull(),
-  createdAt: integer('created_at').notNull(),
-});
+export const blobs = sqliteTable(
+  'blobs',
+  {
+    digest: text('digest').primaryKey(),
+    size: integer('size').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /**
+     * `live`, or `deleting` once garbage collection has marked it: from then on it is invisible
+     * (reads 404, publish refuses it, writes wait) until the sweep removes bytes and row.
+     */
+    state: text('state', { enum: ['live', 'deleting'] })
+      .notNull()
+      .default('live'),
+  },
+  (t) => [index('blobs_state_created_idx').on(t.state, t.createdAt)],
+);
+
+export const blobWrites = sqliteTable(
+  'blob_writes',
+  {
+    id: text('id').primaryKey(),
+    digest: text('digest').notNull(),
+    startedAt: integer('started_at').notNull(),
+  },
+  (t) => [index('blob_writes_digest_idx').on(t.digest)],
+);
 
 export const uploads = sqliteTable(
   'uploads',
@@ -238,6 +263,59 @@ export const idempotencyKeys = sqliteTable(
   ],
 );
 
+export const lfsLocks = sqliteTable(
+  'lfs_locks',
+  {
+    id: text('id').primaryKey(),
+    /** The LFS repository: `ns/name` from the `/lfs/{ns}/{name}` URL. */
+    repo: text('repo').notNull(),
+    path: text('path').notNull(),
+    ownerId: text('owner_id').notNull(),
+    ownerName: text('owner_name').notNull(),
+    lockedAt: integer('locked_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('lfs_locks_repo_path_unique').on(t.repo, t.path),
+    index('lfs_locks_repo_idx').on(t.repo, t.id),
+  ],
+);
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    requestId: text('request_id').notNull(),
+    /** Principal id (`tok_…`, `admin`) or null for anonymous / unauthenticated callers. */
+    actorId: text('actor_id'),
+    /** Readable actor (see actorOf): never a secret. */
+    actor: text('actor').notNull(),
+    ip: text('ip'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    /** What was attempted, e.g. `version.publish`, `tag.move`, `blob.put`, `auth`. */
+    action: text('action').notNull(),
+    /** `ns/name` when the request names an artifact. */
+    artifact: text('artifact'),
+    status: integer('status').notNull(),
+    /** `ok` (2xx/3xx), `denied` (401/403/429), `failed` (other errors). */
+    outcome: text('outcome', { enum: ['ok', 'denied', 'failed'] }).notNull(),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('audit_events_artifact_idx').on(t.artifact, t.id),
+    index('audit_events_actor_idx').on(t.actorId, t.id),
+    index('audit_events_at_idx').on(t.at),
+  ],
+);
+
+export const authFailures = sqliteTable('auth_failures', {
+  /** `ip:<address>` or `token:<sha256 prefix>`: never the token itself. */
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+});
+
 export const SCOPES = ['read', 'write', 'promote', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -248,3 +326,5 @@ export type TokenRow = typeof tokens.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
 export type VersionRow = typeof versions.$inferSelect;
 export type TagEventRow = typeof tagEvents.$inferSelect;
+export type LfsLockRow = typeof lfsLocks.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;

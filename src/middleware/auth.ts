@@ -6,17 +6,17 @@ import { createMiddleware } from 'hono/factory';
 import type { Scope } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { bearerToken, hasScope, authenticate as resolve } from '../services/auth';
+import { credentialFrom, hasScope, authenticate as resolve } from '../services/auth';
 
 const REASONS = {
-  malformed: 'Authorization must be "Bearer <token>"',
+  malformed: 'Authorization must be "Bearer <token>" (or Basic with the token as password)',
   unknown: 'the token is not valid',
   expired: 'the token has expired',
 } as const;
 
 export function authenticate() {
   return createMiddleware<AppEnv>(async function authenticate(c, next) {
-    const result = await resolve(c.var.db, c.env.ADMIN_TOKEN, bearerToken(c.req.header('authorization')));
+    const result = await resolve(c.var.db, c.env.ADMIN_TOKEN, credentialFrom(c.req.header('authorization')));
     if (!result.ok) throw new ApiError('UNAUTHORIZED', REASONS[result.reason]);
     c.set('principal', result.principal);
     await next();

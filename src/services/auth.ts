@@ -33,10 +33,28 @@ async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
 
-export function bearerToken(header: string | undefined): string | null | undefined {
+/**
+ * The token an Authorization header carries: `Bearer <token>`, or HTTP Basic with any user name
+ * and the token as password (what `git credential` and `curl -u` send). undefined: no header;
+ * null: a header we cannot read.
+ */
+export function credentialFrom(header: string | undefined): string | null | undefined {
   if (header === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (!basic) return null;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(atob(basic[1]!), (ch) => ch.charCodeAt(0)),
+    );
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(':');
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  return password.length > 0 ? password : null;
 }
 
 export async function authenticate(

@@ -13,6 +13,18 @@ describe('authentication and scopes', () => {
     expect(malformed.status).toBe(401);
   });
 
+  it('HTTP Basic with the token as password (any user name) authenticates like Bearer', async () => {
+    const { token } = await createToken(['read']);
+    const basic = (user: string, pass: string) => ({ Authorization: `Basic ${btoa(`${user}:${pass}`)}` });
+    expect(
+      (await call('/v1/tokens', { token: null, headers: basic('anyone', 'test-admin-token') })).status,
+    ).toBe(200);
+    const asRead = await call('/v1/tokens', { token: null, headers: basic('git', token) });
+    expect(asRead.status).toBe(403);
+    expect((await call('/v1/health', { token: null, headers: basic('git', 'wrong') })).status).toBe(401);
+    expect((await call('/v1/health', { token: null, headers: basic('git', '') })).status).toBe(401);
+  });
+
   it('read tokens read but cannot write (403 DENIED, nothing stored)', async () => {
     const { token } = await createToken(['read']);
     const bytes = randomBytes(32);
