@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'TAG_CONFLICT'
   | 'KIND_CONFLICT'
   | 'UPLOAD_IN_PROGRESS'
+  | 'BLOB_BUSY'
+  | 'RATE_LIMITED'
   | 'UPLOAD_INCOMPLETE'
   | 'UPLOAD_EXPIRED'
   | 'LENGTH_REQUIRED'
@@ -68,6 +70,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case 'METHOD_NOT_ALLOWED':
       return 405;
     case 'UPLOAD_IN_PROGRESS':
+    case 'BLOB_BUSY':
     case 'TAG_CONFLICT':
     case 'KIND_CONFLICT':
       return 409;
@@ -86,6 +89,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 422;
     case 'RANGE_NOT_SATISFIABLE':
       return 416;
+    case 'RATE_LIMITED':
+      return 429;
     case 'INTERNAL_ERROR':
       return 500;
   }

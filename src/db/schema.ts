@@ -16,6 +16,8 @@
  *   version_metrics  metrics annotations, appended (history kept)
  *   idempotency_keys stored publish responses for `Idempotency-Key` retries
  *   blob_writes    intents to write a blob's bytes, taken before the R2 put (fences garbage collection)
+ *   blob_grants    blobs a namespace-limited token proved it holds (uploaded the bytes): readable there
+ *   lfs_objects    blobs a Git LFS repository asked for: kept by garbage collection like referenced ones
  *   lfs_locks      Git LFS file locks, per `ns/name` repository
  *   audit_events   every write and every denied attempt: who, what, when, outcome (never a secret)
  *   auth_failures  failed authentications per client key and time window (429 when over the limit)
@@ -261,6 +263,27 @@ export const idempotencyKeys = sqliteTable(
     primaryKey({ columns: [t.principalId, t.key] }),
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
+);
+
+export const blobGrants = sqliteTable(
+  'blob_grants',
+  {
+    namespace: text('namespace').notNull(),
+    digest: text('digest').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.digest] }), index('blob_grants_digest_idx').on(t.digest)],
+);
+
+export const lfsObjects = sqliteTable(
+  'lfs_objects',
+  {
+    /** `ns/name` of the LFS repository. */
+    repo: text('repo').notNull(),
+    digest: text('digest').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.digest] }), index('lfs_objects_digest_idx').on(t.digest)],
 );
 
 export const lfsLocks = sqliteTable(

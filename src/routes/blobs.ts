@@ -10,7 +10,7 @@ import { blobResponse } from '../http/blob-response';
 import { requireContentLength } from '../http/body-length';
 import { NO_STORE } from '../http/caching';
 import { requireScope } from '../middleware/auth';
-import { findBlob, missingBlobs, storeBlob } from '../services/blobs';
+import { blobBeingDeleted, findVisibleBlob, missingBlobs, storeBlob } from '../services/blobs';
 import { digestSchema, validate } from '../validation';
 
 const digestParam = validate('param', z.object({ digest: digestSchema }));
@@ -24,7 +24,8 @@ export const blobRoutes = new Hono<AppEnv>()
       c.var.config.maxSingleUploadBytes,
       'a blob upload',
     );
-    const result = await storeBlob(c.var.db, c.env.BLOBS, digest, c.req.raw.body, length);
+    const result = await storeBlob(c.var.db, c.env.BLOBS, digest, c.req.raw.body, length, c.var.principal);
+    if (!result.ok && result.reason === 'being-deleted') throw blobBeingDeleted(digest);
     if (!result.ok && result.reason === 'assembly-in-progress') {
       throw new ApiError(
         'UPLOAD_IN_PROGRESS',
@@ -48,7 +49,7 @@ export const blobRoutes = new Hono<AppEnv>()
   // Hono answers HEAD with this GET route; blobResponse skips the R2 read for HEAD.
   .get('/:digest', digestParam, requireScope('read'), async (c) => {
     const { digest } = c.req.valid('param');
-    const blob = await findBlob(c.var.db, digest);
+    const blob = await findVisibleBlob(c.var.db, digest, c.var.principal);
     if (!blob) {
       throw new ApiError(
         'BLOB_UNKNOWN',
@@ -65,6 +66,6 @@ export const blobRoutes = new Hono<AppEnv>()
     validate('json', z.object({ digests: z.array(digestSchema).max(MAX_CHECK) })),
     async (c) => {
       const { digests } = c.req.valid('json');
-      return c.json({ missing: await missingBlobs(c.var.db, digests) });
+      return c.json({ missing: await missingBlobs(c.var.db, digests, c.var.principal) });
     },
   );

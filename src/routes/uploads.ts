@@ -50,7 +50,7 @@ export const uploadRoutes = new Hono<AppEnv>()
         ttlMs: config.uploadTtlMs,
       },
       input,
-      c.var.principal!.id,
+      c.var.principal!,
     );
     if (result.kind === 'exists')
       return c.json({ digest: result.digest, size: result.size, exists: true }, 200);
@@ -79,7 +79,7 @@ export const uploadRoutes = new Hono<AppEnv>()
     },
   )
   .post('/:id/complete', validate('param', idParam), async (c) => {
-    const result = await completeUpload(deps(c), c.req.valid('param').id);
+    const result = await completeUpload(deps(c), c.req.valid('param').id, c.var.principal!);
     if (!result.ok) {
       throw new ApiError(
         'DIGEST_MISMATCH',

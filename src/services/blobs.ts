@@ -1,37 +1,119 @@
 /**
  * Verified blob storage: bytes go to R2 (checked by R2 against the digest), and only then does a
  * D1 `blobs` row make them visible. Reads consult the row, never R2 alone, so an object that is
- * still being verified (a multipart assembly) is never served.
+ * still being verified (a multipart assembly) or being garbage-collected is never served.
+ *
+ * Garbage collection (services/gc.ts) is fenced from writers by two rules kept here:
+ *  - a write takes a `blob_writes` intent BEFORE its bytes go to R2, in one statement that is
+ *    refused while GC has the digest marked `deleting`; GC never marks a digest with an intent.
+ *  - only `live` rows count as stored: a `deleting` row is invisible, and a write meeting one
+ *    answers "busy, retry" instead of trusting bytes that are about to go.
+ *
+ * Namespace-limited tokens (SECURITY.md): a blob is visible to such a token only when a version in
+ * one of its namespaces references it, or when the token proved it holds the bytes by uploading
+ * them (a `blob_grants` row). Otherwise it answers exactly like a blob that does not exist, and an
+ * upload of it is hashed in full instead of short-cut by deduplication: knowing a digest is not
+ * enough to obtain the bytes.
  */
 import { eq, sql } from 'drizzle-orm';
-import { chunk, type Db, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
+import { type BatchStatement, chunk, type Db, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
-import type { Digest } from '../lib/digest';
+import { ApiError } from '../errors';
+import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
 import { putVerified } from '../storage/blob-store';
+import type { Principal } from './auth';
 
-export function findBlob(db: Db, digest: Digest): Promise<BlobRow | undefined> {
-  return db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
+/** The live blob row, if any (a `deleting` row is as good as gone). */
+export async function findBlob(db: Db, digest: Digest): Promise<BlobRow | undefined> {
+  const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
+  return row?.state === 'live' ? row : undefined;
+}
+
+/** Namespaces a principal is limited to, as one JSON parameter; null when it sees everything. */
+function limitedTo(principal: Principal | null | undefined): string | null {
+  return principal?.namespaces ? JSON.stringify(principal.namespaces) : null;
+}
+
+/** SQL: the blob `digestColumn` is visible to a token limited to the JSON list `namespaces`. */
+function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string) {
+  return sql`(
+    EXISTS (SELECT 1 FROM blob_grants g
+            WHERE g.digest = ${digestColumn} AND g.namespace IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM version_files f JOIN versions v ON v.id = f.version_id
+               JOIN artifacts a ON a.id = v.artifact_id
+               WHERE f.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM versions v JOIN artifacts a ON a.id = v.artifact_id
+               WHERE v.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces}))))`;
+}
+
+/** The live blob row if `principal` may see it (see the header), else undefined. */
+export async function findVisibleBlob(
+  db: Db,
+  digest: Digest,
+  principal: Principal | null,
+): Promise<BlobRow | undefined> {
+  const namespaces = limitedTo(principal);
+  if (namespaces === null) return findBlob(db, digest);
+  const [row] = await db.all<{ digest: string; size: number; created_at: number }>(
+    sql`SELECT digest, size, created_at FROM blobs b
+        WHERE b.digest = ${digest} AND b.state = 'live' AND ${visibleIn(sql.raw('b.digest'), namespaces)}`,
+  );
+  return row ? { digest: row.digest, size: row.size, createdAt: row.created_at, state: 'live' } : undefined;
 }
 
 /**
- * Sizes of the stored blobs among `digests`. The list travels as one JSON parameter per chunk
- * (`json_each`), so 100,000 digests cost a handful of statements, not one per 100 parameters.
+ * Sizes of the live blobs among `digests` (visible to `principal`, when given). The list travels
+ * as one JSON parameter per chunk (`json_each`), so 100,000 digests cost a handful of statements.
  */
-export async function storedSizes(db: Db, digests: readonly string[]): Promise<Map<string, number>> {
+export async function storedSizes(
+  db: Db,
+  digests: readonly string[],
+  principal?: Principal | null,
+): Promise<Map<string, number>> {
   const found = new Map<string, number>();
+  const namespaces = limitedTo(principal);
   const queries = chunk([...new Set(digests)], JSON_CHUNK_ITEMS).map((part) =>
     db.all<{ digest: string; size: number }>(
-      sql`SELECT digest, size FROM blobs WHERE digest IN (SELECT value FROM json_each(${JSON.stringify(part)}))`,
+      sql`SELECT digest, size FROM blobs b
+          WHERE b.digest IN (SELECT value FROM json_each(${JSON.stringify(part)})) AND b.state = 'live'
+          ${namespaces === null ? sql`` : sql`AND ${visibleIn(sql.raw('b.digest'), namespaces)}`}`,
     ),
   );
   for (const rows of await Promise.all(queries)) for (const r of rows) found.set(r.digest, r.size);
   return found;
 }
 
-/** The digests (from `digests`, order kept, duplicates once) that are not stored. */
-export async function missingBlobs(db: Db, digests: readonly Digest[]): Promise<Digest[]> {
-  const found = await storedSizes(db, digests);
+/** The digests (from `digests`, order kept, duplicates once) that are not stored (for `principal`). */
+export async function missingBlobs(
+  db: Db,
+  digests: readonly Digest[],
+  principal?: Principal | null,
+): Promise<Digest[]> {
+  const found = await storedSizes(db, digests, principal);
   return [...new Set(digests)].filter((d) => !found.has(d));
+}
+
+/** Statements that let a namespace-limited principal see `digest` from now on (none otherwise). */
+export function grantStatements(principal: Principal | null, digest: Digest, now: number): BatchStatement[] {
+  const namespaces = limitedTo(principal);
+  if (namespaces === null) return [];
+  return [
+    sql`INSERT INTO blob_grants (namespace, digest, created_at)
+        SELECT value, ${digest}, ${now} FROM json_each(${namespaces}) WHERE true
+        ON CONFLICT (namespace, digest) DO NOTHING`,
+  ];
+}
+
+/** Seconds a writer should wait when garbage collection is deleting the digest it writes. */
+export const BUSY_RETRY_SECONDS = 5;
+
+export function blobBeingDeleted(digest: Digest): ApiError {
+  return new ApiError(
+    'BLOB_BUSY',
+    `${digest} is being garbage-collected right now; retry in a few seconds and it will be stored anew`,
+    { digest },
+    { headers: { 'Retry-After': String(BUSY_RETRY_SECONDS) } },
+  );
 }
 
 export type RegisterResult = 'created' | 'existed' | 'assembly-in-progress';
@@ -40,14 +122,16 @@ export type RegisterResult = 'created' | 'existed' | 'assembly-in-progress';
  * Inserts the row that makes a verified blob visible, unless a multipart assembly of the same
  * digest holds its completion lease: that assembly writes the same R2 key and may still turn
  * out wrong and be deleted, so nothing may become visible under it meanwhile. One statement
- * decides, so D1 orders it strictly before or after the lease (see services/uploads.ts).
+ * decides, so D1 orders it strictly before or after the lease (see services/uploads.ts). The
+ * same batch drops the write intent and records the principal's grant.
  */
 export async function registerBlob(
   db: Db,
   digest: Digest,
   size: number,
-  now = Date.now(),
+  options: { intentId?: string; principal?: Principal | null; now?: number } = {},
 ): Promise<RegisterResult> {
+  const now = options.now ?? Date.now();
   const [inserted] = await runBatch(db, [
     sql`INSERT INTO blobs (digest, size, created_at)
         SELECT ${digest}, ${size}, ${now}
@@ -55,18 +139,40 @@ export async function registerBlob(
                           WHERE digest = ${digest} AND state = 'completing' AND lease_until > ${now})
         ON CONFLICT (digest) DO NOTHING
         RETURNING digest`,
+    ...(options.intentId ? [sql`DELETE FROM blob_writes WHERE id = ${options.intentId}`] : []),
+    ...grantStatements(options.principal ?? null, digest, now),
   ]);
   if (inserted && inserted.length > 0) return 'created';
   return (await findBlob(db, digest)) ? 'existed' : 'assembly-in-progress';
 }
 
+/**
+ * Takes a write intent for `digest` (see the header), or returns null while garbage collection is
+ * deleting it. Release it with `registerBlob({ intentId })` or `releaseIntent`.
+ */
+export async function takeIntent(db: Db, digest: Digest, now = Date.now()): Promise<string | null> {
+  const id = `bw_${crypto.randomUUID()}`;
+  const [rows] = await runBatch(db, [
+    sql`INSERT INTO blob_writes (id, digest, started_at)
+        SELECT ${id}, ${digest}, ${now}
+        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${digest} AND state = 'deleting')
+        RETURNING id`,
+  ]);
+  return rows && rows.length > 0 ? id : null;
+}
+
+export async function releaseIntent(db: Db, intentId: string): Promise<void> {
+  await runBatch(db, [sql`DELETE FROM blob_writes WHERE id = ${intentId}`]);
+}
+
 export type StoreResult =
   | { ok: true; created: boolean; size: number }
-  | { ok: false; reason: 'digest-mismatch' | 'size-mismatch' | 'assembly-in-progress' };
+  | { ok: false; reason: 'digest-mismatch' | 'size-mismatch' | 'assembly-in-progress' | 'being-deleted' };
 
 /**
  * Stores one blob from a request body of known length. Already stored → nothing is rewritten
- * (a length that disagrees with the stored size cannot be the same bytes).
+ * (a length that disagrees with the stored size cannot be the same bytes), unless a
+ * namespace-limited principal cannot see it yet: then the body is hashed to prove possession.
  */
 export async function storeBlob(
   db: Db,
@@ -74,16 +180,35 @@ export async function storeBlob(
   digest: Digest,
   body: ReadableStream | null,
   length: number,
+  principal: Principal | null = null,
 ): Promise<StoreResult> {
-  const existing = await findBlob(db, digest);
-  if (existing) {
-    return existing.size === length
-      ? { ok: true, created: false, size: existing.size }
-      : { ok: false, reason: 'size-mismatch' };
+  const now = Date.now();
+  const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
+  if (row?.state === 'deleting') return { ok: false, reason: 'being-deleted' };
+  if (row) {
+    if (row.size !== length) return { ok: false, reason: 'size-mismatch' };
+    if (limitedTo(principal) !== null && !(await findVisibleBlob(db, digest, principal))) {
+      const hex = await sha256OfStream(body ?? new Blob([]).stream());
+      if (hex !== hexOf(digest)) return { ok: false, reason: 'digest-mismatch' };
+      await runBatch(db, grantStatements(principal, digest, now));
+    }
+    return { ok: true, created: false, size: row.size };
   }
-  const put = await putVerified(bucket, digest, body ?? '');
-  if (!put.ok) return put;
-  const registered = await registerBlob(db, digest, put.size);
-  if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
-  return { ok: true, created: registered === 'created', size: put.size };
+  const intentId = await takeIntent(db, digest, now);
+  if (!intentId) return { ok: false, reason: 'being-deleted' };
+  let registered: RegisterResult;
+  try {
+    const put = await putVerified(bucket, digest, body ?? '');
+    if (!put.ok) {
+      await releaseIntent(db, intentId);
+      return put;
+    }
+    registered = await registerBlob(db, digest, put.size, { intentId, principal, now });
+    if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
+    return { ok: true, created: registered === 'created', size: put.size };
+  } catch (err) {
+    // The intent only keeps GC away from these bytes; a stale one is swept by GC after a day.
+    await releaseIntent(db, intentId).catch(() => undefined);
+    throw err;
+  }
 }

@@ -19,7 +19,7 @@ import type { PublishInput } from '../schemas/publish';
 import { putVerified } from '../storage/blob-store';
 import { findArtifact, resolveRef } from './artifacts';
 import { actorOf, type Principal } from './auth';
-import { storedSizes } from './blobs';
+import { missingBlobs, storedSizes } from './blobs';
 import { buildManifest, encodeManifest, MANIFEST_MEDIA_TYPE, type ManifestInput } from './manifest';
 import { tagMoveStatements } from './tag-statements';
 
@@ -47,7 +47,7 @@ function duplicates(paths: readonly string[]): string[] {
   return [...dup];
 }
 
-async function checkBlobs(db: Db, input: PublishInput) {
+async function checkBlobs(db: Db, input: PublishInput, principal: Principal | null) {
   const lockfiles = input.environment?.lockfiles ?? [];
   for (const [what, paths] of [
     ['files', input.files.map((f) => f.path)],
@@ -60,10 +60,12 @@ async function checkBlobs(db: Db, input: PublishInput) {
       });
     }
   }
-  const sizes = await storedSizes(db, [
-    ...input.files.map((f) => f.digest),
-    ...lockfiles.map((l) => l.digest),
-  ]);
+  // Visible to the publisher only: a namespace-limited token cannot reference bytes it never held.
+  const sizes = await storedSizes(
+    db,
+    [...input.files.map((f) => f.digest), ...lockfiles.map((l) => l.digest)],
+    principal,
+  );
   const missing = [
     ...new Set([...input.files, ...lockfiles].map((f) => f.digest).filter((d) => !sizes.has(d))),
   ];
@@ -117,7 +119,7 @@ export async function publishVersion(
     });
   }
   const [{ totalSize, sizes }, inputs] = await Promise.all([
-    checkBlobs(db, input),
+    checkBlobs(db, input, ctx.principal),
     resolveInputs(ctx, input),
   ]);
   const manifest = buildManifest({
@@ -196,6 +198,19 @@ export async function publishVersion(
     if (/UNIQUE constraint failed: versions\.digest/.test(String(err))) {
       const winner = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
       if (winner) return republish(ctx, name, winner, tagMoves, extra(digest, 200));
+    }
+    // The GC fence (migrations/0004): a blob was marked for deletion after checkBlobs saw it.
+    if (/CAIRN_BLOB_NOT_LIVE/.test(String(err))) {
+      const gone = await missingBlobs(
+        db,
+        fileRows.map((row) => row[2] as Digest),
+      );
+      throw new ApiError(
+        'BLOB_UNKNOWN',
+        `${gone.length} referenced blob(s) were garbage-collected while this version was published; upload them again, then retry`,
+        { missing: gone.slice(0, 1000), missingCount: gone.length },
+        { status: 422 },
+      );
     }
     throw err;
   }

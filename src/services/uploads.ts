@@ -55,7 +55,7 @@
  */
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../config';
-import type { Db } from '../db/client';
+import { type Db, runBatch } from '../db/client';
 import { blobs, type UploadRow, uploadParts, uploads } from '../db/schema';
 import { ApiError } from '../errors';
 import { base64url } from '../lib/cursor';
@@ -70,7 +70,8 @@ import {
   headBlob,
   uploadPart,
 } from '../storage/blob-store';
-import { findBlob } from './blobs';
+import type { Principal } from './auth';
+import { blobBeingDeleted, findBlob, findVisibleBlob, grantStatements } from './blobs';
 
 const MiB = 1024 * 1024;
 /** How long one complete call owns a session; a retry after that takes over. */
@@ -165,10 +166,12 @@ export async function startUpload(
   deps: UploadDeps,
   limits: UploadLimits,
   input: { digest: Digest; size: number; partSize?: number | undefined },
-  createdBy: string,
+  principal: Principal,
 ): Promise<StartResult> {
   const now = deps.now ?? Date.now();
-  const stored = await findBlob(deps.db, input.digest);
+  const createdBy = principal.id;
+  // A namespace-limited token that cannot see a stored blob uploads it in full (services/blobs.ts).
+  const stored = await findVisibleBlob(deps.db, input.digest, principal);
   if (stored) return { kind: 'exists', digest: stored.digest, size: stored.size };
 
   const plan = planParts(input.size, { ...limits, partSize: input.partSize ?? limits.partSize });
@@ -218,15 +221,23 @@ export async function startUpload(
     createdAt: now,
     expiresAt: now + limits.ttlMs,
   };
-  const inserted = await deps.db
-    .insert(uploads)
-    .values(row)
-    .onConflictDoNothing()
-    .returning({ id: uploads.id });
-  if (inserted.length === 0) {
-    // Another request started the same digest a moment ago: join its session instead.
+  // The session is this digest's write intent for garbage collection (services/blobs.ts): it is
+  // refused, in the same statement, while GC is deleting the digest, and GC skips digests with one.
+  const [inserted] = await runBatch(deps.db, [
+    sql`INSERT INTO uploads (id, digest, size, part_size, part_count, r2_upload_id, state,
+                             hashed_through, created_by, created_at, expires_at)
+        SELECT ${row.id}, ${row.digest}, ${row.size}, ${row.partSize}, ${row.partCount}, ${row.r2UploadId},
+               'open', 0, ${row.createdBy}, ${row.createdAt}, ${row.expiresAt}
+        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${row.digest} AND state = 'deleting')
+        ON CONFLICT DO NOTHING
+        RETURNING id`,
+  ]);
+  if (!inserted || inserted.length === 0) {
     await abortMultipart(deps.bucket, input.digest, r2UploadId);
-    return startUpload(deps, limits, input, createdBy);
+    const deleting = await deps.db.query.blobs.findFirst({ where: eq(blobs.digest, input.digest) });
+    if (deleting?.state === 'deleting') throw blobBeingDeleted(input.digest);
+    // Another request started the same digest a moment ago: join its session instead.
+    return startUpload(deps, limits, input, principal);
   }
   return { kind: 'created', upload: view(row, []) };
 }
@@ -471,7 +482,11 @@ export async function receivePart(
 
 export type CompleteResult = { ok: true; created: boolean; digest: string; size: number } | { ok: false };
 
-export async function completeUpload(deps: UploadDeps, uploadId: string): Promise<CompleteResult> {
+export async function completeUpload(
+  deps: UploadDeps,
+  uploadId: string,
+  principal: Principal,
+): Promise<CompleteResult> {
   const now = deps.now ?? Date.now();
   const session = await liveSession(deps, uploadId);
   const digest = session.digest as Digest;
@@ -494,13 +509,6 @@ export async function completeUpload(deps: UploadDeps, uploadId: string): Promis
     });
   }
 
-  const stored = await findBlob(deps.db, digest);
-  if (stored) {
-    // Someone stored the same bytes meanwhile: never assemble over a visible blob.
-    await dropSession(deps, claimed);
-    return { ok: true, created: false, digest, size: stored.size };
-  }
-
   // The fast path (see the header): every part was hashed in order, and no part can change now.
   const hashed =
     claimed.hashedThrough === claimed.partCount &&
@@ -515,6 +523,19 @@ export async function completeUpload(deps: UploadDeps, uploadId: string): Promis
     return { ok: false };
   }
 
+  const stored = await findBlob(deps.db, digest);
+  if (stored) {
+    // Someone stored the same bytes meanwhile: never assemble over a visible blob.
+    await dropSession(deps, claimed);
+    if (!(await findVisibleBlob(deps.db, digest, principal))) {
+      // A namespace-limited token must prove it holds the bytes (services/blobs.ts): only the
+      // in-order hash can, since assembling over a stored blob is never done.
+      if (!hashed) throw possessionUnproven(digest);
+      await runBatch(deps.db, grantStatements(principal, digest, now));
+    }
+    return { ok: true, created: false, digest, size: stored.size };
+  }
+
   const assembledHere = await assemble(deps, session, parts);
   if (!(hashed && assembledHere)) {
     const rehashed = await hashStoredBlob(deps.bucket, digest);
@@ -524,15 +545,13 @@ export async function completeUpload(deps: UploadDeps, uploadId: string): Promis
       return { ok: false };
     }
   }
-  const [inserted] = await deps.db.batch([
-    deps.db
-      .insert(blobs)
-      .values({ digest, size: session.size, createdAt: now })
-      .onConflictDoNothing()
-      .returning(),
-    deps.db.delete(uploads).where(eq(uploads.id, uploadId)),
+  const [inserted] = await runBatch(deps.db, [
+    sql`INSERT INTO blobs (digest, size, created_at) VALUES (${digest}, ${session.size}, ${now})
+        ON CONFLICT (digest) DO NOTHING RETURNING digest`,
+    sql`DELETE FROM uploads WHERE id = ${uploadId}`,
+    ...grantStatements(principal, digest, now),
   ]);
-  return { ok: true, created: inserted.length > 0, digest, size: session.size };
+  return { ok: true, created: (inserted?.length ?? 0) > 0, digest, size: session.size };
 }
 
 /**
@@ -562,6 +581,14 @@ async function assemble(
       cause: String(err),
     });
   }
+}
+
+function possessionUnproven(digest: Digest): ApiError {
+  return new ApiError(
+    'UPLOAD_INCOMPLETE',
+    `${digest} is stored, but not visible to this namespace-limited token; to prove you hold its bytes, start a new upload and send its parts in order (1, 2, 3, …), then complete`,
+    { digest, reason: 'possession-unproven' },
+  );
 }
 
 export async function abortUpload(deps: UploadDeps, uploadId: string): Promise<void> {

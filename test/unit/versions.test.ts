@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { call, createToken, digestOf, errorCode, randomBytes, testEnv } from '../helpers/http';
+import { call, createToken, digestOf, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
 import { publish, publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 async function countRows(table: string, where = '1', ...binds: unknown[]) {
@@ -258,8 +258,11 @@ describe('POST /v1/artifacts/:ns/:name/versions', () => {
     const { token: reader } = await createToken(['read']);
     expect((await publish(uniqueName(), { files: [f] }, reader)).status).toBe(403);
     const { token: acmeOnly } = await createToken(['write'], { namespaces: ['acme'] });
-    expect((await publish(uniqueName('acme'), { files: [f] }, acmeOnly)).status).toBe(201);
-    const other = await publish(uniqueName('globex'), { files: [f] }, acmeOnly);
+    // It may only reference bytes it uploaded itself or its namespace already uses (namespaces.test.ts).
+    const bytes = randomBytes(64);
+    const mine = { path: 'mine.bin', digest: (await putBlob(bytes, acmeOnly)).digest, size: bytes.length };
+    expect((await publish(uniqueName('acme'), { files: [mine] }, acmeOnly)).status).toBe(201);
+    const other = await publish(uniqueName('globex'), { files: [mine] }, acmeOnly);
     expect(other.status).toBe(403);
     expect(await errorCode(other)).toBe('DENIED');
   });
