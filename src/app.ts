@@ -20,6 +20,7 @@ import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
 import { uploadRoutes } from './routes/uploads';
 import { versionRoutes } from './routes/versions';
+import { uiRootRoutes, uiRoutes } from './ui/routes';
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -38,6 +39,8 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('/v1/*', authenticate());
 
+  app.route('/', uiRootRoutes);
+  app.route('/ui', uiRoutes);
   app.route('/v1', healthRoutes);
   app.route('/v1/blobs', blobRoutes);
   app.route('/v1/uploads', uploadRoutes);
