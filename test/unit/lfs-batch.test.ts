@@ -23,7 +23,9 @@ describe('POST /lfs/{ns}/{name}/objects/batch: transfers', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as { transfer: string; hash_algo: string; objects: unknown[] };
     expect(body).toMatchObject({ transfer: 'basic', hash_algo: 'sha256' });
-    const [planned] = body.objects as { actions: Record<string, { href: string; header: Record<string, string> }> }[];
+    const [planned] = body.objects as {
+      actions: Record<string, { href: string; header: Record<string, string> }>;
+    }[];
     const { upload, verify } = planned!.actions;
     expect(upload).toEqual({
       href: `${BASE}/v1/blobs/${obj.digest}`,
