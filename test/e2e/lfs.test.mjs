@@ -4,19 +4,15 @@
  * pushes 50 files (an empty one and a 50 MiB one among them) to a local bare remote, the LFS
  * objects to Cairn; a fresh clone pulls them back byte-identical and `git lfs fsck` passes.
  *
- * Credentials: git's `store` helper for the server's URL, filled once with `git credential
- * approve` (any user name, the token as password), as the README says. A helper that can forget
- * matters: on a 401, git lfs rejects the credential and asks again, so a helper that always
- * answers the same wrong password makes it retry forever. Git is non-interactive: isolated HOME
- * and global config, GIT_TERMINAL_PROMPT=0, no system config.
+ * Credentials: git's `store` helper filled with `git credential approve`, as the README says
+ * (see git-lfs.mjs); git is non-interactive and isolated from the machine's configuration.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
+import { git, gitHome, gitOk as gitOkIn, lfsRepo as lfsRepoIn, rememberToken } from './git-lfs.mjs';
 import { startServer } from './harness.mjs';
 
 const MiB = 1024 * 1024;
@@ -26,58 +22,8 @@ let server;
 let home;
 let lfsUrl;
 
-/** Runs git; resolves to { code, stdout, stderr } (never rejects on a non-zero exit). */
-function git(args, { cwd, input, env = {}, homeDir = home } = {}) {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'git',
-      args,
-      {
-        cwd,
-        maxBuffer: 64 * MiB,
-        env: {
-          PATH: process.env.PATH,
-          HOME: homeDir,
-          GIT_CONFIG_GLOBAL: join(homeDir, '.gitconfig'),
-          GIT_CONFIG_NOSYSTEM: '1',
-          GIT_TERMINAL_PROMPT: '0',
-          ...env,
-        },
-      },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }),
-    );
-    // git may exit before reading its input (or without reading it at all).
-    child.stdin.on('error', () => {});
-    if (input === undefined) child.stdin.end();
-    else child.stdin.end(input);
-  });
-}
-
-/** What the README says to run once: remember the token for the server's URL. */
-function rememberToken(token, homeDir = home) {
-  const input = `url=${server.url}\nusername=cairn\npassword=${token}\n\n`;
-  return gitOk(['credential', 'approve'], { cwd: homeDir, homeDir, input });
-}
-
-async function gitOk(args, options) {
-  const res = await git(args, options);
-  assert.equal(res.code, 0, `git ${args.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
-  return res;
-}
-
-/** `size` random bytes into `file`, 1 MiB at a time; resolves to the SHA-256 hex. */
-async function randomFile(file, size) {
-  const hash = createHash('sha256');
-  async function* chunks() {
-    for (let left = size; left > 0; left -= MiB) {
-      const chunk = randomBytes(Math.min(MiB, left));
-      hash.update(chunk);
-      yield chunk;
-    }
-  }
-  await pipeline(chunks(), createWriteStream(file));
-  return hash.digest('hex');
-}
+const gitOk = (args, options = {}) => gitOkIn(args, { homeDir: home, ...options });
+const lfsRepo = (name, files) => lfsRepoIn(join(server.workDir, name), lfsUrl, files, home);
 
 async function missing(oids) {
   const res = await server.curl([
@@ -89,26 +35,6 @@ async function missing(oids) {
   ]);
   assert.equal(res.status, 200, res.body);
   return res.json.missing;
-}
-
-/** A repository with the LFS settings of the README, its files committed. */
-async function lfsRepo(name, files) {
-  const dir = join(server.workDir, name);
-  mkdirSync(dir, { recursive: true });
-  await gitOk(['init', '-q', '-b', 'main', dir]);
-  await gitOk(['config', 'lfs.url', lfsUrl], { cwd: dir });
-  await gitOk(['lfs', 'track', '*.pkl', '*.csv'], { cwd: dir });
-  const oids = {};
-  for (const [path, size] of files) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    oids[path] = await randomFile(join(dir, path), size);
-  }
-  await gitOk(['add', '-A'], { cwd: dir });
-  await gitOk(['commit', '-q', '-m', 'data and models'], { cwd: dir });
-  const remote = join(server.workDir, `${name}.git`);
-  await gitOk(['init', '-q', '--bare', '-b', 'main', remote]);
-  await gitOk(['remote', 'add', 'origin', remote], { cwd: dir });
-  return { dir, remote, oids };
 }
 
 /** PUT requests git-lfs made, from its GIT_TRACE output. */
@@ -127,13 +53,8 @@ describe('git lfs against Cairn', () => {
 
   before(async () => {
     server = await startServer();
-    home = join(server.workDir, 'home');
-    mkdirSync(home);
     lfsUrl = `${server.url}/lfs/acme/models`;
-    writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Cairn E2E\n\temail = e2e@cairn.test\n');
-    await gitOk(['lfs', 'install', '--skip-repo'], { cwd: home });
-    await gitOk(['config', '--global', `credential.${server.url}.helper`, 'store'], { cwd: home });
-    await rememberToken(server.token);
+    home = await gitHome(join(server.workDir, 'home'), server.url, server.token);
   });
   after(() => server?.stop());
 
@@ -206,7 +127,7 @@ describe('git lfs against Cairn', () => {
     const badHome = join(server.workDir, 'home-bad');
     mkdirSync(badHome);
     copyFileSync(join(home, '.gitconfig'), join(badHome, '.gitconfig'));
-    await rememberToken('cairn_wrong', badHome);
+    await rememberToken(badHome, server.url, 'cairn_wrong');
     const bad = await lfsRepo('bad', [
       ['secret.pkl', 1234],
       ['secret.csv', 99],
@@ -215,6 +136,9 @@ describe('git lfs against Cairn', () => {
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /credentials for .* not found|authentication required/i, res.stderr);
     const oids = Object.values(bad.oids);
-    assert.deepEqual(await missing(oids), oids.map((oid) => `sha256:${oid}`));
+    assert.deepEqual(
+      await missing(oids),
+      oids.map((oid) => `sha256:${oid}`),
+    );
   });
 });
