@@ -55,7 +55,7 @@ export function KeyValues({ entries, empty }: { entries: [string, unknown][]; em
   if (entries.length === 0) return <p class="muted">{empty}</p>;
   return (
     <div class="scroll">
-      <table>
+      <table class="kv">
         <tbody>
           {entries.map(([k, v]) => (
             <tr>

@@ -1,8 +1,9 @@
 /**
- * The lineage graph as server-rendered SVG: dagre lays the versions out left to right (inputs
- * on the left, what was built from them on the right); every node links to its version page,
- * the version being viewed is emphasised, versions a protected tag points to are outlined and
- * name the tag, and each edge carries its role. Text is measured by character count, which
+ * The lineage graph as server-rendered SVG: dagre lays the versions out top to bottom (inputs
+ * above, what was built from them below; long chains grow down the page, which scrolls anyway,
+ * rather than sideways off a phone); every node links to its version page, the version being
+ * viewed is emphasised, versions a protected tag points to are outlined and name the tag, and
+ * each edge carries its role. Text is measured by character count, which
  * holds because node labels use a monospace font (styles.ts). No script, no inline style.
  */
 import { graphlib, layout } from '@dagrejs/dagre';
@@ -38,7 +39,7 @@ export interface LaidOut {
 /** Positions every node and edge (pure: the SVG below only draws what this returns). */
 export function layoutLineage(graph: LineageGraph, protectedTags: readonly string[]): LaidOut {
   const g = new graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 80, edgesep: 12, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 28, edgesep: 12, marginx: 10, marginy: 10 });
   const byDigest = new Map(graph.nodes.map((n) => [n.digest, n]));
   for (const node of graph.nodes) {
     const lines = labelLines(node);

@@ -27,6 +27,7 @@ h3{font-size:1rem;margin:1rem 0 .4rem}
 table{border-collapse:collapse;width:100%;font-size:.92em}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--soft);font-weight:600;white-space:nowrap}
+table.kv th{width:1%}
 td.num,th.num{text-align:right;white-space:nowrap}
 tr.changed td{background:var(--mod)}
 .chip{display:inline-block;padding:0 .45rem;margin:0 .2rem .15rem 0;border:1px solid var(--line);border-radius:1rem;font-size:.82em;background:var(--soft);white-space:nowrap;text-decoration:none;color:var(--fg)}
@@ -46,7 +47,7 @@ button.link{background:none;border:none;color:var(--accent);padding:0;text-decor
 svg.lineage{display:block}
 svg.lineage .edge{fill:none;stroke:#8a94a3;stroke-width:1.4}
 svg.lineage .arrowhead{fill:#8a94a3}
-svg.lineage .edge-label{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--muted)}
+svg.lineage .edge-label{font:11px ui-monospace,Menlo,Consolas,monospace;fill:var(--muted);paint-order:stroke;stroke:#fbfcfe;stroke-width:4px;stroke-linejoin:round}
 svg.lineage .node rect{fill:#fff;stroke:#9aa5b4;stroke-width:1.2}
 svg.lineage .node.dataset rect{fill:#eef6ff}
 svg.lineage .node.model rect{fill:#f3efff}
@@ -57,7 +58,8 @@ svg.lineage .node .sub{fill:var(--muted);font-size:11px}
 svg.lineage .node .prot{fill:var(--prot);font-weight:700}
 svg.lineage a:hover rect,svg.lineage a:focus rect{stroke:var(--accent)}
 .legend{font-size:.85em;color:var(--muted);margin:.3rem 0}
-.pillars{display:grid;gap:1rem}
+.pillars{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,21rem),1fr));align-items:start}
+.pillar{min-width:0}
 .pillar{border:1px solid var(--line);border-radius:6px;padding:.2rem .8rem .8rem}
 .pillar.changed{border-color:#e0b000;box-shadow:inset 4px 0 0 #e0b000}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:.8rem}

@@ -96,8 +96,8 @@ export async function versionPage(c: Context<AppEnv>) {
 
       <h2>Lineage</h2>
       <p class="legend">
-        Inputs on the left, what was built from them on the right. Thick blue: this version; red outline: a
-        protected tag ({protectedTags.join(', ')}) points there. Click a box to open it.
+        Inputs above, what was built from them below. Thick blue: this version; red outline: a protected tag (
+        {protectedTags.join(', ')}) points there. Click a box to open it.
       </p>
       <div class="graph">
         <LineageSvg graph={graph} current={version.digest} protectedTags={protectedTags} />
