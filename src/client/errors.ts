@@ -1,0 +1,77 @@
+/**
+ * CairnError: every failure the client reports. An API error keeps the server's status, code,
+ * message, details and request id (quote it when reporting a problem); a request that never got
+ * an answer is `status: 0` with code `NETWORK_ERROR` (or `TIMEOUT`/`ABORTED`), the cause kept.
+ */
+import type { ErrorBody } from './types';
+
+/** Codes the client itself uses when there is no API answer to quote. */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE';
+
+export class CairnError extends Error {
+  override readonly name = 'CairnError';
+
+  constructor(
+    /** HTTP status, or 0 when no response arrived. */
+    readonly status: number,
+    /** The API's error code (`TAG_CONFLICT`, `UNAUTHORIZED`, …) or a ClientErrorCode. */
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly requestId: string | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** True when the request never reached an answer (retrying may help). */
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  const error = (value as ErrorBody | null)?.error;
+  return typeof error?.code === 'string' && typeof error.message === 'string';
+}
+
+/** Builds the error for a non-2xx response, whatever its body holds. */
+export async function errorFromResponse(res: Response, what: string): Promise<CairnError> {
+  const requestId = res.headers.get('x-request-id');
+  const text = await res.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  if (isErrorBody(body)) {
+    return new CairnError(
+      res.status,
+      body.error.code,
+      body.error.message,
+      body.error.details ?? {},
+      body.error.requestId ?? requestId,
+    );
+  }
+  // Not our error shape: a proxy, a load balancer, or not a Cairn server at all.
+  const snippet = text.slice(0, 200).replace(/\s+/g, ' ').trim();
+  return new CairnError(
+    res.status,
+    res.status === 404 ? 'NOT_FOUND' : 'BAD_RESPONSE',
+    `${what} answered ${res.status}${snippet ? `: ${snippet}` : ''}`,
+    {},
+    requestId,
+  );
+}
+
+/** Wraps a fetch rejection (refused connection, DNS, reset, abort, timeout). */
+export function errorFromFailure(err: unknown, what: string, baseUrl: string): CairnError {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError')
+    return new CairnError(0, 'TIMEOUT', `${what} timed out`, {}, null, { cause: err });
+  if (e?.name === 'AbortError')
+    return new CairnError(0, 'ABORTED', `${what} was aborted`, {}, null, { cause: err });
+  const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  return new CairnError(0, 'NETWORK_ERROR', `cannot reach ${baseUrl} (${reason}) during ${what}`, {}, null, {
+    cause: err,
+  });
+}

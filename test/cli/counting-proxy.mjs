@@ -1,0 +1,87 @@
+/**
+ * A small HTTP proxy for the CLI tests, between the `cairn` command and the registry: it counts
+ * every request (method, path, request-body bytes, status) so tests can assert how many check
+ * round trips, uploads or parts a command made, and it can tamper with response bodies to prove
+ * that downloads are verified.
+ *
+ *   const proxy = await startProxy(server.url);
+ *   proxy.url; proxy.requests (array of {method, path, bytes, status}); proxy.reset();
+ *   proxy.count('PUT', /^\/v1\/blobs\//); proxy.bytes('PUT', /^\/v1\/blobs\//)
+ *   proxy.tamper = (req) => boolean   // flip the first byte of matching response bodies
+ *   proxy.onResponse = (entry) => {}  // called when a response has been sent
+ *   await proxy.stop();
+ */
+import http from 'node:http';
+
+export async function startProxy(target) {
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const proxy = {
+    requests: [],
+    tamper: null,
+    onResponse: null,
+    reset() {
+      proxy.requests = [];
+    },
+    matching(method, pathRe) {
+      return proxy.requests.filter((r) => r.method === method && pathRe.test(r.path));
+    },
+    count(method, pathRe) {
+      return proxy.matching(method, pathRe).length;
+    },
+    bytes(method, pathRe) {
+      return proxy.matching(method, pathRe).reduce((n, r) => n + r.bytes, 0);
+    },
+  };
+  const server = http.createServer((req, res) => {
+    const entry = { method: req.method, path: req.url.split('?')[0], bytes: 0, status: 0, done: false };
+    proxy.requests.push(entry);
+    const flip = proxy.tamper?.(req) ?? false;
+    const out = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (upRes) => {
+        entry.status = upRes.statusCode;
+        res.writeHead(upRes.statusCode, upRes.headers);
+        let first = true;
+        upRes.on('data', (chunk) => {
+          if (flip && first && chunk.length > 0) {
+            chunk = Buffer.from(chunk);
+            chunk[0] ^= 0xff;
+          }
+          first = false;
+          res.write(chunk);
+        });
+        upRes.on('end', () => {
+          res.end();
+          entry.done = true;
+          proxy.onResponse?.(entry);
+        });
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.on('data', (chunk) => {
+      entry.bytes += chunk.length;
+    });
+    req.on('aborted', () => out.destroy());
+    res.on('close', () => {
+      if (!entry.done) out.destroy();
+    });
+    req.pipe(out);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.stop = () =>
+    new Promise((resolve) => {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close(resolve);
+    });
+  return proxy;
+}
