@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { Note } from './components';
-import { page } from './layout';
+import { page, type Status } from './layout';
 import { listUrl } from './urls';
 
 function toApiError(err: unknown): ApiError {
@@ -27,17 +27,18 @@ const HEADINGS: Partial<Record<number, string>> = {
   401: 'Not logged in',
   403: 'Not allowed',
   404: 'Not found',
+  429: 'Too many attempts',
   500: 'Something went wrong',
 };
 
-export function errorPage(err: unknown, c: Context<AppEnv>) {
+export async function errorPage(err: unknown, c: Context<AppEnv>) {
   const apiError = toApiError(err);
   const requestId = c.get('requestId');
   if (apiError.code === 'INTERNAL_ERROR') {
     console.error(JSON.stringify({ requestId, error: String(err), stack: (err as Error)?.stack }));
   }
-  const status = apiError.status as 400 | 401 | 403 | 404 | 500;
-  return page(
+  const status = apiError.status as Status;
+  const res = await page(
     c,
     HEADINGS[status] ?? 'Error',
     <>
@@ -52,8 +53,16 @@ export function errorPage(err: unknown, c: Context<AppEnv>) {
     </>,
     status,
   );
+  // Retry-After on a throttled login, Content-Range on a bad download range…
+  for (const [k, v] of Object.entries(apiError.headers ?? {})) res.headers.set(k, v);
+  return res;
 }
 
 export function notFoundPage(c: Context<AppEnv>) {
+  // `/ui/` and `/ui/artifacts/acme/x/`: people add slashes; the page exists without it.
+  const path = c.req.path;
+  if (c.req.method === 'GET' && path.length > 1 && path.endsWith('/') && !path.endsWith('//')) {
+    return c.redirect(path.replace(/\/+$/, '') + new URL(c.req.url).search, 301);
+  }
   return errorPage(new ApiError('NOT_FOUND', `no page at ${c.req.path}`), c);
 }

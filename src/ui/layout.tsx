@@ -62,7 +62,7 @@ export function Layout(props: {
   );
 }
 
-type Status = 200 | 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500;
+export type Status = 200 | 400 | 401 | 403 | 404 | 405 | 409 | 410 | 411 | 413 | 415 | 416 | 422 | 429 | 500;
 
 /** Renders `content` inside the layout as a complete HTML document. */
 export async function page(c: Context<AppEnv>, title: string, content: Child, status: Status = 200) {

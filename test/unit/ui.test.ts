@@ -161,6 +161,9 @@ describe('UI pages over a dataset and the model trained on it', () => {
     expect(await html('/ui/diff?from=nope&to=x', 400)).toContain('REF_INVALID');
     expect(await html(`/ui/diff?from=${model}@7&to=${model}@1`, 404)).toContain('VERSION_UNKNOWN');
     expect(await html('/ui/no/such/page', 404)).toContain('NOT_FOUND');
+    const slash = await call(`/ui/artifacts/${model}/?cursor=1`);
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe(`/ui/artifacts/${model}?cursor=1`);
     expect(await html('/ui/diff')).toContain('Compare two versions');
   });
 });
