@@ -9,6 +9,7 @@
  *   proxy.count('PUT', /^\/v1\/blobs\//); proxy.bytes('PUT', /^\/v1\/blobs\//)
  *   proxy.tamper = (req) => boolean   // flip the first byte of matching response bodies
  *   proxy.onResponse = (entry) => {}  // called when a response has been sent
+ *   proxy.before = async (req) => {}  // awaited before a request is forwarded (to stage a race)
  *   await proxy.stop();
  */
 import http from 'node:http';
@@ -20,6 +21,7 @@ export async function startProxy(target) {
     requests: [],
     tamper: null,
     onResponse: null,
+    before: null,
     reset() {
       proxy.requests = [];
     },
@@ -33,7 +35,9 @@ export async function startProxy(target) {
       return proxy.matching(method, pathRe).reduce((n, r) => n + r.bytes, 0);
     },
   };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
+    // The body stays paused (no listener yet) while `before` runs, so nothing is lost.
+    await proxy.before?.(req);
     const entry = { method: req.method, path: req.url.split('?')[0], bytes: 0, status: 0, done: false };
     proxy.requests.push(entry);
     const flip = proxy.tamper?.(req) ?? false;

@@ -1,0 +1,180 @@
+/**
+ * The `cairn` commands around versions, end to end against the real `npm start` through the
+ * counting proxy (test/cli/counting-proxy.mjs): promote by compare-and-swap (a lost race, staged
+ * by the proxy, exits 5 and changes nothing), diff of a tag's last move, lineage, show; and the
+ * client library itself (check batching, CairnError fields, network errors).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startProxy } from '../cli/counting-proxy.mjs';
+import { runCli } from '../cli/run-cli.mjs';
+import { freePort, startServer } from './harness.mjs';
+
+const T = 120_000;
+const CHECK = /^\/v1\/blobs\/check$/;
+
+let server;
+let proxy;
+let env;
+
+const sha256 = (data) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const it = (name, fn, timeout = T) => test(name, { timeout }, (t) => server.withLog(fn)(t));
+const cli = (args) => runCli(args, { env, cwd: server.workDir });
+
+function ok(result, what) {
+  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stderr}`);
+  return result;
+}
+
+before(async () => {
+  server = await startServer();
+  proxy = await startProxy(server.url);
+  env = { CAIRN_URL: proxy.url, CAIRN_TOKEN: server.token, XDG_CONFIG_HOME: join(server.workDir, 'config') };
+  // acme/rows@1 and @2: three CSV files, one of them changed in @2.
+  const data = join(server.workDir, 'rows');
+  mkdirSync(data);
+  for (const i of [1, 2, 3]) writeFileSync(join(data, `part-${i}.csv`), `id\n${i}\n`);
+  ok(await cli(['push', data, 'acme/rows', '--kind', 'dataset']), 'push rows@1');
+  writeFileSync(join(data, 'part-2.csv'), 'id\n2\n22\n');
+  ok(await cli(['push', data, 'acme/rows', '--kind', 'dataset']), 'push rows@2');
+});
+
+after(async () => {
+  await proxy?.stop();
+  await server?.stop();
+});
+
+describe('cairn tag, promote, diff and lineage', () => {
+  it('promote moves production by compare-and-swap; losing a race exits 5 and changes nothing', async () => {
+    ok(await cli(['promote', 'acme/rows@1', '--to', 'production', '--reason', 'first']), 'promote v1');
+    // Someone else moves production to v2 after the CLI has read where it points.
+    proxy.before = async (req) => {
+      if (req.method !== 'PUT' || !req.url.endsWith('/tags/production')) return;
+      proxy.before = null;
+      const moved = await server.curl([
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/json',
+        '--data-binary',
+        JSON.stringify({ digest: (await server.curl([`${server.url}/v1/resolve/acme/rows@2`])).json.digest }),
+        `${server.url}/v1/artifacts/acme/rows/tags/production`,
+      ]);
+      assert.equal(moved.status, 200, moved.body);
+    };
+    ok(await cli(['tag', 'acme/rows@2', 'staging']), 'tag staging');
+    const lost = await cli(['promote', 'acme/rows:staging', '--to', 'production']);
+    proxy.before = null;
+    assert.equal(lost.code, 5, lost.stderr);
+    assert.match(lost.stderr, /moved to sha256:[0-9a-f]{64} while you were promoting/);
+    const history = ok(await cli(['log', 'acme/rows', '--tag', 'production', '--json']), 'history').json
+      .items;
+    assert.deepEqual(
+      history.map((e) => e.reason),
+      [null, 'first'],
+      'only the two real moves',
+    );
+  });
+
+  it('diff of a tag explains its last move; lineage lists inputs; show describes a version', async () => {
+    const model = join(server.workDir, 'model.pkl');
+    writeFileSync(model, 'weights\n');
+    ok(
+      await cli([
+        'push',
+        model,
+        'acme/rows-model',
+        '--kind',
+        'model',
+        '--input',
+        'acme/rows@1=training',
+        '--param',
+        'depth=6',
+      ]),
+      'push v1',
+    );
+    writeFileSync(model, 'weights v2\n');
+    const args = [
+      'push',
+      model,
+      'acme/rows-model',
+      '--kind',
+      'model',
+      '--input',
+      'acme/rows@2=training',
+      '--param',
+      'depth=8',
+    ];
+    ok(await cli([...args, '--tag', 'latest', '--metric', 'auc=0.9']), 'push v2');
+    ok(await cli(['promote', 'acme/rows-model@1', '--to', 'production']), 'promote v1');
+    ok(
+      await cli(['promote', 'acme/rows-model@2', '--to', 'production', '--reason', 'retrain']),
+      'promote v2',
+    );
+    const why = ok(await cli(['diff', 'acme/rows-model:production']), 'diff').stdout;
+    assert.match(why, /^changed: data, params$/m);
+    assert.match(why, /training \(acme\/rows\): changed/);
+    assert.match(why, /~ depth: 6 → 8/);
+    const json = ok(
+      await cli(['diff', 'acme/rows-model@1', 'acme/rows-model@2', '--json']),
+      'diff json',
+    ).json;
+    assert.deepEqual(json.changed, ['data', 'params']);
+    const up = ok(await cli(['lineage', 'acme/rows-model:production']), 'lineage').stdout;
+    assert.match(up, /^acme\/rows-model@2 {2}model/m);
+    assert.match(up, /^ {2}acme\/rows@2 {2}dataset \(training\)/m);
+    const mermaid = ok(
+      await cli(['lineage', 'acme/rows@2', '--down', '--format', 'mermaid']),
+      'mermaid',
+    ).stdout;
+    assert.match(mermaid, /^(graph|flowchart) /m);
+    const shown = ok(await cli(['show', 'acme/rows-model']), 'show').stdout;
+    assert.match(shown, /^acme\/rows-model@2 {2}\(model\)$/m);
+    assert.match(shown, /^metrics: {3}\{"auc":0\.9\}$/m);
+  });
+});
+
+describe('the client library', () => {
+  let lib;
+  let client;
+
+  before(async () => {
+    // The client is TypeScript: load it through tsx, as bin/cairn.mjs does.
+    const { register } = await import('tsx/esm/api');
+    register();
+    lib = await import('../../src/client/index.ts');
+    client = new lib.CairnClient({ baseUrl: proxy.url, token: server.token });
+  });
+
+  it('asks /v1/blobs/check 1,000 digests at a time', async () => {
+    const digests = Array.from({ length: 2500 }, (_, i) => sha256(`not stored ${i}`));
+    proxy.reset();
+    assert.deepEqual(await client.missingBlobs(digests), digests);
+    assert.equal(proxy.count('POST', CHECK), 3);
+  });
+
+  it('errors carry status, API code, message, details and request id', async () => {
+    const err = await client.resolve('acme/rows:no-such-tag').catch((e) => e);
+    assert.ok(err instanceof lib.CairnError);
+    assert.equal(err.status, 404);
+    assert.equal(err.code, 'TAG_UNKNOWN');
+    assert.match(err.message, /does not resolve/);
+    assert.equal(err.details.ref, 'acme/rows:no-such-tag');
+    assert.match(err.requestId, /\S/);
+    const v1 = await client.resolve('acme/rows@1');
+    const conflict = await client
+      .moveTag('acme/rows', 'production', { digest: v1.digest, expect: v1.digest })
+      .catch((e) => e);
+    assert.equal(conflict.code, 'TAG_CONFLICT');
+    assert.equal(conflict.status, 409);
+    assert.match(conflict.details.current, /^sha256:/);
+    const offline = await new lib.CairnClient({ baseUrl: `http://127.0.0.1:${await freePort()}` })
+      .health()
+      .catch((e) => e);
+    assert.equal(offline.status, 0);
+    assert.equal(offline.code, 'NETWORK_ERROR');
+  });
+});
