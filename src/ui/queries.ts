@@ -13,6 +13,14 @@ import type { VersionSummary } from '../services/versions';
 
 type Row = Record<string, unknown>;
 
+// Aggregates are sorted here, not with `json_group_array(… ORDER BY …)`: that needs SQLite 3.44.
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Annotations in the order they were added (by id); later ones win key by key. */
+function mergeMetrics(rows: [number, Record<string, number>][]): Record<string, number> {
+  return Object.assign({}, ...rows.sort((a, b) => a[0] - b[0]).map(([, metrics]) => metrics));
+}
+
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
 const json = <T>(raw: unknown, fallback: T): T => (raw == null ? fallback : (JSON.parse(String(raw)) as T));
 
@@ -42,7 +50,7 @@ export async function listArtifactItems(
     SELECT a.name, a.kind, a.created_at,
       (SELECT MAX(v.number) FROM versions v WHERE v.artifact_id = a.id) AS latest,
       (SELECT COUNT(*) FROM versions v WHERE v.artifact_id = a.id) AS version_count,
-      (SELECT json_group_array(json_array(t.name, v.number) ORDER BY t.name)
+      (SELECT json_group_array(json_array(t.name, v.number))
          FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.artifact_id = a.id) AS tags
     FROM artifacts a WHERE ${sql.join(where, sql` AND `)}
     ORDER BY a.name LIMIT ${opts.limit + 1}`);
@@ -56,7 +64,9 @@ export async function listArtifactItems(
       createdAt: iso(r.created_at),
       latestVersion: r.latest == null ? null : Number(r.latest),
       versionCount: Number(r.version_count),
-      tags: json<[string, number][]>(r.tags, []).map(([tag, version]) => ({ tag, version })),
+      tags: json<[string, number][]>(r.tags, [])
+        .map(([tag, version]) => ({ tag, version }))
+        .sort((a, b) => compareText(a.tag, b.tag)),
     }),
   );
 }
@@ -99,8 +109,8 @@ export async function artifactOverview(
   const [versionRows = [], countRows = [], tagRows = [], eventRows = []] = await runBatch(db, [
     sql`
       SELECT v.number, v.digest, v.created_at, v.created_by, v.file_count, v.total_size,
-        (SELECT json_group_array(t.name ORDER BY t.name) FROM tags t WHERE t.version_id = v.id) AS tags,
-        (SELECT json_group_array(json(m.metrics) ORDER BY m.id)
+        (SELECT json_group_array(t.name) FROM tags t WHERE t.version_id = v.id) AS tags,
+        (SELECT json_group_array(json_array(m.id, json(m.metrics)))
            FROM version_metrics m WHERE m.version_id = v.id) AS metrics
       FROM versions v
       WHERE v.artifact_id = ${artifactId} AND v.number < ${opts.before ?? Number.MAX_SAFE_INTEGER}
@@ -132,8 +142,8 @@ export async function artifactOverview(
         createdBy: String(r.created_by),
         fileCount: Number(r.file_count),
         size: Number(r.total_size),
-        tags: json<string[]>(r.tags, []),
-        metrics: Object.assign({}, ...json<Record<string, number>[]>(r.metrics, [])),
+        tags: json<string[]>(r.tags, []).sort(compareText),
+        metrics: mergeMetrics(json<[number, Record<string, number>][]>(r.metrics, [])),
       }),
     ),
     versionCount: Number(countRows[0]?.n ?? 0),

@@ -99,6 +99,19 @@ describe('UI pages over a dataset and the model trained on it', () => {
     );
   });
 
+  it('a version row shows its metrics annotations merged, the later one winning', async () => {
+    for (const rows of [1, 2, 3]) {
+      const res = await call(`/v1/artifacts/${data}/versions/1/metrics`, {
+        method: 'POST',
+        json: { metrics: { rows } },
+      });
+      expect(res.status).toBe(201);
+    }
+    const body = await html(`/ui/artifacts/${data}`);
+    expect(body).toContain('<code>rows</code> 3');
+    expect(body).not.toContain('<code>rows</code> 2');
+  });
+
   it('the version page draws the lineage: this model emphasised and protected, its dataset linked, the edge labelled', async () => {
     const body = await html(`/ui/artifacts/${model}/versions/production`);
     const svg = /<svg class="lineage".*?<\/svg>/s.exec(body)?.[0] ?? '';
