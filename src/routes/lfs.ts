@@ -100,6 +100,8 @@ lfsRoutes.use('/:ns/:name/*', async function lfsAuthenticate(c, next) {
 });
 
 lfsRoutes.post('/:ns/:name/objects/batch', lfsBodyLimit, async (c) => {
+  // Who may ask at all comes before what was asked (401/404 before 422); upload needs more below.
+  requireAccess(c, 'read');
   const request = await readLfsBody(c, batchSchema);
   if (request.operation !== 'upload' && request.operation !== 'download') {
     throw new LfsError(
@@ -108,7 +110,7 @@ lfsRoutes.post('/:ns/:name/objects/batch', lfsBodyLimit, async (c) => {
     );
   }
   const operation: Operation = request.operation;
-  requireAccess(c, operation === 'upload' ? 'write' : 'read');
+  if (operation === 'upload') requireAccess(c, 'write');
   if (request.transfers && !request.transfers.includes('basic')) {
     throw new LfsError(422, 'this server offers only the "basic" transfer adapter');
   }
@@ -173,8 +175,8 @@ lfsRoutes.get('/:ns/:name/locks', async (c) => {
       refspec: z.string().max(1024).optional(),
     }),
   );
-  const { rows, nextCursor } = await listLocks(c.var.db, repoOf(c), query);
-  return lfsJson(c, { locks: rows.map(lockView), ...(nextCursor ? { next_cursor: nextCursor } : {}) });
+  const { items, nextCursor } = await listLocks(c.var.db, repoOf(c), query);
+  return lfsJson(c, { locks: items.map(lockView), ...(nextCursor ? { next_cursor: nextCursor } : {}) });
 });
 
 lfsRoutes.post('/:ns/:name/locks', lfsBodyLimit, async (c) => {

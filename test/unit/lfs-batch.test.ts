@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lfsAccess } from '../../src/services/lfs/access';
 import { ADMIN, BASE, createToken, digestOf, putBlob, randomBytes, testEnv } from '../helpers/http';
 import { basic, batch, batchObjects, followAction, hexOf, LFS_TYPE, lfsCall } from '../helpers/lfs';
 import { publishOk, uniqueName } from '../helpers/registry';
@@ -171,6 +172,11 @@ describe('POST /lfs/{ns}/{name}/objects/batch: request errors in the LFS shape',
     const wrong = await batch(repo, 'upload', [{ oid, size: 1 }], basic('not-a-token'));
     expect(wrong.headers.get('lfs-authenticate')).toBe('Basic realm="cairn"');
     await expectLfsError(wrong, 401, /not valid/);
+    const anonGarbage = await lfsCall(`${repo}/objects/batch`, {
+      json: { operation: 'x' },
+      authorization: null,
+    });
+    await expectLfsError(anonGarbage, 401, /credentials/);
     const noPassword = await batch(repo, 'upload', [{ oid, size: 1 }], `Basic ${btoa('git:')}`);
     await expectLfsError(noPassword, 401, /Basic/);
   });
@@ -199,6 +205,25 @@ describe('POST /lfs/{ns}/{name}/objects/batch: request errors in the LFS shape',
       authorization: basic(token),
     });
     await expectLfsError(locks, 404, /no LFS repository/);
+  });
+
+  it('who may do what: anonymous reads only with PUBLIC_READ; namespaces before scopes', () => {
+    const token = (scopes: ('read' | 'write' | 'admin')[], namespaces: string[] | null = null) => ({
+      id: 'tok_x',
+      name: 'x',
+      scopes,
+      namespaces,
+    });
+    const table: [Parameters<typeof lfsAccess>, string][] = [
+      [[null, 'acme', 'read', false], 'credentials-needed'],
+      [[null, 'acme', 'read', true], 'ok'],
+      [[null, 'acme', 'write', true], 'credentials-needed'],
+      [[token(['read']), 'acme', 'write', false], 'denied'],
+      [[token(['write']), 'acme', 'write', false], 'ok'],
+      [[token(['read'], ['other']), 'acme', 'write', false], 'no-repository'],
+      [[token(['admin'], ['acme']), 'acme', 'write', false], 'ok'],
+    ];
+    for (const [args, expected] of table) expect(lfsAccess(...args), JSON.stringify(args)).toBe(expected);
   });
 
   it('unknown LFS endpoints and invalid repository names → 404 in the LFS shape', async () => {

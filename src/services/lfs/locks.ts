@@ -10,6 +10,7 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { type Db, runBatch } from '../../db/client';
 import { type LfsLockRow, lfsLocks } from '../../db/schema';
+import { type Page, pageOf } from '../../lib/paging';
 import { actorOf, hasScope, type Principal } from '../auth';
 
 export const LOCK_ID_RE = /^[0-9a-z]{9}[0-9a-f]{16}$/;
@@ -70,11 +71,7 @@ export interface ListFilter {
 }
 
 /** One page of a repository's locks, oldest first (`limit + 1` rows read to know if more follow). */
-export async function listLocks(
-  db: Db,
-  repo: string,
-  filter: ListFilter,
-): Promise<{ rows: LfsLockRow[]; nextCursor: string | null }> {
+export async function listLocks(db: Db, repo: string, filter: ListFilter): Promise<Page<LfsLockRow>> {
   const rows = await db
     .select()
     .from(lfsLocks)
@@ -88,8 +85,7 @@ export async function listLocks(
     )
     .orderBy(asc(lfsLocks.id))
     .limit(filter.limit + 1);
-  const shown = rows.slice(0, filter.limit);
-  return { rows: shown, nextCursor: rows.length > filter.limit ? shown.at(-1)!.id : null };
+  return pageOf(rows, filter.limit, (last) => last.id);
 }
 
 /** For `git push` with `lfs.locksverify`: the caller's locks and everyone else's. */
@@ -99,10 +95,10 @@ export async function verifyLocks(
   principal: Principal,
   page: { cursor?: string | undefined; limit: number },
 ) {
-  const { rows, nextCursor } = await listLocks(db, repo, page);
+  const { items, nextCursor } = await listLocks(db, repo, page);
   return {
-    ours: rows.filter((r) => r.ownerId === principal.id).map(lockView),
-    theirs: rows.filter((r) => r.ownerId !== principal.id).map(lockView),
+    ours: items.filter((r) => r.ownerId === principal.id).map(lockView),
+    theirs: items.filter((r) => r.ownerId !== principal.id).map(lockView),
     nextCursor,
   };
 }
