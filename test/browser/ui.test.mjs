@@ -167,6 +167,8 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
     await page.goto(`${server.url}/`);
     await page.click('a[href="/ui/artifacts/acme/churn-model"]');
     assert.equal(await page.locator('h1').textContent(), 'acme/churn-model');
+    assert.match(await page.locator('#history + .scroll').textContent(), /AUC 0\.93 on holdout/);
+    await shot(page, 'artifact');
     await page.click('table a[href="/ui/artifacts/acme/churn-model/versions/2"]');
     assert.match(await page.locator('h1').textContent(), /acme\/churn-model v2/);
 
