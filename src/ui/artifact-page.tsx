@@ -40,7 +40,12 @@ export async function artifactPage(c: Context<AppEnv>) {
     eventLimit: EVENTS_PER_PAGE,
   });
   const protectedTags = c.var.config.protectedTags;
-  const keep = (q: Record<string, string | undefined>) => artifactUrl(name, q);
+  // Two lists page independently: each pager moves its own cursor and keeps the other's.
+  const position = { cursor: cursor?.toString(), events: events?.toString() };
+  const pager = (key: keyof typeof position, next: string | null, anchor: string) => ({
+    first: position[key] ? `${artifactUrl(name, { ...position, [key]: undefined })}#${anchor}` : undefined,
+    next: next ? `${artifactUrl(name, { ...position, [key]: next })}#${anchor}` : undefined,
+  });
   return page(
     c,
     name,
@@ -126,15 +131,7 @@ export async function artifactPage(c: Context<AppEnv>) {
           </tr>
         ))}
       </Table>
-      <Pager
-        label="version pages"
-        first={cursor ? `${keep({ events: events?.toString() })}#versions` : undefined}
-        next={
-          view.versions.nextCursor
-            ? `${keep({ cursor: view.versions.nextCursor, events: events?.toString() })}#versions`
-            : undefined
-        }
-      />
+      <Pager label="version pages" {...pager('cursor', view.versions.nextCursor, 'versions')} />
 
       <h2 id="history">Tag history</h2>
       <Table
@@ -157,15 +154,7 @@ export async function artifactPage(c: Context<AppEnv>) {
           </tr>
         ))}
       </Table>
-      <Pager
-        label="tag history pages"
-        first={events ? `${keep({ cursor: cursor?.toString() })}#history` : undefined}
-        next={
-          view.events.nextCursor
-            ? `${keep({ cursor: cursor?.toString(), events: view.events.nextCursor })}#history`
-            : undefined
-        }
-      />
+      <Pager label="tag history pages" {...pager('events', view.events.nextCursor, 'history')} />
     </>,
   );
 }

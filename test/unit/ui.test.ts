@@ -266,6 +266,17 @@ describe('UI on a 1,000-version artifact', () => {
     }
     expect(pages).toBe(20);
     expect(seen).toEqual(Array.from({ length: 1000 }, (_, i) => 1000 - i));
+    // The tag history pages on its own, keeping the versions' page: 1 + 24 moves, 20 a page.
+    for (let i = 0; i < 24; i++) await moveTag(name, 'staging', digests[i]!, `move ${i + 1}`);
+    const atPage2 = await html(`/ui/artifacts/${name}?cursor=951`);
+    const older = nextLink(atPage2, 'tag history pages');
+    expect(older).toMatch(new RegExp(`^/ui/artifacts/${name}\\?cursor=951&events=\\d+#history$`));
+    const history = await html(older!);
+    expect(versionNumbersIn(history)[0]).toBe(950);
+    expect(history).toContain('move 4<');
+    expect(history).toContain('v500 is the one');
+    expect(history).not.toContain('move 5<');
+    expect(nextLink(history, 'tag history pages')).toBeUndefined();
     // A seeded version is a real one: its page reads its manifest from R2.
     expect(await html(`/ui/artifacts/${name}/versions/777`)).toContain(
       '<code>i</code></th><td><code>777</code>',
