@@ -127,18 +127,19 @@ lfsRoutes.post('/:ns/:name/objects/batch', lfsBodyLimit, async (c) => {
   const origin = new URL(c.req.url).origin;
   const { ns, name } = c.req.param();
   const authorization = c.req.header('authorization');
-  const objects = await planBatch(
-    c.var.db,
+  const objects = await planBatch(c.var.db, {
+    repo: repoOf(c),
     operation,
-    request.objects,
-    {
+    objects: request.objects,
+    principal: c.var.principal,
+    links: {
       blobHref: (digest) => `${origin}/v1/blobs/${digest}`,
       verifyHref: `${origin}/lfs/${ns}/${name}/objects/verify`,
       header: authorization ? { Authorization: authorization } : {},
       expiresIn: ACTION_EXPIRES_IN,
     },
-    c.var.config.maxSingleUploadBytes,
-  );
+    maxUploadBytes: c.var.config.maxSingleUploadBytes,
+  });
   const res = lfsJson(c, { transfer: 'basic', objects, hash_algo: 'sha256' });
   // The actions carry the caller's credential: never let a cache keep them.
   res.headers.set('Cache-Control', 'no-store');
@@ -150,7 +151,7 @@ lfsRoutes.post('/:ns/:name/objects/verify', lfsBodyLimit, async (c) => {
   const object = await readLfsBody(c, objectSchema);
   const problem = objectProblem(object);
   if (problem) throw new LfsError(422, problem);
-  const result = await verifyObject(c.var.db, object);
+  const result = await verifyObject(c.var.db, repoOf(c), object, c.var.principal);
   if (!result.ok && result.reason === 'missing') {
     throw new LfsError(404, `object ${object.oid} was not stored; upload it again`);
   }

@@ -10,6 +10,13 @@ async function newObject(n = 256) {
   return { bytes, digest, oid: hexOf(digest), size: n };
 }
 
+async function held(repo: string, digest: string): Promise<boolean> {
+  const row = await testEnv.DB.prepare('select 1 from lfs_objects where repo = ? and digest = ?')
+    .bind(repo, digest)
+    .first();
+  return row !== null;
+}
+
 async function storedRow(digest: string) {
   return testEnv.DB.prepare('select digest, size from blobs where digest = ?').bind(digest).first();
 }
@@ -37,9 +44,12 @@ describe('POST /lfs/{ns}/{name}/objects/batch: transfers', () => {
 
     expect(await storedRow(obj.digest)).toBeNull();
     expect((await followAction(upload!, 'PUT', obj.bytes)).status).toBe(201);
+    expect(await held(repo, obj.digest)).toBe(false);
     const verified = await followAction(verify!, 'POST', JSON.stringify({ oid: obj.oid, size: obj.size }));
     expect(verified.status).toBe(200);
     expect(await storedRow(obj.digest)).toMatchObject({ size: obj.size });
+    // Held by the repository from now on: garbage collection keeps it.
+    expect(await held(repo, obj.digest)).toBe(true);
 
     const [again] = await batchObjects(repo, 'upload', [{ oid: obj.oid, size: obj.size }]);
     expect(again).toEqual({ oid: obj.oid, size: obj.size });
@@ -57,6 +67,7 @@ describe('POST /lfs/{ns}/{name}/objects/batch: transfers', () => {
     const repo = uniqueName();
     const [planned] = await batchObjects(repo, 'upload', [{ oid: native.oid, size: native.size }]);
     expect(planned).toEqual({ oid: native.oid, size: native.size });
+    expect(await held(repo, native.digest)).toBe(true);
 
     const viaLfs = await newObject(1000);
     const [up] = await batchObjects(repo, 'upload', [{ oid: viaLfs.oid, size: viaLfs.size }]);
@@ -224,6 +235,31 @@ describe('POST /lfs/{ns}/{name}/objects/batch: request errors in the LFS shape',
       [[token(['admin'], ['acme']), 'acme', 'write', false], 'ok'],
     ];
     for (const [args, expected] of table) expect(lfsAccess(...args), JSON.stringify(args)).toBe(expected);
+  });
+
+  it('a limited token sees only what its namespaces use: it proves it has other bytes by uploading them', async () => {
+    const { token } = await createToken(['write'], { namespaces: ['team-a'] });
+    const repo = uniqueName('team-a');
+    const elsewhere = await newObject();
+    expect((await putBlob(elsewhere.bytes)).res.status).toBe(201);
+    const want = [{ oid: elsewhere.oid, size: elsewhere.size }];
+
+    const [hidden] = await batchObjects(repo, 'download', want, basic(token));
+    expect(hidden!.error?.code).toBe(404);
+    const [up] = await batchObjects(repo, 'upload', want, basic(token));
+    expect(await held(repo, elsewhere.digest)).toBe(false);
+    const { upload, verify } = up!.actions as Record<
+      string,
+      { href: string; header: Record<string, string> }
+    >;
+    const proof = JSON.stringify(want[0]);
+    expect((await followAction(upload!, 'PUT', randomBytes(elsewhere.size))).status).toBe(400);
+    expect((await followAction(verify!, 'POST', proof)).status).toBe(404);
+    expect((await followAction(upload!, 'PUT', elsewhere.bytes)).status).toBe(200);
+    expect((await followAction(verify!, 'POST', proof)).status).toBe(200);
+    expect(await held(repo, elsewhere.digest)).toBe(true);
+    const [visible] = await batchObjects(repo, 'download', want, basic(token));
+    expect(visible!.actions?.download).toBeDefined();
   });
 
   it('unknown LFS endpoints and invalid repository names → 404 in the LFS shape', async () => {

@@ -4,11 +4,17 @@
  * pushed with `git lfs push` are usable in a publish without re-upload, and bytes already
  * uploaded natively get no upload action. Transfers themselves go through the native blob routes
  * (the actions point there), so there is no second upload path to keep correct.
+ *
+ * "Stored" is as the caller sees it: a token limited to namespaces sees only the blobs its
+ * namespaces use or that it uploaded itself (services/blobs.ts), so it gets 404 for others on
+ * download, and an upload action for them (the native PUT then makes it prove it has the bytes).
  */
 import type { Db } from '../../db/client';
 import type { Digest } from '../../lib/digest';
 import { HEX64_RE } from '../../lib/digest';
+import type { Principal } from '../auth';
 import { storedSizes } from '../blobs';
+import { holdObjects } from './objects';
 
 export type Operation = 'upload' | 'download';
 
@@ -54,22 +60,29 @@ function objectError(object: RequestedObject, code: number, message: string): Pl
   return { oid: object.oid, size: object.size, error: { code, message } };
 }
 
+export interface BatchRequest {
+  /** The LFS repository, `ns/name`. */
+  repo: string;
+  operation: Operation;
+  objects: readonly RequestedObject[];
+  principal: Principal | null;
+  links: BatchLinks;
+  maxUploadBytes: number;
+}
+
 /**
  * One answer per requested object, in request order (duplicates answered alike): an action, no
  * action (upload of an object already stored), or a per-object error (404 not stored, 413 too
  * large for one request, 422 invalid oid or size, or a size that contradicts the stored bytes).
+ * Upload batches also record the objects already stored as held by the repository.
  */
-export async function planBatch(
-  db: Db,
-  operation: Operation,
-  objects: readonly RequestedObject[],
-  links: BatchLinks,
-  maxUploadBytes: number,
-): Promise<PlannedObject[]> {
+export async function planBatch(db: Db, request: BatchRequest): Promise<PlannedObject[]> {
+  const { operation, objects, links, maxUploadBytes } = request;
   const valid = objects.filter((o) => !objectProblem(o));
   const stored = await storedSizes(
     db,
     valid.map((o) => `sha256:${o.oid}`),
+    request.principal,
   );
   const action = (href: string): Action => ({
     href,
@@ -77,7 +90,7 @@ export async function planBatch(
     expires_in: links.expiresIn,
   });
 
-  return objects.map((object): PlannedObject => {
+  const planned = objects.map((object): PlannedObject => {
     const problem = objectProblem(object);
     if (problem) return objectError(object, 422, problem);
 
@@ -111,6 +124,11 @@ export async function planBatch(
       actions: { upload: action(links.blobHref(digest)), verify: action(links.verifyHref) },
     };
   });
+  if (operation === 'upload') {
+    const kept = planned.filter((o) => !o.actions && !o.error).map((o): Digest => `sha256:${o.oid}`);
+    await holdObjects(db, request.repo, kept);
+  }
+  return planned;
 }
 
 export type VerifyResult =
@@ -118,11 +136,17 @@ export type VerifyResult =
   | { ok: false; reason: 'missing' }
   | { ok: false; reason: 'size-mismatch'; storedSize: number };
 
-/** The `verify` action: the object is stored, with the size the client uploaded. */
-export async function verifyObject(db: Db, object: RequestedObject): Promise<VerifyResult> {
+/** The `verify` action: the object is stored (as the caller sees it), with the size it uploaded. */
+export async function verifyObject(
+  db: Db,
+  repo: string,
+  object: RequestedObject,
+  principal: Principal | null,
+): Promise<VerifyResult> {
   const digest: Digest = `sha256:${object.oid}`;
-  const storedSize = (await storedSizes(db, [digest])).get(digest);
+  const storedSize = (await storedSizes(db, [digest], principal)).get(digest);
   if (storedSize === undefined) return { ok: false, reason: 'missing' };
   if (storedSize !== object.size) return { ok: false, reason: 'size-mismatch', storedSize };
+  await holdObjects(db, repo, [digest]);
   return { ok: true };
 }
