@@ -48,6 +48,8 @@ export function Layout(props: {
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · Cairn`}</title>
         <link rel="stylesheet" href={CSS_URL} />
+        {/* No favicon request: the browser would otherwise ask /favicon.ico on every page. */}
+        <link rel="icon" href="data:," />
       </head>
       <body>
         <header class="top">
