@@ -45,6 +45,14 @@ describe('/lfs/{ns}/{name}/locks', () => {
     expect(body.request_id).toBeTruthy();
   });
 
+  it('racing creators of one path: exactly one lock, every loser shown the winner', async () => {
+    const repo = uniqueName();
+    const results = await Promise.all(Array.from({ length: 10 }, () => lock(repo, 'race.pkl')));
+    expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+    const bodies = (await Promise.all(results.map((r) => r.json()))) as { lock: Lock }[];
+    expect(new Set(bodies.map((b) => b.lock.id)).size).toBe(1);
+  });
+
   it('locks belong to one repository', async () => {
     const a = uniqueName();
     const b = uniqueName();
