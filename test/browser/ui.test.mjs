@@ -236,6 +236,33 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
     await page.close();
   });
 
+  it('a link from another site lands on the page, logged in (SameSite=Strict: one same-origin hop)', async () => {
+    const page = await openPage(context);
+    // localhost and 127.0.0.1 are different sites: the session cookie is not sent across.
+    const elsewhere = server.url.replace('127.0.0.1', 'localhost');
+    await page.goto(`${elsewhere}/ui/login`);
+    const target = `${server.url}/ui/artifacts/acme/churn-model/versions/2`;
+    await page.evaluate((href) => {
+      const a = document.createElement('a');
+      a.href = href;
+      a.textContent = 'shared link';
+      document.body.append(a);
+    }, target);
+    const requests = [];
+    page.on('request', (req) => {
+      if (req.url() === target) requests.push(req);
+    });
+    await Promise.all([page.waitForURL(target), page.click('text=shared link')]);
+    await page.locator('svg.lineage').waitFor();
+    // The cross-site request came without the cookie, the hop with it.
+    assert.equal(requests.length, 2);
+    const cookies = await Promise.all(requests.map(async (r) => (await r.allHeaders()).cookie ?? ''));
+    assert.doesNotMatch(cookies[0], /cairn_token/);
+    assert.match(cookies[1], /cairn_token=/);
+    assert.match(await page.locator('h1').textContent(), /acme\/churn-model v2/);
+    await page.close();
+  });
+
   it('logs out', async () => {
     const page = await openPage(context);
     await page.goto(`${server.url}/ui`);
