@@ -52,11 +52,19 @@ export const pull = defineCommand({
     let downloaded = 0;
     let skipped = 0;
     let bytes = 0;
+    // Each directory is created and checked once, however many files it holds.
+    const ready = new Map<string, Promise<void>>();
+    const prepare = (parent: string, path: string) => {
+      let done = ready.get(parent);
+      if (!done) {
+        done = mkdir(parent, { recursive: true }).then(() => assertRealParentInside(root, parent, path));
+        ready.set(parent, done);
+      }
+      return done;
+    };
     await mapLimit(plan, parallel, async ({ file, dest }) => {
       ctx.signal.throwIfAborted();
-      const parent = dirname(dest);
-      await mkdir(parent, { recursive: true });
-      await assertRealParentInside(root, parent, file.path);
+      await prepare(dirname(dest), file.path);
       if (await isPresent(dest, file)) {
         skipped++;
         progress.addBytes(file.size);

@@ -2,12 +2,14 @@
  * `cairn push <file|dir> <ns/name>`: hash every file (streamed), upload only what the registry
  * lacks, then publish the version with its inputs, code, environment, params, metrics and tags.
  */
+import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type { Code, Environment, Kind, PublishRequest } from '../../src/client/index';
 import { defineCommand } from '../command';
-import { usageError } from '../exit-codes';
+import { CliError, EXIT, usageError } from '../exit-codes';
 import { type LocalFile, listFiles } from '../files';
 import { gitInfo } from '../git';
+import { HashCache } from '../hash-cache';
 import { hashFile } from '../hashing';
 import { findLockfiles } from '../lockfiles';
 import { mapLimit } from '../pool';
@@ -35,7 +37,8 @@ export const push = defineCommand({
   --tag <tag>                     move this tag to the new version (repeatable)
   --code auto|none                record the git remote, commit and dirty state (default: auto)
   --code-path <path>              the script that produced it, e.g. train.py
-  --parallel <n>                  uploads in flight (default: 8)`,
+  --parallel <n>                  uploads in flight (default: 8)
+  --rehash                        hash every file again, ignoring the cache of unchanged files`,
   options: {
     kind: { type: 'string' },
     input: { type: 'string', multiple: true },
@@ -48,6 +51,7 @@ export const push = defineCommand({
     code: { type: 'string' },
     'code-path': { type: 'string' },
     parallel: { type: 'string' },
+    rehash: { type: 'boolean' },
   },
   positionals: [2, 2],
   async run(ctx, values, [target = '', name = '']) {
@@ -75,6 +79,7 @@ export const push = defineCommand({
 
     const client = await ctx.client();
     const all = [...files, ...lockfiles];
+    const cache = values.rehash ? null : await HashCache.load();
     const hashing = ctx.out.progress(
       'hash',
       all.reduce((n, f) => n + f.size, 0),
@@ -82,11 +87,22 @@ export const push = defineCommand({
     );
     const hashed = await mapLimit(all, HASH_PARALLEL, async (file) => {
       ctx.signal.throwIfAborted();
-      const h = await hashFile(file.abs, (n) => hashing.addBytes(n));
+      const abs = resolve(file.abs);
+      const stats = await stat(abs, { bigint: true });
+      let digest = cache?.lookup(abs, stats) ?? null;
+      if (digest === null) {
+        const startedAt = Date.now();
+        const h = await hashFile(abs, (n) => hashing.addBytes(n));
+        if (h.size !== Number(stats.size))
+          throw new CliError(EXIT.ERROR, `${file.abs} changed while it was being hashed`);
+        digest = h.digest;
+        cache?.record(abs, stats, digest, startedAt);
+      } else hashing.addBytes(file.size);
       hashing.addItem();
-      return { ...file, ...h };
+      return { ...file, size: Number(stats.size), digest };
     });
     hashing.finish();
+    await cache?.save();
 
     const uploading = ctx.out.progress('upload', 0, 0);
     const stats = await uploadMissing(client, hashed, {

@@ -8,8 +8,9 @@
  *   curl     the naive loop a script would write (the README's `put()`): per file `sha256sum`
  *            then `curl -T` to /v1/blobs/<digest`, one after the other, then one curl publish.
  *            It gets its own random files of the same sizes (the same bytes would be deduplicated).
- *   re-push  the same `cairn push` again, nothing changed: hashing and 1 check round trip per
- *            1,000 files, nothing uploaded, the same version answered.
+ *   re-push  the same `cairn push` again, nothing changed: digests from the hash cache (files
+ *            whose inode, size, mtime and ctime are unchanged are not read again), 1 check round
+ *            trip per 1,000 files, nothing uploaded, the same version answered.
  *   pull     `cairn pull` of the version into an empty directory (verified, temp file + rename),
  *            vs raw GETs: the same 1,000 `GET /v1/blobs/<digest>` with 8 in flight from Node's
  *            fetch, bodies read and dropped (no hashing, no disk).
@@ -75,7 +76,11 @@ function makeDir(dir) {
 }
 
 const cli = (args) =>
-  run(process.execPath, [CLI, ...args], { CAIRN_URL: server.base, CAIRN_TOKEN: server.token, NO_COLOR: '1' });
+  run(process.execPath, [CLI, ...args], {
+    CAIRN_URL: server.base,
+    CAIRN_TOKEN: server.token,
+    XDG_CACHE_HOME: join(server.work, 'cache'),
+  });
 
 /** The naive script: hash and upload one file at a time, then publish. */
 const CURL_LOOP = `

@@ -4,11 +4,14 @@
  * The CLI is TypeScript: tsx's loader is registered first, as bin/cairn.mjs does.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { register } from 'tsx/esm/api';
 
 register();
-const { safeJoin, unsafePathReason } = await import('../../cli/safe-path.ts');
+const { assertRealParentInside, safeJoin, unsafePathReason } = await import('../../cli/safe-path.ts');
 const { formatBytes, formatDuration, renderProgress } = await import('../../cli/progress.ts');
 const { parseInputs, parseMetrics, parseParams, parseScalar } = await import('../../cli/values.ts');
 const { normalizeRef, splitTagRef } = await import('../../cli/refs.ts');
@@ -17,6 +20,7 @@ const { explain } = await import('../../cli/errors.ts');
 const { redactRemote } = await import('../../cli/git.ts');
 const { CliError, EXIT } = await import('../../cli/exit-codes.ts');
 const { CairnError } = await import('../../src/client/index.ts');
+const { HashCache } = await import('../../cli/hash-cache.ts');
 
 test('safeJoin keeps ordinary paths under the root and refuses every way out', () => {
   assert.equal(safeJoin('/data/out', 'a/b.csv'), '/data/out/a/b.csv');
@@ -39,6 +43,20 @@ test('safeJoin keeps ordinary paths under the root and refuses every way out', (
     );
   }
   assert.equal(unsafePathReason('..hidden/ok..txt'), null, 'dots inside a name are fine');
+});
+
+test('a directory inside the target that is a symlink to elsewhere is refused', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'cairn-safe-path-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const root = join(base, 'out');
+  mkdirSync(join(root, 'real'), { recursive: true });
+  mkdirSync(join(base, 'elsewhere'));
+  symlinkSync(join(base, 'elsewhere'), join(root, 'link'));
+  await assertRealParentInside(root, join(root, 'real'), 'real/a.csv');
+  await assert.rejects(
+    assertRealParentInside(root, join(root, 'link'), 'link/a.csv'),
+    (err) => err instanceof CliError && err.exitCode === EXIT.VERIFY_FAILED,
+  );
 });
 
 test('progress: bytes, durations and the bar line', () => {
@@ -155,4 +173,25 @@ test('errors map to the documented exit codes with a hint', () => {
 test('git remotes are recorded without credentials', () => {
   assert.equal(redactRemote('https://user:s3cret@git.example/acme/x.git'), 'https://git.example/acme/x.git');
   assert.equal(redactRemote('git@github.com:acme/x.git'), 'git@github.com:acme/x.git');
+});
+
+test('the hash cache trusts only an unchanged file, never a racily fresh one, and survives a reload', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'cairn-hash-cache-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const file = join(base, 'a.csv');
+  const store = join(base, 'cache', 'hashes.json');
+  writeFileSync(file, 'one\n');
+  const cache = await HashCache.load(store);
+  const stats = statSync(file, { bigint: true });
+  cache.record(file, stats, 'sha256:one', Date.now());
+  assert.equal(cache.lookup(file, stats), null, 'changed in the last 2 s: not trusted');
+  cache.record(file, stats, 'sha256:one', Date.now() + 60_000);
+  assert.equal(cache.lookup(file, stats), 'sha256:one');
+  await cache.save();
+  const reloaded = await HashCache.load(store);
+  assert.equal(reloaded.lookup(file, stats), 'sha256:one');
+  writeFileSync(file, 'two\n');
+  assert.equal(reloaded.lookup(file, statSync(file, { bigint: true })), null, 'rewritten: hashed again');
+  writeFileSync(store, '{not json');
+  assert.equal((await HashCache.load(store)).lookup(file, stats), null, 'a corrupt cache is ignored');
 });

@@ -34,7 +34,12 @@ async function sha256File(path) {
 before(async () => {
   server = await startServer();
   proxy = await startProxy(server.url);
-  env = { CAIRN_URL: proxy.url, CAIRN_TOKEN: server.token, XDG_CONFIG_HOME: join(server.workDir, 'config') };
+  env = {
+    CAIRN_URL: proxy.url,
+    CAIRN_TOKEN: server.token,
+    XDG_CONFIG_HOME: join(server.workDir, 'config'),
+    XDG_CACHE_HOME: join(server.workDir, 'cache'),
+  };
   file = join(server.workDir, 'model.bin');
   const fd = openSync(file, 'w');
   for (let written = 0; written < SIZE; written += MiB) writeSync(fd, randomBytes(MiB));

@@ -2,16 +2,18 @@
  * The `cairn` commands around versions, end to end against the real `npm start` through the
  * counting proxy (test/cli/counting-proxy.mjs): promote by compare-and-swap (a lost race, staged
  * by the proxy, exits 5 and changes nothing), diff of a tag's last move, lineage, show; and the
- * client library itself (check batching, CairnError fields, network errors).
+ * client library itself (check batching, CairnError fields, network errors); and the README's
+ * three CLI recipes, run verbatim with `cairn` on PATH.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startProxy } from '../cli/counting-proxy.mjs';
-import { runCli } from '../cli/run-cli.mjs';
+import { CAIRN, runCli } from '../cli/run-cli.mjs';
 import { freePort, startServer } from './harness.mjs';
+import { assertRan, runRecipe, shellBlockAfter } from './readme-recipes.mjs';
 
 const T = 120_000;
 const CHECK = /^\/v1\/blobs\/check$/;
@@ -32,7 +34,12 @@ function ok(result, what) {
 before(async () => {
   server = await startServer();
   proxy = await startProxy(server.url);
-  env = { CAIRN_URL: proxy.url, CAIRN_TOKEN: server.token, XDG_CONFIG_HOME: join(server.workDir, 'config') };
+  env = {
+    CAIRN_URL: proxy.url,
+    CAIRN_TOKEN: server.token,
+    XDG_CONFIG_HOME: join(server.workDir, 'config'),
+    XDG_CACHE_HOME: join(server.workDir, 'cache'),
+  };
   // acme/rows@1 and @2: three CSV files, one of them changed in @2.
   const data = join(server.workDir, 'rows');
   mkdirSync(data);
@@ -176,5 +183,51 @@ describe('the client library', () => {
       .catch((e) => e);
     assert.equal(offline.status, 0);
     assert.equal(offline.code, 'NETWORK_ERROR');
+  });
+});
+
+describe('README recipes with the cairn CLI (run verbatim)', () => {
+  /** The block, run with bash in a fresh directory, `cairn` on PATH and configured by env. */
+  async function recipe(marker) {
+    const bin = join(server.workDir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    try {
+      symlinkSync(CAIRN, join(bin, 'cairn'));
+    } catch {}
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const script = `export CAIRN_URL=$CAIRN CAIRN_TOKEN=$TOKEN\n${shellBlockAfter(marker)}`;
+      const run = await runRecipe(server, script, { timeout: T });
+      assertRan(run, marker);
+      return run;
+    } finally {
+      process.env.PATH = path;
+    }
+  }
+
+  it('train a model on a CSV, track both', async () => {
+    const run = await recipe('<!-- recipe:cli-train');
+    assert.match(run.stdout, /^acme\/churn-model@1$/m);
+    assert.match(run.stdout, /^acme\/churn-model@2$/m);
+    assert.match(run.stdout, /^ok: manifest sha256:[0-9a-f]{64} and 2 blob\(s\)/m);
+    assert.equal(
+      readFileSync(join(run.dir, 'v1-data', 'train.csv'), 'utf8'),
+      'age,plan,churned\n34,basic,0\n51,pro,1\n29,basic,0\n',
+    );
+  });
+
+  it('promote to production', async () => {
+    const run = await recipe('<!-- recipe:cli-promote');
+    assert.match(run.stdout, /^acme\/churn-model:production → @2 sha256:/m);
+    assert.match(run.stdout, /"AUC 0\.93 on holdout"[\s\S]*"first release"/);
+  });
+
+  it('production got worse — why?', async () => {
+    const run = await recipe('<!-- recipe:cli-why');
+    assert.match(run.stdout, /^changed: data, environment$/m);
+    assert.match(run.stdout, /^ {6}~ train\.csv$/m);
+    assert.match(run.stdout, /^ {4}~ scikit-learn 1\.3\.0 → 1\.4\.0$/m);
+    assert.match(run.stdout, /^acme\/churn-model@2 {2}\[production\]/m, 'impact of the new data');
   });
 });

@@ -53,7 +53,12 @@ function tree(dir, prefix = '') {
 before(async () => {
   server = await startServer();
   proxy = await startProxy(server.url);
-  env = { CAIRN_URL: proxy.url, CAIRN_TOKEN: server.token, XDG_CONFIG_HOME: join(server.workDir, 'config') };
+  env = {
+    CAIRN_URL: proxy.url,
+    CAIRN_TOKEN: server.token,
+    XDG_CONFIG_HOME: join(server.workDir, 'config'),
+    XDG_CACHE_HOME: join(server.workDir, 'cache'),
+  };
 });
 
 after(async () => {
