@@ -1,18 +1,23 @@
 /**
  * createApp(): the whole registry as one Hono app, used by the Worker entry and by the tests.
- * Middleware order matters: context (request id, config, db) → drain unread bodies → auth.
+ * Middleware order matters: context (request id, config, db) → drain unread bodies → audit log
+ * (outside auth, so refused attempts are recorded) → auth.
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
 import { ApiError, errorBody } from './errors';
+import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
+import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
+import { auditRoutes } from './routes/audit';
 import { blobRoutes } from './routes/blobs';
 import { diffRoutes } from './routes/diff';
 import { healthRoutes } from './routes/health';
+import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
 import { resolveRoutes } from './routes/resolve';
@@ -37,6 +42,7 @@ export function createApp() {
 
   app.use('*', requestContext());
   app.use('*', drainUnreadBody());
+  app.use('*', audit());
   app.use('/v1/*', authenticate());
 
   app.route('/', uiRootRoutes);
@@ -45,6 +51,8 @@ export function createApp() {
   app.route('/v1/blobs', blobRoutes);
   app.route('/v1/uploads', uploadRoutes);
   app.route('/v1/tokens', tokenRoutes);
+  app.route('/v1/audit', auditRoutes);
+  app.route('/v1/admin', adminRoutes);
   app.route('/v1/manifests', manifestRoutes);
   app.route('/v1/artifacts', artifactRoutes);
   app.route('/v1/artifacts/:ns/:name/versions', versionRoutes);
@@ -52,6 +60,7 @@ export function createApp() {
   app.route('/v1', resolveRoutes);
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
+  app.route('/lfs', lfsRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -16,6 +16,11 @@ export interface Config {
   uploadPartSize: number;
   uploadTtlMs: number;
   protectedTags: string[];
+  /** Garbage collection leaves unreferenced blobs alone this long (never under 30 days: gc.ts). */
+  gcGraceMs: number;
+  /** Failed authentications allowed per client (IP) and per presented token in one window. */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number): number {
@@ -35,6 +40,9 @@ export function readConfig(env: Partial<Bindings>): Config {
     maxSingleUploadBytes,
     uploadPartSize,
     uploadTtlMs: positiveInt(env.UPLOAD_TTL_SECONDS, 86_400) * 1000,
+    gcGraceMs: positiveInt(env.GC_GRACE_DAYS, 30) * 86_400_000,
+    authFailureLimit: positiveInt(env.AUTH_FAILURE_LIMIT, 20),
+    authFailureWindowMs: positiveInt(env.AUTH_FAILURE_WINDOW_SECONDS, 300) * 1000,
     protectedTags: (env.PROTECTED_TAGS ?? 'production')
       .split(',')
       .map((t) => t.trim())

@@ -1,9 +1,14 @@
-/** Worker entry: the HTTP app, and the hourly cron (expired uploads, old idempotency records). */
+/**
+ * Worker entry: the HTTP app, and the hourly cron: garbage collection (which also aborts expired
+ * multipart uploads), old idempotency records and ended failed-auth windows.
+ */
 import { createApp } from './app';
+import { readConfig } from './config';
 import { createDb } from './db/client';
 import type { Bindings } from './env';
+import { sweepAuthFailures } from './services/auth-throttle';
+import { collectGarbage } from './services/gc';
 import { sweepIdempotencyKeys } from './services/idempotency';
-import { expireStaleUploads } from './services/uploads';
 
 const app = createApp();
 
@@ -11,9 +16,20 @@ export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
     const db = createDb(env.DB);
+    const config = readConfig(env);
     ctx.waitUntil(
-      Promise.all([expireStaleUploads({ db, bucket: env.BLOBS }), sweepIdempotencyKeys(db)]).then(
-        ([dropped]) => console.log(JSON.stringify({ cron: 'maintenance', expiredUploads: dropped })),
+      Promise.all([
+        collectGarbage(db, env.BLOBS, { dryRun: false, graceMs: config.gcGraceMs, orphanPages: 5 }),
+        sweepIdempotencyKeys(db),
+        sweepAuthFailures(db, config.authFailureWindowMs),
+      ]).then(([gc]) =>
+        console.log(
+          JSON.stringify({
+            cron: 'maintenance',
+            gc: { blobs: gc.blobs.count, bytes: gc.blobs.bytes, orphans: gc.orphans.count },
+            expiredUploads: gc.uploadsAborted,
+          }),
+        ),
       ),
     );
   },

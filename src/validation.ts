@@ -5,6 +5,7 @@
  */
 import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ApiError, type ErrorCode } from './errors';
 import { type Digest, isDigest } from './lib/digest';
@@ -127,9 +128,19 @@ export function validationError(issues: readonly Issue[], where: string): ApiErr
   );
 }
 
-/** zValidator with our error shape: handlers only ever see valid input via `c.req.valid()`. */
-export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {
-  return zValidator(target, schema, (result, c) => {
+/** JSON bodies larger than this are refused (413) before parsing; publish allows more. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/**
+ * zValidator with our error shape: handlers only ever see valid input via `c.req.valid()`. JSON
+ * bodies are capped first (`maxBytes`, by Content-Length or while streaming when it is absent).
+ */
+export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(
+  target: T,
+  schema: S,
+  { maxBytes = MAX_JSON_BODY_BYTES }: { maxBytes?: number } = {},
+) {
+  const validator = zValidator(target, schema, (result, c) => {
     if (result.success) return;
     // Hono reads a non-JSON body as {}: say what is wrong instead of blaming a missing field.
     const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
@@ -144,4 +155,15 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
     }
     throw validationError(result.error.issues, target);
   });
+  if (target !== 'json') return validator;
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `this JSON body is at most ${maxBytes} bytes`, {
+        limit: maxBytes,
+      });
+    },
+  });
+  // Same type as the validator, so `c.req.valid('json')` keeps its inferred input.
+  return (async (c, next) => limit(c, () => validator(c, next))) as typeof validator;
 }

@@ -3,7 +3,6 @@
  * a file inside a version by path, and metrics annotations.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
@@ -29,14 +28,8 @@ export const versionRoutes = new Hono<AppEnv>()
   .post(
     '/',
     requireScope('write'),
-    bodyLimit({
-      maxSize: MAX_PUBLISH_BODY_BYTES,
-      onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `a publish body is at most ${MAX_PUBLISH_BODY_BYTES} bytes`);
-      },
-    }),
     validate('param', artifactParams),
-    validate('json', publishSchema),
+    validate('json', publishSchema, { maxBytes: MAX_PUBLISH_BODY_BYTES }),
     async (c) => {
       const { ns, name } = c.req.valid('param');
       const input = c.req.valid('json');

@@ -19,7 +19,7 @@ import type { PublishInput } from '../schemas/publish';
 import { putVerified } from '../storage/blob-store';
 import { findArtifact, resolveRef } from './artifacts';
 import { actorOf, type Principal } from './auth';
-import { missingBlobs, storedSizes } from './blobs';
+import { blobBeingDeleted, missingBlobs, releaseIntent, storedSizes, takeIntent } from './blobs';
 import { buildManifest, encodeManifest, MANIFEST_MEDIA_TYPE, type ManifestInput } from './manifest';
 import { tagMoveStatements } from './tag-statements';
 
@@ -139,7 +139,15 @@ export async function publishVersion(
   const existing = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
   if (existing) return republish(ctx, name, existing, tagMoves, extra(digest, 200));
 
-  const put = await putVerified(ctx.bucket, digest, bytes.buffer as ArrayBuffer, MANIFEST_MEDIA_TYPE);
+  // The manifest's bytes are written like any blob's: under a write intent (services/blobs.ts).
+  const intentId = await takeIntent(db, digest, now);
+  if (!intentId) throw blobBeingDeleted(digest);
+  const put = await putVerified(ctx.bucket, digest, bytes.buffer as ArrayBuffer, MANIFEST_MEDIA_TYPE).catch(
+    async (err: unknown) => {
+      await releaseIntent(db, intentId).catch(() => undefined);
+      throw err;
+    },
+  );
   if (!put.ok) throw new Error(`manifest ${digest} failed its own digest check`);
 
   const versionRow = sql`
@@ -167,6 +175,7 @@ export async function publishVersion(
     versionRow,
     sql`INSERT INTO blobs (digest, size, created_at) VALUES (${digest}, ${bytes.byteLength}, ${now})
                ON CONFLICT (digest) DO NOTHING`,
+    sql`DELETE FROM blob_writes WHERE id = ${intentId}`,
     ...chunkJson(fileRows).map(
       (json) =>
         sql`
@@ -194,6 +203,7 @@ export async function publishVersion(
     const number = Number(results[1]?.[0]?.number);
     return { created: true, artifact: name, version: number, digest };
   } catch (err) {
+    await releaseIntent(db, intentId).catch(() => undefined);
     // The same manifest published concurrently: the loser sees the winner's version.
     if (/UNIQUE constraint failed: versions\.digest/.test(String(err))) {
       const winner = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });

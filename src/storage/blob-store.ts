@@ -11,7 +11,7 @@
  * re-hashed after assembly), no D1 `blobs` row exists, so nothing serves it (see
  * services/uploads.ts).
  */
-import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
+import { type Digest, hexOf, isDigest, sha256OfStream } from '../lib/digest';
 
 export const BLOB_CONTENT_TYPE = 'application/octet-stream';
 
@@ -58,6 +58,43 @@ export function headBlob(bucket: R2Bucket, digest: Digest): Promise<R2Object | n
 
 export async function deleteBlob(bucket: R2Bucket, digest: Digest): Promise<void> {
   await bucket.delete(blobKey(digest));
+}
+
+/** Deletes many blobs' bytes: R2 takes up to 1,000 keys per call. */
+export async function deleteBlobs(bucket: R2Bucket, digests: readonly Digest[]): Promise<void> {
+  for (let i = 0; i < digests.length; i += 1000) {
+    await bucket.delete(digests.slice(i, i + 1000).map(blobKey));
+  }
+}
+
+const KEY_PREFIX = 'blobs/sha256/';
+
+export interface StoredObject {
+  digest: Digest;
+  size: number;
+  uploaded: Date;
+}
+
+/**
+ * One page of stored objects in key order, after the digest `after` (any hex prefix works, so a
+ * scan can start anywhere in the key space). `next` is null at the end of the key space.
+ */
+export async function listBlobObjects(
+  bucket: R2Bucket,
+  after: string,
+  limit = 1000,
+): Promise<{ objects: StoredObject[]; next: string | null }> {
+  const page = await bucket.list({ prefix: KEY_PREFIX, startAfter: `${KEY_PREFIX}${after}`, limit });
+  const all = page.objects.map((o) => ({
+    digest: `sha256:${o.key.slice(KEY_PREFIX.length)}` as Digest,
+    size: o.size,
+    uploaded: o.uploaded,
+  }));
+  const last = all.at(-1);
+  return {
+    objects: all.filter((o) => isDigest(o.digest)),
+    next: page.truncated && last ? hexOf(last.digest) : null,
+  };
 }
 
 /** Re-hashes the stored object by streaming it (never held in memory); null when absent. */

@@ -1,0 +1,85 @@
+/**
+ * The audit log: one row per write (any method but GET/HEAD/OPTIONS) and per denied attempt
+ * (401, 403, 429), whatever its route: who (principal id and readable actor, never a secret),
+ * what (method, path without its query, the matched route as `action`, the artifact), when, the
+ * request id and the outcome. Read by admins at GET /v1/audit, newest first.
+ */
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { type AuditEventRow, auditEvents } from '../db/schema';
+import { decodeCursor, encodeCursor } from '../lib/cursor';
+import { type Page, pageOf } from '../lib/paging';
+
+export type AuditEntry = Omit<AuditEventRow, 'id'>;
+
+export function outcomeOf(status: number): AuditEventRow['outcome'] {
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  return status < 400 ? 'ok' : 'failed';
+}
+
+export function shouldAudit(method: string, status: number): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method) || outcomeOf(status) === 'denied';
+}
+
+export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await db.insert(auditEvents).values(entry);
+}
+
+export interface AuditFilter {
+  artifact?: string | undefined;
+  actor?: string | undefined;
+  outcome?: AuditEventRow['outcome'] | undefined;
+}
+
+export interface AuditView {
+  id: number;
+  at: string;
+  requestId: string;
+  actor: string;
+  actorId: string | null;
+  ip: string | null;
+  method: string;
+  path: string;
+  action: string;
+  artifact: string | null;
+  status: number;
+  outcome: AuditEventRow['outcome'];
+}
+
+export async function listAudit(
+  db: Db,
+  filter: AuditFilter,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<AuditView>> {
+  const conditions: SQL[] = [];
+  if (filter.artifact) conditions.push(eq(auditEvents.artifact, filter.artifact));
+  if (filter.actor) conditions.push(eq(auditEvents.actorId, filter.actor));
+  if (filter.outcome) conditions.push(eq(auditEvents.outcome, filter.outcome));
+  if (cursor) conditions.push(lt(auditEvents.id, decodeCursor(cursor).t));
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    .limit(limit + 1);
+  return pageOf(
+    rows,
+    limit,
+    (last) => encodeCursor({ t: last.id, k: '' }),
+    (r) => ({
+      id: r.id,
+      at: new Date(r.at).toISOString(),
+      requestId: r.requestId,
+      actor: r.actor,
+      actorId: r.actorId,
+      ip: r.ip,
+      method: r.method,
+      path: r.path,
+      action: r.action,
+      artifact: r.artifact,
+      status: r.status,
+      outcome: r.outcome,
+    }),
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * Bounds failed authentication: per client IP and per presented credential (by a hash prefix,
+ * never the secret), at most `limit` failures per fixed window. Over the limit, every request
+ * with credentials from that key is refused with 429 before its token is checked, so the answer
+ * cannot tell a guess that would have been right from one that was wrong.
+ */
+import { inArray, lt, sql } from 'drizzle-orm';
+import { type Db, runBatch } from '../db/client';
+import { authFailures } from '../db/schema';
+import { sha256Hex } from '../lib/digest';
+
+export interface ThrottleLimits {
+  limit: number;
+  windowMs: number;
+}
+
+/** The counters a request is charged to: its IP when known, and the credential it presented. */
+export async function throttleKeys(ip: string | null, credential: string): Promise<string[]> {
+  const keys = [`token:${(await sha256Hex(credential)).slice(0, 32)}`];
+  if (ip) keys.unshift(`ip:${ip.slice(0, 64)}`);
+  return keys;
+}
+
+/** Seconds until the caller may try again, or null when it is not throttled. */
+export async function throttledFor(
+  db: Db,
+  keys: readonly string[],
+  limits: ThrottleLimits,
+  now = Date.now(),
+): Promise<number | null> {
+  const rows = await db
+    .select()
+    .from(authFailures)
+    .where(inArray(authFailures.key, [...keys]));
+  let until = 0;
+  for (const r of rows) {
+    const end = r.windowStart + limits.windowMs;
+    if (end > now && r.count >= limits.limit) until = Math.max(until, end);
+  }
+  return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : null;
+}
+
+/** Counts one failure against every key (a window that has ended starts anew). */
+export async function recordAuthFailure(
+  db: Db,
+  keys: readonly string[],
+  limits: ThrottleLimits,
+  now = Date.now(),
+): Promise<void> {
+  const expired = now - limits.windowMs;
+  await runBatch(
+    db,
+    keys.map(
+      (key) => sql`
+        INSERT INTO auth_failures (key, window_start, count) VALUES (${key}, ${now}, 1)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END,
+          window_start = CASE WHEN window_start <= ${expired} THEN ${now} ELSE window_start END`,
+    ),
+  );
+}
+
+/** Drops counters whose window ended (cron). */
+export async function sweepAuthFailures(db: Db, windowMs: number, now = Date.now()): Promise<void> {
+  await db.delete(authFailures).where(lt(authFailures.windowStart, now - windowMs));
+}
