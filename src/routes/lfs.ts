@@ -22,7 +22,7 @@ import {
   readLfsQuery,
   renderLfsError,
 } from '../http/lfs';
-import { authenticate, credentialFrom } from '../services/auth';
+import { checkCredentials } from '../middleware/auth';
 import { lfsAccess } from '../services/lfs/access';
 import { type Operation, objectProblem, planBatch, verifyObject } from '../services/lfs/batch';
 import { createLock, LOCK_ID_RE, listLocks, lockView, unlock, verifyLocks } from '../services/lfs/locks';
@@ -35,12 +35,6 @@ export const MAX_BATCH_OBJECTS = 1000;
  * credential, so they stop working when it does; this only bounds how stale a plan may get.
  */
 const ACTION_EXPIRES_IN = 3600;
-
-const REASONS = {
-  malformed: 'credentials must be HTTP Basic with a Cairn token as the password, or "Bearer <token>"',
-  unknown: 'the token (the password) is not valid',
-  expired: 'the token (the password) has expired',
-} as const;
 
 const refSchema = z.object({ name: z.string().max(1024) }).nullish();
 const cursorSchema = z.string().regex(LOCK_ID_RE, 'cursor is malformed; pass back next_cursor as received');
@@ -89,12 +83,9 @@ lfsRoutes.use('/:ns/:name/*', async function lfsAuthenticate(c, next) {
     );
   }
   assertAcceptsLfs(c.req.header('accept'));
-  const result = await authenticate(
-    c.var.db,
-    c.env.ADMIN_TOKEN,
-    credentialFrom(c.req.header('authorization')),
-  );
-  if (!result.ok) throw lfsUnauthorized(REASONS[result.reason]);
+  // The API's credential check, failed-auth limiter included (429 when throttled, in LFS shape).
+  const result = await checkCredentials(c);
+  if (!result.ok) throw lfsUnauthorized(result.message);
   c.set('principal', result.principal);
   await next();
 });

@@ -189,7 +189,18 @@ describe('POST /lfs/{ns}/{name}/objects/batch: request errors in the LFS shape',
     });
     await expectLfsError(anonGarbage, 401, /credentials/);
     const noPassword = await batch(repo, 'upload', [{ oid, size: 1 }], `Basic ${btoa('git:')}`);
-    await expectLfsError(noPassword, 401, /Basic/);
+    expect(noPassword.status).toBe(401);
+    expect(noPassword.headers.get('lfs-authenticate')).toBe('Basic realm="cairn"');
+  });
+
+  it('wrong passwords count toward the failed-auth limit: then 429 with Retry-After, in the LFS shape', async () => {
+    const repo = uniqueName();
+    const guess = basic(`cairn_guess_${crypto.randomUUID()}`);
+    const limit = Number(testEnv.AUTH_FAILURE_LIMIT ?? 20);
+    for (let i = 0; i < limit; i++) expect((await batch(repo, 'download', [], guess)).status).toBe(401);
+    const throttled = await batch(repo, 'download', [], guess);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    await expectLfsError(throttled, 429, /too many failed/);
   });
 
   it('Bearer works too; a read token downloads but gets 403 for upload', async () => {
