@@ -5,6 +5,7 @@
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
 import { outcomeOf, recordAudit, shouldAudit } from '../services/audit';
 import { actorOf } from '../services/auth';
 
@@ -42,7 +43,8 @@ export function audit() {
         artifact: artifactOf(path),
         status,
         outcome: outcomeOf(status),
-        detail: null,
+        // Why it failed, in the API's own words (never the request body, which may hold secrets).
+        detail: c.error instanceof ApiError ? { code: c.error.code } : null,
       });
     } catch (err) {
       // The request already happened: failing it now would only hide its outcome from the client.

@@ -44,6 +44,8 @@ export interface AuditView {
   artifact: string | null;
   status: number;
   outcome: AuditEventRow['outcome'];
+  /** The API error code of a refused or failed request. */
+  code: string | null;
 }
 
 export async function listAudit(
@@ -80,6 +82,7 @@ export async function listAudit(
       artifact: r.artifact,
       status: r.status,
       outcome: r.outcome,
+      code: typeof r.detail?.code === 'string' ? r.detail.code : null,
     }),
   );
 }

@@ -19,6 +19,7 @@ interface AuditItem {
   artifact: string | null;
   status: number;
   outcome: 'ok' | 'denied' | 'failed';
+  code: string | null;
 }
 
 async function auditFor(query: string): Promise<AuditItem[]> {
@@ -51,9 +52,9 @@ describe('GET /v1/audit', () => {
     expect(failed.status).toBe(409);
 
     const items = await auditFor(`artifact=${name}`);
-    expect(items.map((i) => [i.method, i.status, i.outcome])).toEqual([
-      ['POST', 409, 'failed'],
-      ['POST', 201, 'ok'],
+    expect(items.map((i) => [i.method, i.status, i.outcome, i.code])).toEqual([
+      ['POST', 409, 'failed', 'KIND_CONFLICT'],
+      ['POST', 201, 'ok', null],
     ]);
     const ok = items[1]!;
     expect(ok).toMatchObject({
@@ -77,9 +78,20 @@ describe('GET /v1/audit', () => {
     expect(unauth.status).toBe(401);
 
     const denied = await auditFor(`actor=${id}&outcome=denied`);
-    expect(denied[0]).toMatchObject({ method: 'PUT', status: 403, action: 'PUT /v1/blobs/:digest' });
+    expect(denied[0]).toMatchObject({
+      method: 'PUT',
+      status: 403,
+      action: 'PUT /v1/blobs/:digest',
+      code: 'DENIED',
+    });
     const anonymous = (await auditFor('outcome=denied&limit=200')).find((i) => i.ip === ip);
-    expect(anonymous).toMatchObject({ actor: 'unauthenticated', actorId: null, status: 401, method: 'GET' });
+    expect(anonymous).toMatchObject({
+      actor: 'unauthenticated',
+      actorId: null,
+      status: 401,
+      method: 'GET',
+      code: 'UNAUTHORIZED',
+    });
     const everything = JSON.stringify(await auditFor('limit=500'));
     expect(everything).not.toContain(bogus);
     expect(everything).not.toContain(token);
