@@ -1,0 +1,1044 @@
+/**
+ * Property tests with fast-check over every /v1 route: generated bad digests, names, tags,
+ * selectors, paths (traversal, absolute, NUL, control characters, Unicode tricks, overlong
+ * percent-encodings), refs, upload ids, part numbers, query parameters and JSON bodies (broken
+ * syntax, wrong types, missing fields, huge numbers, deep nesting, `__proto__` keys). Every case
+ * must answer 4xx with the error code of its class (API.md), never 5xx; afterwards R2 holds no
+ * key outside the documented layout (README "Storage layout"). Fixed seed, counts printed.
+ *
+ * The classes are written from the contract, not read from src/: a grammar oracle below decides
+ * what is valid, so a generated value that happens to be valid is dropped, never "expected".
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { toHex } from '../../src/lib/digest';
+import { sendWith } from '../helpers/faults';
+import { BASE, testEnv } from '../helpers/http';
+import { uniqueName } from '../helpers/registry';
+
+const SEED = 20_261_126;
+const RUNS = 32;
+
+// The contract's grammars (API.md "Conventions").
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const SEGMENT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const REF =
+  /^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,63}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@([1-9]\d{0,15}|sha256:[0-9a-f]{64}))$/;
+/** README "Storage layout": the only keys R2 may hold. */
+const R2_LAYOUT = /^blobs\/sha256\/[0-9a-f]{64}$/;
+
+const hex = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
+const digest = hex(64, 64).map((h) => `sha256:${h}`);
+
+/** Characters that look harmless, or are invisible, or change meaning after normalisation. */
+const TRICKS = [
+  '\u202e', // RIGHT-TO-LEFT OVERRIDE
+  '\u200b', // ZERO WIDTH SPACE
+  '\u0301', // COMBINING ACUTE ACCENT
+  '\uff0e', // FULLWIDTH FULL STOP
+  '\uff0f', // FULLWIDTH SOLIDUS
+  '\uff1a', // FULLWIDTH COLON
+  '\u0430', // CYRILLIC SMALL LETTER A
+  '\uff41', // FULLWIDTH LATIN SMALL LETTER A
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\ufeff',
+  '\ud800', // a lone surrogate
+  '\n',
+  ' ',
+  '%',
+  '/',
+  '\\',
+  ':',
+  '@',
+  'e\u0301',
+];
+const trick = fc.constantFrom(...TRICKS);
+/** `base` with one trick inserted somewhere. */
+const withTrick = (base: fc.Arbitrary<string>) =>
+  fc
+    .tuple(base, trick, fc.nat())
+    .map(([s, t, at]) => s.slice(0, at % (s.length + 1)) + t + s.slice(at % (s.length + 1)));
+
+const badDigest = fc
+  .oneof(
+    fc.string(),
+    hex(0, 63).map((h) => `sha256:${h}`),
+    hex(65, 80).map((h) => `sha256:${h}`),
+    hex(64, 64).map((h) => `sha256:${h.toUpperCase()}`),
+    fc
+      .tuple(
+        fc.constantFrom('sha512:', 'SHA256:', 'sha256', 'sha-256:', 'sha256\uff1a', ' sha256:', 'md5:'),
+        hex(64, 64),
+      )
+      .map(([p, h]) => p + h),
+    withTrick(digest),
+  )
+  .filter((s) => !DIGEST.test(s));
+
+const okSegment = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/);
+const badSegment = fc
+  .oneof(
+    fc.string({ minLength: 1 }),
+    fc.stringMatching(/^[A-Z][a-zA-Z0-9]{0,10}$/),
+    fc.stringMatching(/^[._-][a-z0-9]{0,10}$/),
+    fc.string({ unit: fc.constantFrom(...'ab09'), minLength: 65, maxLength: 80 }),
+    withTrick(okSegment),
+  )
+  .filter((s) => s.length > 0 && !SEGMENT.test(s));
+
+/** Bad as a tag, and read as a tag in a version URL (not digits, not `sha256:`). */
+const badTag = fc
+  .oneof(
+    fc.string({ minLength: 1 }),
+    fc.stringMatching(/^[.-][A-Za-z0-9]{0,10}$/),
+    fc.string({ unit: fc.constantFrom(...'aZ_9'), minLength: 129, maxLength: 140 }),
+    withTrick(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,12}$/)),
+  )
+  .filter((s) => s.length > 0 && !TAG.test(s) && !/^\d+$/.test(s) && !s.startsWith('sha256:'));
+/** Digits that are no version number: a tag may not be one (it would read as a number). */
+const digitsOnly = fc.oneof(
+  fc.constant('0'),
+  fc.stringMatching(/^0\d{1,5}$/),
+  fc.stringMatching(/^[1-9]\d{0,20}$/),
+);
+const badNumber = fc.oneof(
+  fc.constant('0'),
+  fc.stringMatching(/^0\d{1,5}$/),
+  fc.stringMatching(/^[1-9]\d{16,20}$/),
+);
+
+const okPath = fc.array(fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,10}$/), {
+  minLength: 1,
+  maxLength: 4,
+});
+const badPath = fc.oneof(
+  // traversal and dot segments
+  fc
+    .tuple(okPath, fc.constantFrom('..', '.'), fc.nat())
+    .map(([segs, dot, at]) =>
+      [...segs.slice(0, at % (segs.length + 1)), dot, ...segs.slice(at % (segs.length + 1))].join('/'),
+    ),
+  okPath.map((s) => `/${s.join('/')}`), // absolute
+  okPath.map((s) => `${s.join('//')}//x`), // empty segment
+  okPath.map((s) => `${s.join('/')}/`),
+  fc
+    .tuple(okPath, fc.constantFrom('\u0000', '\u0001', '\n', '\r', '\t', '\u001b', '\u007f', '\\'), fc.nat())
+    .map(([s, c, at]) => {
+      const p = s.join('/');
+      return p.slice(0, at % (p.length + 1)) + c + p.slice(at % (p.length + 1));
+    }),
+  // NFC/NFD twins: the decomposed spelling of a name with accents is refused, not stored twice
+  fc
+    .tuple(fc.constantFrom('é', 'ñ', 'Å', 'ö', 'ế', '한', 'ǆ̌'), okPath)
+    .map(([c, s]) => `${c}${s.join('/')}`.normalize('NFD')),
+  fc.string({ unit: fc.constantFrom(...'ab/'), minLength: 1025, maxLength: 1100 }),
+  fc.string({ unit: fc.constantFrom(...'ab'), minLength: 256, maxLength: 300 }),
+  fc.constant(''),
+);
+
+const badRef = fc
+  .oneof(
+    fc.string(),
+    fc.tuple(badSegment, okSegment).map(([ns, n]) => `${ns}/${n}:latest`),
+    fc.tuple(okSegment, badSegment).map(([ns, n]) => `${ns}/${n}@1`),
+    badTag.map((t) => `acme/x:${t}`),
+    fc.oneof(badNumber, badDigest, badTag).map((s) => `acme/x@${s}`),
+    fc.constantFrom(
+      'acme/x',
+      'acme/x:',
+      'acme/x@',
+      'a/b/c:latest',
+      'acme:latest',
+      '/acme/x:latest',
+      'acme//x@1',
+    ),
+    withTrick(fc.constant('acme/x:latest')),
+  )
+  .filter((s) => !REF.test(s));
+
+/** Percent-encoded UTF-8 that no decoder may accept: overlong `.` and `/`, a surrogate, 0xFF. */
+const OVERLONG = ['%C0%AE%C0%AE', '%E0%80%AE', '%C0%AF', 'a%C0%AFb', '%ED%A0%80', '%FF'];
+
+/** Lone surrogates cannot be percent-encoded: they become U+FFFD (String#toWellFormed, ES2024). */
+const wellFormed = (v: string) =>
+  v.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+/** A URL path piece for a value. */
+const encode = (v: string) => encodeURIComponent(wellFormed(v));
+const encodePath = (v: string) => v.split('/').map(encode).join('/');
+const urlPiece = (values: fc.Arbitrary<string>, enc = encode) =>
+  fc.oneof({ weight: 5, arbitrary: values.map(enc) }, { weight: 1, arbitrary: fc.constantFrom(...OVERLONG) });
+
+/** What the server answers a version selector with (API.md: a number, a tag or a digest). */
+function selectorCode(piece: string): string {
+  let v = piece;
+  try {
+    v = decodeURIComponent(piece);
+  } catch {
+    // an undecodable piece reaches the route as it is
+  }
+  return v.startsWith('sha256:') ? 'DIGEST_INVALID' : /^\d+$/.test(v) ? 'BAD_REQUEST' : 'TAG_INVALID';
+}
+
+// ---- requests -----------------------------------------------------------------------------
+
+interface Case {
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Acceptable error codes; empty: any 4xx (routes with their own error shape, e.g. Git LFS). */
+  expect: string[];
+}
+
+interface Entry {
+  route: string;
+  cls: string;
+  cases: fc.Arbitrary<Case>;
+  runs?: number;
+}
+
+/**
+ * The real app over the real bindings, called directly: SELF.fetch gets slower with every request
+ * in a long loop here (9 → 60 ms over 300 requests), createApp().fetch stays flat.
+ */
+const send = sendWith(testEnv);
+const stats = new Map<string, { cases: number; rerouted: number }>();
+const routesSeen = new Set<string>();
+let serverErrors = 0;
+
+async function check(entry: Entry, c: Case): Promise<void> {
+  const res = await send(c.path, { method: c.method, body: c.body ?? null, headers: c.headers ?? {} });
+  const text = c.method === 'HEAD' ? '' : await res.text();
+  const s = stats.get(entry.cls) ?? { cases: 0, rerouted: 0 };
+  stats.set(entry.cls, s);
+  s.cases++;
+  routesSeen.add(entry.route);
+  if (res.status >= 500) serverErrors++;
+  const context = `${entry.route} [${entry.cls}] ${c.method} ${c.path.slice(0, 300)} ${
+    c.body?.slice(0, 300) ?? ''
+  } → ${res.status} ${text.slice(0, 300)}`;
+  expect(res.status, context).toBeGreaterThanOrEqual(400);
+  expect(res.status, context).toBeLessThan(500);
+  // A dot segment is resolved by the URL parser before any route sees it: another route answers.
+  if (new URL(BASE + c.path).pathname !== c.path.split('?')[0]) {
+    s.rerouted++;
+    return;
+  }
+  if (c.method === 'HEAD' || c.expect.length === 0) return;
+  const code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+  expect(c.expect, context).toContain(code);
+}
+
+const A = 'acme/x';
+const D = `sha256:${'ab'.repeat(32)}`;
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** An entry whose cases put a generated URL piece into `template` at `{}`. */
+function inPath(
+  route: string,
+  cls: string,
+  pieces: fc.Arbitrary<string>,
+  method: string,
+  template: string,
+  code: string | ((piece: string) => string),
+  json?: unknown,
+): Entry {
+  return {
+    route,
+    cls,
+    cases: pieces.map((piece) => ({
+      method,
+      path: template.replace('{}', piece),
+      ...(json === undefined ? {} : { body: JSON.stringify(json), headers: JSON_TYPE }),
+      ...(method === 'PUT' && json === undefined ? { body: 'bytes' } : {}),
+      expect: [typeof code === 'string' ? code : code(piece)],
+    })),
+  };
+}
+
+const names = fc
+  .tuple(urlPiece(badSegment), fc.boolean())
+  .map(([bad, first]) => (first ? `${bad}/x` : `acme/${bad}`));
+const NAME_ROUTES: [string, string, unknown?][] = [
+  ['GET', '/v1/artifacts/{}'],
+  ['GET', '/v1/artifacts/{}/versions'],
+  ['POST', '/v1/artifacts/{}/versions', { files: [{ path: 'a', digest: D, size: 1 }] }],
+  ['GET', '/v1/artifacts/{}/versions/1'],
+  ['GET', '/v1/artifacts/{}/versions/1/files/a.txt'],
+  ['POST', '/v1/artifacts/{}/versions/1/metrics', { metrics: { auc: 1 } }],
+  ['GET', '/v1/artifacts/{}/tags'],
+  ['PUT', '/v1/artifacts/{}/tags/latest', { digest: D }],
+  ['DELETE', '/v1/artifacts/{}/tags/latest'],
+  ['GET', '/v1/artifacts/{}/tags/latest/history'],
+  ['GET', '/v1/artifacts/{}/tags/latest/explain'],
+];
+const routeOf = (method: string, template: string) =>
+  `${method} ${template.replace('/v1/artifacts/{}', '/v1/artifacts/:ns/:name').replace('{}', ':param')}`;
+
+const selectors = urlPiece(
+  fc.oneof(
+    badTag,
+    badNumber,
+    badDigest.filter((d) => d.startsWith('sha256:')),
+  ),
+);
+const badUploadId = fc
+  .oneof(
+    fc.string({ minLength: 1 }),
+    withTrick(fc.constant('upl_abc')),
+    fc.constantFrom('upl_', `upl_${'a'.repeat(65)}`),
+  )
+  .filter((s) => !/^upl_[\w-]{1,64}$/.test(s));
+const badPart = fc
+  .oneof(
+    fc.integer({ max: 0 }).map(String),
+    fc.integer({ min: 10_001 }).map(String),
+    fc.double().map(String),
+    fc.string({ minLength: 1 }),
+  )
+  .filter((s) => !(Number.isInteger(Number(s)) && Number(s) >= 1 && Number(s) <= 10_000));
+
+const pathEntries: Entry[] = [
+  ...NAME_ROUTES.map(([m, t, json]) => inPath(routeOf(m, t), 'name', names, m, t, 'NAME_INVALID', json)),
+  ...(
+    [
+      ['GET', '/v1/blobs/{}'],
+      ['HEAD', '/v1/blobs/{}'],
+      ['PUT', '/v1/blobs/{}'],
+      ['GET', '/v1/manifests/{}'],
+    ] as const
+  ).map(([m, t]) =>
+    // Hono serves HEAD with the GET route.
+    inPath(
+      `${m === 'HEAD' ? 'GET' : m} ${t.replace('{}', ':digest')}`,
+      'digest',
+      urlPiece(badDigest),
+      m,
+      t,
+      'DIGEST_INVALID',
+    ),
+  ),
+  inPath(
+    'PUT /v1/artifacts/:ns/:name/tags/:tag',
+    'tag',
+    urlPiece(fc.oneof(badTag, digitsOnly)),
+    'PUT',
+    `/v1/artifacts/${A}/tags/{}`,
+    'TAG_INVALID',
+    { digest: D },
+  ),
+  ...(['DELETE {}', 'GET {}/history', 'GET {}/explain'] as const).map((spec) => {
+    const [m, rest] = spec.split(' ') as [string, string];
+    return inPath(
+      `${m} /v1/artifacts/:ns/:name/tags/:tag${rest.slice(2)}`,
+      'tag',
+      urlPiece(badTag),
+      m,
+      `/v1/artifacts/${A}/tags/${rest}`,
+      'TAG_INVALID',
+    );
+  }),
+  inPath(
+    'GET /v1/artifacts/:ns/:name/versions/:sel',
+    'selector',
+    selectors,
+    'GET',
+    `/v1/artifacts/${A}/versions/{}`,
+    selectorCode,
+  ),
+  inPath(
+    'GET /v1/artifacts/:ns/:name/versions/:sel/files/*',
+    'selector',
+    selectors,
+    'GET',
+    `/v1/artifacts/${A}/versions/{}/files/a`,
+    selectorCode,
+  ),
+  inPath(
+    'POST /v1/artifacts/:ns/:name/versions/:sel/metrics',
+    'selector',
+    selectors,
+    'POST',
+    `/v1/artifacts/${A}/versions/{}/metrics`,
+    selectorCode,
+    { metrics: { a: 1 } },
+  ),
+  inPath(
+    'GET /v1/artifacts/:ns/:name/versions/:sel/files/*',
+    'path',
+    urlPiece(badPath, encodePath),
+    'GET',
+    `/v1/artifacts/${A}/versions/1/files/{}`,
+    'PATH_INVALID',
+  ),
+  ...['/v1/resolve/{}', '/v1/lineage/{}', '/v1/impact/{}'].map((t) =>
+    inPath(`GET ${t.replace('{}', '*')}`, 'ref', urlPiece(badRef, encodePath), 'GET', t, 'REF_INVALID'),
+  ),
+  ...(
+    [
+      ['GET', '/v1/uploads/{}'],
+      ['DELETE', '/v1/uploads/{}'],
+      ['POST', '/v1/uploads/{}/complete'],
+      ['PUT', '/v1/uploads/{}/parts/1'],
+    ] as const
+  ).map(([m, t]) =>
+    inPath(routeOf(m, t).replace(':param', ':id'), 'upload id', urlPiece(badUploadId), m, t, 'BAD_REQUEST'),
+  ),
+  inPath(
+    'PUT /v1/uploads/:id/parts/:n',
+    'part number',
+    badPart.map(encode),
+    'PUT',
+    '/v1/uploads/upl_nope/parts/{}',
+    'BAD_REQUEST',
+  ),
+  inPath(
+    'DELETE /v1/tokens/:id',
+    'token id',
+    fc.string({ minLength: 65, maxLength: 100 }).map(encode),
+    'DELETE',
+    '/v1/tokens/{}',
+    'BAD_REQUEST',
+  ),
+];
+
+// ---- query parameters ---------------------------------------------------------------------
+
+const badInt = (min: number, max: number) =>
+  fc
+    .oneof(
+      fc.integer().map(String),
+      fc.double().map(String),
+      fc.string(),
+      fc.constantFrom('1e400', '0x', ' ', ''),
+    )
+    .filter((s) => !(Number.isInteger(Number(s)) && Number(s) >= min && Number(s) <= max));
+const notOneOf = (allowed: string[]) => fc.string().filter((s) => !allowed.includes(s));
+const badPrefix = fc
+  .oneof(
+    fc.string({ minLength: 1 }),
+    withTrick(okSegment),
+    fc.string({ unit: fc.constantFrom(...'ab/'), minLength: 130, maxLength: 140 }),
+  )
+  .filter((s) => !/^[a-z0-9._/-]{0,129}$/.test(s));
+
+function inQuery(
+  route: string,
+  path: string,
+  params: Record<string, fc.Arbitrary<string>>,
+  code = 'BAD_REQUEST',
+): Entry {
+  const [method, url] = path.split(' ') as [string, string];
+  const one = Object.entries(params).map(([key, values]) => values.map((v) => ({ [key]: v })));
+  return {
+    route,
+    cls: code === 'REF_INVALID' ? 'ref' : 'query',
+    cases: fc.oneof(...one).map((query) => ({
+      method,
+      path: `${url}?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, wellFormed(v)]))}`,
+      expect: [code],
+    })),
+  };
+}
+
+const limit = badInt(1, 500);
+const numericCursor = badInt(1, Number.MAX_SAFE_INTEGER);
+const queryEntries: Entry[] = [
+  inQuery('GET /v1/artifacts', 'GET /v1/artifacts', {
+    limit,
+    prefix: badPrefix,
+    cursor: fc.string({ minLength: 513, maxLength: 600 }),
+  }),
+  inQuery('GET /v1/artifacts/:ns/:name/versions', `GET /v1/artifacts/${A}/versions`, {
+    limit,
+    cursor: numericCursor,
+  }),
+  inQuery('GET /v1/tokens', 'GET /v1/tokens', {
+    limit,
+    cursor: fc.string({ minLength: 513, maxLength: 600 }),
+  }),
+  inQuery('GET /v1/artifacts/:ns/:name/tags/:tag/history', `GET /v1/artifacts/${A}/tags/latest/history`, {
+    limit,
+    cursor: numericCursor,
+  }),
+  inQuery('DELETE /v1/artifacts/:ns/:name/tags/:tag', `DELETE /v1/artifacts/${A}/tags/latest`, {
+    reason: fc.string({ minLength: 1025, maxLength: 1100 }),
+  }),
+  inQuery('GET /v1/lineage/*', `GET /v1/lineage/${A}:latest`, {
+    direction: notOneOf(['up', 'down', 'both']),
+    depth: fc.string().filter((s) => !/^\d{1,3}$/.test(s) || Number(s) > 50),
+    format: notOneOf(['json', 'mermaid', 'dot']),
+  }),
+  inQuery('GET /v1/audit', 'GET /v1/audit', {
+    limit,
+    artifact: fc
+      .oneof(
+        badSegment.map((b) => `acme/${b}`),
+        badSegment.map((b) => `${b}/x`),
+        fc.string({ minLength: 1 }),
+      )
+      .filter((v) => {
+        const [ns = '', name = '', ...rest] = v.split('/');
+        return !(rest.length === 0 && SEGMENT.test(ns) && SEGMENT.test(name));
+      }),
+    actor: fc.oneof(fc.constant(''), fc.string({ minLength: 65, maxLength: 80 })),
+    outcome: notOneOf(['ok', 'denied', 'failed']),
+  }),
+  inQuery(
+    'GET /v1/diff',
+    'GET /v1/diff',
+    {
+      from: badRef,
+      to: badRef,
+    },
+    'REF_INVALID',
+  ),
+];
+
+// ---- JSON bodies --------------------------------------------------------------------------
+
+/** JSON text that JSON.stringify cannot write: spliced in after stringifying. */
+class Raw {
+  constructor(
+    readonly text: string,
+    /** What it parses to, as far as type checks go. */
+    readonly like: unknown,
+  ) {}
+}
+const HUGE = ['1e400', '-1e400', '9007199254740993', '123456789012345678901234567890'];
+const raw = fc.oneof(
+  fc.constantFrom(...HUGE).map((t) => new Raw(t, Number.POSITIVE_INFINITY)),
+  fc.integer({ min: 64, max: 5_000 }).map((d) => new Raw(`${'['.repeat(d)}1${']'.repeat(d)}`, [])),
+  fc.integer({ min: 64, max: 5_000 }).map((d) => new Raw(`${'{"a":'.repeat(d)}1${'}'.repeat(d)}`, {})),
+);
+function toJson(value: unknown): string {
+  const raws: string[] = [];
+  const text = JSON.stringify(value, (_k, v) => {
+    if (!(v instanceof Raw)) return v;
+    raws.push(v.text);
+    return `\u0000raw${raws.length - 1}\u0000`;
+  });
+  return text.replace(/"\\u0000raw(\d+)\\u0000"/g, (_m, i: string) => raws[Number(i)]!);
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'nullable-string' | 'undefined';
+interface Field {
+  at: (string | number)[];
+  kind: Kind;
+  /** The code for a value of the wrong JSON type (or missing, when required). */
+  typeCode: string;
+  required?: boolean;
+  /** Values of the right type that are still wrong, and their code. */
+  bad?: [fc.Arbitrary<unknown>, string];
+  /** An integer field: numbers beyond 2^53 are refused too (not rounded). */
+  int?: boolean;
+}
+const typeOf = (v: unknown): string => {
+  const like = v instanceof Raw ? v.like : v;
+  return Array.isArray(like) ? 'array' : like === null ? 'null' : typeof like;
+};
+const accepts = (kind: Kind, v: unknown) =>
+  kind === 'nullable-string' ? ['string', 'null'].includes(typeOf(v)) : typeOf(v) === kind;
+const anyJson = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.string(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.integer(), { maxKeys: 3 }),
+  raw,
+);
+
+function setAt(body: unknown, at: (string | number)[], value: unknown, remove = false): unknown {
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = at.at(-1)!;
+  if (remove) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+
+interface JsonRoute {
+  route: string;
+  /** The schema accepts `{}`: a body read as empty (wrong content type) is valid, not refused. */
+  emptyOk?: boolean;
+  method: string;
+  path: () => string;
+  base: Record<string, unknown>;
+  fields: Field[];
+  headers?: Record<string, string>;
+}
+
+/** One mutation of a valid body: a wrong type, a bad value, a missing field, or a `__proto__` decoy. */
+function mutations(r: JsonRoute): fc.Arbitrary<{ body: string; code: string }> {
+  return fc.constantFrom(...r.fields).chain((f) => {
+    const options: fc.Arbitrary<{ body: string; code: string }>[] = [
+      anyJson
+        .filter((v) => !accepts(f.kind, v))
+        .map((v) => ({ body: toJson(setAt(r.base, f.at, v)), code: f.typeCode })),
+    ];
+    if (f.kind === 'number') {
+      const huge = f.int ? HUGE : HUGE.filter((t) => !Number.isFinite(Number(t)));
+      const values = fc.constantFrom(...huge).map((t) => new Raw(t, Number(t)));
+      options.push(values.map((v) => ({ body: toJson(setAt(r.base, f.at, v)), code: f.typeCode })));
+    }
+    if (f.bad) {
+      const [values, code] = f.bad;
+      options.push(values.map((v) => ({ body: toJson(setAt(r.base, f.at, v)), code })));
+    }
+    if (f.required) {
+      const without = setAt(r.base, f.at, undefined, true) as Record<string, unknown>;
+      options.push(fc.constant({ body: toJson(without), code: f.typeCode }));
+      if (f.at.length === 1) {
+        // A prototype key must never stand in for a missing field.
+        const decoy = `{"__proto__":${JSON.stringify({ [f.at[0]!]: r.base[f.at[0] as string] })},${toJson(without).slice(1)}`;
+        options.push(fc.constant({ body: decoy.replace(',}', '}'), code: f.typeCode }));
+      }
+    }
+    return fc.oneof(...options);
+  });
+}
+
+const notJson = fc.oneof(
+  fc.string().filter((s) => {
+    try {
+      JSON.parse(s);
+      return false;
+    } catch {
+      return true;
+    }
+  }),
+  fc.constantFrom("{'a':1}", '{"a":1,}', 'NaN', '{"a":01}', '{"a" 1}', '', '\u0000', '{"a":"\\x41"}', '[1,]'),
+);
+
+function jsonEntries(r: JsonRoute): Entry[] {
+  const text = JSON.stringify(r.base);
+  const send = (body: string, code: string, headers: Record<string, string> = JSON_TYPE): Case => ({
+    method: r.method,
+    path: r.path(),
+    body,
+    headers: { ...headers, ...r.headers },
+    expect: code ? [code] : [],
+  });
+  const lfs = r.route.startsWith('POST /lfs');
+  return [
+    {
+      route: r.route,
+      cls: 'json syntax',
+      cases: fc
+        .oneof(
+          notJson,
+          fc.nat(text.length - 1).map((n) => text.slice(0, n)),
+        )
+        .map((b) => send(b, lfs ? '' : 'BAD_REQUEST')),
+    },
+    {
+      route: r.route,
+      cls: 'json top level',
+      cases: fc
+        .oneof(fc.json(), fc.constantFrom('null', '[]', '1', '"x"', 'true', '[{}]'))
+        .filter((b) => typeOf(JSON.parse(b)) !== 'object')
+        .map((b) => send(b, lfs ? '' : 'BAD_REQUEST')),
+    },
+    ...(r.emptyOk
+      ? []
+      : [
+          {
+            route: r.route,
+            cls: 'content type',
+            cases: fc
+              .constantFrom(
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                'multipart/form-data; boundary=x',
+                'application/jsonp',
+                'text/json',
+              )
+              .map((type) => send(text, lfs ? '' : 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': type })),
+          },
+        ]),
+    {
+      route: r.route,
+      cls: 'json fields',
+      runs: RUNS * 4,
+      cases: mutations(r).map((m) => send(m.body, lfs ? '' : m.code)),
+    },
+  ];
+}
+
+const str = (re: RegExp) => fc.string().filter((s) => !re.test(s));
+const digestField = (at: (string | number)[], required = true): Field => ({
+  at,
+  kind: 'string',
+  typeCode: 'DIGEST_INVALID',
+  required,
+  bad: [badDigest, 'DIGEST_INVALID'],
+});
+const pathField = (at: (string | number)[]): Field => ({
+  at,
+  kind: 'string',
+  typeCode: 'BAD_REQUEST',
+  required: true,
+  bad: [badPath, 'PATH_INVALID'],
+});
+const MiB = 1024 * 1024;
+
+const JSON_ROUTES: JsonRoute[] = [
+  {
+    route: 'POST /v1/blobs/check',
+    method: 'POST',
+    path: () => '/v1/blobs/check',
+    base: { digests: [D] },
+    fields: [
+      { at: ['digests'], kind: 'array', typeCode: 'BAD_REQUEST', required: true },
+      digestField(['digests', 0]),
+    ],
+  },
+  {
+    route: 'POST /v1/uploads',
+    method: 'POST',
+    path: () => '/v1/uploads',
+    base: { digest: D, size: 10, partSize: 5 * MiB },
+    fields: [
+      digestField(['digest']),
+      {
+        at: ['size'],
+        kind: 'number',
+        int: true,
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [
+          fc.oneof(
+            fc.integer({ max: 0 }),
+            fc.double({ min: 0.1, max: 1e6 }).filter((n) => !Number.isInteger(n)),
+          ),
+          'BAD_REQUEST',
+        ],
+      },
+      {
+        at: ['partSize'],
+        kind: 'number',
+        int: true,
+        typeCode: 'BAD_REQUEST',
+        bad: [fc.integer({ min: -10, max: 5 * MiB - 1 }), 'BAD_REQUEST'],
+      },
+    ],
+  },
+  {
+    route: 'POST /v1/tokens',
+    method: 'POST',
+    path: () => '/v1/tokens',
+    base: { name: 't', scopes: ['read'], namespaces: ['acme'], expiresAt: '2099-01-01T00:00:00Z' },
+    fields: [
+      {
+        at: ['name'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [
+          fc.oneof(
+            fc.constantFrom('', '   '),
+            fc.string({ minLength: 65, maxLength: 80 }).filter((s) => s.trim().length > 64),
+          ),
+          'BAD_REQUEST',
+        ],
+      },
+      {
+        at: ['scopes'],
+        kind: 'array',
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [fc.constantFrom([], ['root'], ['read', 'x']), 'BAD_REQUEST'],
+      },
+      {
+        at: ['scopes', 0],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [notOneOf(['read', 'write', 'promote', 'admin']), 'BAD_REQUEST'],
+      },
+      { at: ['namespaces', 0], kind: 'string', typeCode: 'NAME_INVALID', bad: [badSegment, 'NAME_INVALID'] },
+      {
+        at: ['expiresAt'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [fc.constantFrom('2000-01-01T00:00:00Z', 'tomorrow', '2099-13-01T00:00:00Z', ''), 'BAD_REQUEST'],
+      },
+    ],
+  },
+  {
+    route: 'POST /v1/artifacts/:ns/:name/versions',
+    method: 'POST',
+    path: () => `/v1/artifacts/${uniqueName('acme', 'prop')}/versions`,
+    base: {
+      kind: 'model',
+      files: [{ path: 'a.bin', digest: D, size: 1 }],
+      inputs: [{ ref: 'acme/x:latest', role: 'training' }],
+      code: { repo: 'https://git.example/x', commit: 'a'.repeat(40) },
+      environment: { lockfiles: [{ path: 'requirements.txt', digest: D }] },
+      params: { lr: 0.1 },
+      metrics: { auc: 0.5 },
+      labels: { team: 'x' },
+      tags: ['latest'],
+    },
+    fields: [
+      {
+        at: ['kind'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [notOneOf(['dataset', 'model', 'other']), 'BAD_REQUEST'],
+      },
+      { at: ['files'], kind: 'array', typeCode: 'BAD_REQUEST', required: true },
+      pathField(['files', 0, 'path']),
+      digestField(['files', 0, 'digest']),
+      {
+        at: ['files', 0, 'size'],
+        kind: 'number',
+        int: true,
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [fc.oneof(fc.integer({ max: -1 }), fc.constant(0.5)), 'BAD_REQUEST'],
+      },
+      {
+        at: ['inputs', 0, 'ref'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [badRef, 'REF_INVALID'],
+      },
+      {
+        at: ['inputs', 0, 'role'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [str(/^[a-z0-9][a-z0-9._-]{0,63}$/), 'BAD_REQUEST'],
+      },
+      {
+        at: ['code', 'commit'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [str(/^[0-9a-f]{40}([0-9a-f]{24})?$/), 'BAD_REQUEST'],
+      },
+      pathField(['environment', 'lockfiles', 0, 'path']),
+      digestField(['environment', 'lockfiles', 0, 'digest']),
+      { at: ['params'], kind: 'object', typeCode: 'BAD_REQUEST' },
+      { at: ['metrics', 'auc'], kind: 'number', typeCode: 'BAD_REQUEST' },
+      { at: ['labels', 'team'], kind: 'string', typeCode: 'BAD_REQUEST' },
+      { at: ['tags'], kind: 'array', typeCode: 'BAD_REQUEST' },
+      {
+        at: ['tags', 0],
+        kind: 'string',
+        typeCode: 'TAG_INVALID',
+        bad: [fc.oneof(badTag, digitsOnly), 'TAG_INVALID'],
+      },
+    ],
+  },
+  {
+    route: 'POST /v1/artifacts/:ns/:name/versions/:sel/metrics',
+    method: 'POST',
+    path: () => `/v1/artifacts/${A}/versions/1/metrics`,
+    base: { metrics: { auc: 1 } },
+    fields: [
+      {
+        at: ['metrics'],
+        kind: 'object',
+        typeCode: 'BAD_REQUEST',
+        required: true,
+        bad: [fc.constant({}), 'BAD_REQUEST'],
+      },
+      { at: ['metrics', 'auc'], kind: 'number', typeCode: 'BAD_REQUEST' },
+    ],
+  },
+  {
+    route: 'PUT /v1/artifacts/:ns/:name/tags/:tag',
+    method: 'PUT',
+    path: () => `/v1/artifacts/${A}/tags/latest`,
+    base: { digest: D, expect: D, reason: 'r' },
+    fields: [
+      digestField(['digest']),
+      { ...digestField(['expect'], false), kind: 'nullable-string' },
+      {
+        at: ['reason'],
+        kind: 'string',
+        typeCode: 'BAD_REQUEST',
+        bad: [fc.string({ minLength: 1025, maxLength: 1100 }), 'BAD_REQUEST'],
+      },
+    ],
+  },
+];
+
+/** Every field optional: only wrong types and values, never a valid body that would run GC. */
+const GC_ROUTE: JsonRoute = {
+  route: 'POST /v1/admin/gc',
+  method: 'POST',
+  path: () => '/v1/admin/gc',
+  emptyOk: true,
+  base: { dryRun: true, orphanPages: 0, maxBlobs: 1 },
+  fields: [
+    { at: ['dryRun'], kind: 'boolean', typeCode: 'BAD_REQUEST' },
+    {
+      at: ['orphanPages'],
+      kind: 'number',
+      int: true,
+      typeCode: 'BAD_REQUEST',
+      bad: [fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: 101 }), fc.constant(0.5)), 'BAD_REQUEST'],
+    },
+    {
+      at: ['maxBlobs'],
+      kind: 'number',
+      int: true,
+      typeCode: 'BAD_REQUEST',
+      bad: [fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 100_001 })), 'BAD_REQUEST'],
+    },
+    { at: ['sweep'], kind: 'undefined', typeCode: 'BAD_REQUEST' },
+  ],
+};
+
+/** Git LFS answers in its own error shape ({"message"}): any 4xx, never a 5xx. */
+const LFS_ROUTE: JsonRoute = {
+  route: 'POST /lfs/:ns/:name/objects/batch',
+  method: 'POST',
+  path: () => `/lfs/${A}/objects/batch`,
+  headers: { accept: 'application/vnd.git-lfs+json' },
+  base: { operation: 'download', objects: [{ oid: 'ab'.repeat(32), size: 1 }] },
+  fields: [
+    { at: ['operation'], kind: 'string', typeCode: '', required: true },
+    { at: ['objects'], kind: 'array', typeCode: '', required: true },
+    { at: ['objects', 0, 'oid'], kind: 'string', typeCode: '' },
+    { at: ['objects', 0, 'size'], kind: 'number', typeCode: '' },
+  ],
+};
+
+/** The routes the app serves, as `METHOD /path`, to show which ones the cases reach. */
+const appRoutes = [
+  ...new Set(
+    createApp()
+      .routes.filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1') || r.path.startsWith('/lfs')))
+      .map((r) => `${r.method} ${r.path}`),
+  ),
+];
+// Routes other engineers are adding: covered once they exist.
+const LATE = new Set(['GET /v1/audit', GC_ROUTE.route, LFS_ROUTE.route]);
+
+const ENTRIES: Entry[] = [
+  ...pathEntries,
+  ...queryEntries,
+  ...[...JSON_ROUTES, GC_ROUTE, LFS_ROUTE].flatMap(jsonEntries),
+].filter((e) => !LATE.has(e.route) || appRoutes.includes(e.route));
+
+describe('property: bad input to every route → 4xx with the right code, never 5xx', () => {
+  // Legitimate writes first, so the layout check at the end looks at real keys, not an empty bucket.
+  const written: string[] = [];
+  beforeAll(async () => {
+    const bytes = new TextEncoder().encode(`property seed ${Math.random()}`);
+    const digest = `sha256:${toHex(await crypto.subtle.digest('SHA-256', bytes))}`;
+    expect((await send(`/v1/blobs/${digest}`, { method: 'PUT', body: bytes })).status).toBe(201);
+    const res = await send(`/v1/artifacts/${uniqueName('acme', 'prop')}/versions`, {
+      method: 'POST',
+      json: { files: [{ path: 'seed.txt', digest, size: bytes.byteLength }] },
+    });
+    expect(res.status).toBe(201);
+    written.push(digest, ((await res.json()) as { digest: string }).digest);
+  });
+
+  afterAll(() => {
+    const total = [...stats.values()].reduce((n, s) => n + s.cases, 0);
+    const rerouted = [...stats.values()].reduce((n, s) => n + s.rerouted, 0);
+    const uncovered = appRoutes.filter((r) => !routesSeen.has(r) && r !== 'GET /v1/health');
+    console.log(
+      `properties: ${total} cases over ${routesSeen.size} routes (seed ${SEED}): 100% 4xx with the expected code, ` +
+        `${serverErrors} 5xx; ${rerouted} rerouted by URL dot-segment normalisation (any 4xx accepted)\n` +
+        [...stats].map(([cls, s]) => `  ${cls}: ${s.cases}`).join('\n') +
+        (uncovered.length > 0 ? `\n  routes without bad-input cases yet: ${uncovered.join(', ')}` : ''),
+    );
+  });
+
+  for (const entry of ENTRIES) {
+    it(`${entry.route}: bad ${entry.cls}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(entry.cases, (c) => check(entry, c)),
+        { seed: SEED, numRuns: entry.runs ?? RUNS },
+      );
+    });
+  }
+
+  it('R2 holds no key outside the documented layout', async () => {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await testEnv.BLOBS.list({ cursor, limit: 1000 });
+      keys.push(...page.objects.map((o) => o.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    console.log(`properties: after the run R2 holds ${keys.length} keys, all blobs/sha256/<64 hex>`);
+    expect(keys.filter((k) => !R2_LAYOUT.test(k))).toEqual([]);
+    for (const d of written) expect(keys).toContain(`blobs/sha256/${d.slice(7)}`);
+  });
+});
+
+/**
+ * Bugs found by the generators, written as the tests they fail (reported to the lead; drop the
+ * `.fails` with the fix). Each posts to a fresh artifact with no files, so nothing else can refuse.
+ */
+describe('property findings', () => {
+  const post = (body: string) =>
+    send(`/v1/artifacts/${uniqueName('acme', 'finding')}/versions`, {
+      method: 'POST',
+      body,
+      headers: JSON_TYPE,
+    });
+
+  // src/schemas/publish.ts jsonValue is a recursive z.lazy union: zod recurses once per level and
+  // overflows the stack near 1,000 levels → RangeError → 500. Fix: bound the depth (e.g. 64) before
+  // zod, or catch RangeError in validate() and answer 400.
+  it.fails('params nested 5,000 deep → 400 BAD_REQUEST, not 500', async () => {
+    const res = await post(`{"files":[],"params":{"a":${'['.repeat(5000)}1${']'.repeat(5000)}}}`);
+    expect(res.status).toBe(400);
+  });
+
+  // A lone surrogate is valid JSON ("\ud800") but canonicalize (RFC 8785) throws on it in
+  // encodeManifest (src/services/manifest.ts) → 500. Fix: refuse strings that are not well-formed
+  // UTF-16 (String#isWellFormed) for every manifest string (paths, refs, code, environment, params).
+  it.fails('a lone surrogate in a manifest string (path, params, code.repo) → 400, not 500', async () => {
+    const bytes = new TextEncoder().encode(`surrogate ${Math.random()}`);
+    const digest = `sha256:${toHex(await crypto.subtle.digest('SHA-256', bytes))}`;
+    expect((await send(`/v1/blobs/${digest}`, { method: 'PUT', body: bytes })).status).toBe(201);
+    const bodies = [
+      `{"files":[{"path":"a\\ud800b","digest":"${digest}","size":${bytes.byteLength}}]}`,
+      '{"files":[],"params":{"a":"x\\udc00"}}',
+      '{"files":[],"code":{"repo":"\\ud800"}}',
+    ];
+    const statuses = [];
+    for (const body of bodies) statuses.push((await post(body)).status);
+    expect(statuses).toEqual([400, 400, 400]); // today: [500, 500, 500]
+  });
+
+  // README: paths have "no control characters"; pathProblem (src/validation.ts) refuses only C0
+  // and DEL. C1 controls (U+0080–U+009F, e.g. NEL) and the bidi controls used to spoof file names
+  // (U+202A–U+202E, U+2066–U+2069, "Trojan Source") pass. Fix: /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u.
+  it.fails('C1 and bidi control characters in a path → 400 PATH_INVALID', async () => {
+    const paths = ['a\u0085b', 'a\u009bb', 'invoice\u202efdp.exe', 'a\u2066b'];
+    const statuses = [];
+    for (const path of paths)
+      statuses.push((await post(JSON.stringify({ files: [{ path, digest: D, size: 1 }] }))).status);
+    // Today 422 BLOB_UNKNOWN: the path passed validation and only the (unknown) digest was refused.
+    expect(statuses).toEqual([400, 400, 400, 400]);
+  });
+
+  // zod's z.record assigns `out[key] = value`, and assigning "__proto__" sets the prototype instead
+  // of a key: params {"__proto__":{…}} vanish from the manifest without a word (201). Fix: refuse
+  // "__proto__" keys in records (400), or parse records into Object.create(null).
+  it.fails('a "__proto__" key in params is refused or kept, never silently dropped', async () => {
+    const res = await post('{"files":[],"params":{"__proto__":{"lr":1},"b":2}}');
+    if (res.status === 400) return;
+    const { digest } = (await res.json()) as { digest: string };
+    const manifest = (await (await send(`/v1/manifests/${digest}`)).text()) as string;
+    expect(manifest).toContain('"__proto__"');
+  });
+});
