@@ -1,13 +1,13 @@
 /**
  * /ui/login: a form posting `token` (and where to go next), checked with the API's own
- * `authenticate()`; on success the token goes into the session cookie and the browser is sent
- * on. /ui/logout forgets it. Both POSTs are CSRF-checked by the routes (Origin or
+ * credential check (`checkCredentials`, failed-authentication limiter included); on success the
+ * token goes into the session cookie and the browser is sent on. /ui/logout forgets it. Both POSTs are CSRF-checked by the routes (Origin or
  * Sec-Fetch-Site must be this origin) on top of the cookie's SameSite=Strict.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
-import { authenticate } from '../services/auth';
+import { checkCredentials } from '../middleware/auth';
 import { Note } from './components';
 import { page } from './layout';
 import { endSession, safeNext, startSession } from './session';
@@ -50,11 +50,11 @@ export async function submitLogin(c: Context<AppEnv>) {
   if (!parsed.success) {
     return page(c, 'Log in', <LoginForm next={next} error={parsed.error.issues[0]?.message} />, 400);
   }
-  const result = await authenticate(c.var.db, c.env.ADMIN_TOKEN, parsed.data.token);
+  // Counted by the failed-authentication limiter like any API request (429 when over it).
+  const result = await checkCredentials(c, parsed.data.token);
   if (!result.ok || !result.principal) {
-    const error =
-      result.ok || result.reason !== 'expired' ? 'That token is not valid.' : 'That token has expired.';
-    return page(c, 'Log in', <LoginForm next={next} error={error} />, 401);
+    const error = result.ok ? 'the token is not valid' : result.message;
+    return page(c, 'Log in', <LoginForm next={next} error={`Not logged in: ${error}.`} />, 401);
   }
   startSession(c, parsed.data.token);
   return c.redirect(next, 303);

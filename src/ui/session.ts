@@ -2,7 +2,8 @@
  * Who is browsing. The UI takes the same tokens as the API: entered once on /ui/login and kept in
  * the `cairn_token` cookie (HttpOnly, SameSite=Strict, Secure over https), or sent as an
  * Authorization header like any API client. Every request re-validates the token with the API's
- * own `authenticate()`, so a revoked or expired token stops working at once. Without a principal
+ * own check (`checkCredentials`, with the failed-authentication limiter), so a revoked or expired
+ * token stops working at once and guessing through the UI is throttled like the API. Without a principal
  * (and without PUBLIC_READ) a page redirects to the login form, remembering where it was going.
  */
 import type { Context } from 'hono';
@@ -10,7 +11,8 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { credentialFrom, hasScope, authenticate as resolve } from '../services/auth';
+import { checkCredentials } from '../middleware/auth';
+import { hasScope } from '../services/auth';
 import { bouncePage } from './layout';
 import { loginUrl, UI_ROOT } from './urls';
 
@@ -48,15 +50,13 @@ export function safeNext(c: Context, next: string | undefined): string {
 
 export function uiAuth() {
   return createMiddleware<AppEnv>(async function uiAuth(c, next) {
+    // The API's check, limiter included: a bad header or cookie counts as a failed attempt.
     const header = c.req.header('authorization');
-    const cookie = header === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
-    const credential =
-      header !== undefined ? credentialFrom(header) : cookie === undefined ? undefined : cookie || null;
-    const result = await resolve(c.var.db, c.env.ADMIN_TOKEN, credential);
+    const result = await checkCredentials(c, header === undefined ? getCookie(c, SESSION_COOKIE) : undefined);
     const here = c.req.path + (new URL(c.req.url).search || '');
     if (!result.ok) {
       // A header is an API-style client: tell it plainly. A stale cookie: forget it, log in again.
-      if (header !== undefined) throw new ApiError('UNAUTHORIZED', 'the token is not valid or has expired');
+      if (header !== undefined) throw new ApiError('UNAUTHORIZED', result.message);
       endSession(c);
       return c.redirect(loginUrl(safeNext(c, here)), 302);
     }

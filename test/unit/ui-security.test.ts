@@ -143,7 +143,7 @@ describe('UI login and logout', () => {
     const wrong = await login({ token: 'cairn_not_a_token' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
-    expect(await wrong.text()).toContain('That token is not valid.');
+    expect(await wrong.text()).toContain('Not logged in: the token is not valid.');
     const empty = await login({ token: '  ' });
     expect(empty.status).toBe(400);
     expect(empty.headers.get('set-cookie')).toBeNull();
@@ -154,7 +154,7 @@ describe('UI login and logout', () => {
     await new Promise((r) => setTimeout(r, 1600));
     const res = await login({ token });
     expect(res.status).toBe(401);
-    expect(await res.text()).toContain('That token has expired.');
+    expect(await res.text()).toContain('Not logged in: the token has expired.');
   });
 
   it('CSRF: a form posted from another origin → 403, no cookie; Sec-Fetch-Site same-origin is enough', async () => {
@@ -166,6 +166,19 @@ describe('UI login and logout', () => {
     expect(none.status).toBe(403);
     const sameSite = await login({ token: ADMIN }, { 'Sec-Fetch-Site': 'same-origin' });
     expect(sameSite.status).toBe(303);
+  });
+
+  it('failed logins count toward the failed-authentication limit: then 429 with Retry-After', async () => {
+    const guess = `cairn_guess_${crypto.randomUUID()}`;
+    const limit = Number(testEnv.AUTH_FAILURE_LIMIT ?? 20);
+    for (let i = 0; i < limit; i++) expect((await login({ token: guess })).status).toBe(401);
+    const throttled = await login({ token: guess });
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(throttled.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await throttled.text()).toContain('RATE_LIMITED');
+    // A stale cookie with that value is throttled too, before it is checked.
+    expect((await browse('/ui', guess)).status).toBe(429);
   });
 
   it('next never leaves the UI (no open redirect)', async () => {
