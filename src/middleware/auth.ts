@@ -27,12 +27,14 @@ export type Credentials = Exclude<AuthResult, { ok: false }> | { ok: false; mess
  * caller to answer in its own dialect (API JSON, LFS JSON, a login page).
  */
 export async function checkCredentials(c: Context<AppEnv>, fallback?: string): Promise<Credentials> {
-  const credential = credentialFrom(c.req.header('authorization')) ?? fallback;
+  const header = c.req.header('authorization');
+  // An unreadable Authorization header is a failed attempt, never anonymous (nor the fallback).
+  const credential = header === undefined ? fallback : credentialFrom(header);
   if (credential === undefined) return { ok: true, principal: null };
   const limits = { limit: c.var.config.authFailureLimit, windowMs: c.var.config.authFailureWindowMs };
   const keys = await throttleKeys(
     clientIp((name) => c.req.header(name)),
-    credential ?? c.req.header('authorization') ?? '',
+    credential ?? header ?? '',
   );
   const [retryAfter, result] = await Promise.all([
     throttledFor(c.var.db, keys, limits),

@@ -9,9 +9,9 @@
  *  - only `live` rows count as stored: a `deleting` row is invisible, and a write meeting one
  *    answers "busy, retry" instead of trusting bytes that are about to go.
  *
- * Namespace-limited tokens (SECURITY.md): a blob is visible to such a token only when a version in
- * one of its namespaces references it, or when the token proved it holds the bytes by uploading
- * them (a `blob_grants` row). Otherwise it answers exactly like a blob that does not exist, and an
+ * Namespace-limited tokens (SECURITY.md): a blob is visible to such a token only when a version or
+ * a Git LFS repository in one of its namespaces references it, or when the token proved it holds
+ * the bytes by uploading them (a `blob_grants` row). Otherwise it answers exactly like a blob that does not exist, and an
  * upload of it is hashed in full instead of short-cut by deduplication: knowing a digest is not
  * enough to obtain the bytes.
  */
@@ -43,7 +43,10 @@ function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string)
                JOIN artifacts a ON a.id = v.artifact_id
                WHERE f.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces})))
     OR EXISTS (SELECT 1 FROM versions v JOIN artifacts a ON a.id = v.artifact_id
-               WHERE v.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces}))))`;
+               WHERE v.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM lfs_objects o
+               WHERE o.digest = ${digestColumn}
+                 AND substr(o.repo, 1, instr(o.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces}))))`;
 }
 
 /** The live blob row if `principal` may see it (see the header), else undefined. */

@@ -137,3 +137,21 @@ describe('artifacts outside its namespaces', () => {
     expect((await call('/v1/health', { token: revoked.token })).status).toBe(401);
   });
 });
+
+describe('blobs a Git LFS repository holds', () => {
+  it('are visible to tokens of that repository namespace only', async () => {
+    const { token: acme } = await createToken(['read'], { namespaces: ['acme'] });
+    const { token: globex } = await createToken(['read'], { namespaces: ['globex'] });
+    const bytes = randomBytes(128);
+    const { digest } = await putBlob(bytes); // pushed by an unlimited token, as git lfs does
+    const repo = uniqueName('acme', 'lfs');
+    const verify = await call(`/lfs/${repo}/objects/verify`, {
+      method: 'POST',
+      headers: { Accept: 'application/vnd.git-lfs+json', 'Content-Type': 'application/vnd.git-lfs+json' },
+      body: JSON.stringify({ oid: digest.slice(7), size: bytes.length }),
+    });
+    expect(verify.status).toBe(200);
+    expect((await head(digest, acme)).status).toBe(200);
+    expect((await head(digest, globex)).status).toBe(404);
+  });
+});
