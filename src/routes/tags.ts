@@ -7,12 +7,11 @@ import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { NO_CACHE } from '../http/caching';
-import type { Digest } from '../lib/digest';
 import { requireScope, requireToken } from '../middleware/auth';
 import { findVersion, requireArtifact } from '../services/artifacts';
 import { actorOf, assertNamespaceWritable } from '../services/auth';
-import { diffVersions } from '../services/diff';
-import { assertCanMoveTags, deleteTag, lastMove, listTags, moveTag, tagHistory } from '../services/tags';
+import { explainTag } from '../services/explain';
+import { assertCanMoveTags, deleteTag, listTags, moveTag, tagHistory } from '../services/tags';
 import {
   artifactParams,
   digestSchema,
@@ -103,28 +102,7 @@ export const tagRoutes = new Hono<AppEnv>()
   .get('/:tag/explain', requireScope('read'), validate('param', tagParams), async (c) => {
     const { ns, name, tag } = c.req.valid('param');
     const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    const moved = await lastMove(c.var.db, artifact.id, tag);
-    if (!moved) throw new ApiError('TAG_UNKNOWN', `no tag ${artifact.name}:${tag}`, { tag });
-    const { current, event } = moved;
-    const [to, from] = await Promise.all([
-      findVersion(c.var.db, artifact.id, { kind: 'digest', digest: current.digest as Digest }),
-      event?.fromDigest
-        ? findVersion(c.var.db, artifact.id, { kind: 'digest', digest: event.fromDigest as Digest })
-        : undefined,
-    ]);
-    const diff = await diffVersions(c.var.db, c.env.BLOBS, from ? { artifact, version: from } : null, {
-      artifact,
-      version: to!,
-    });
+    const { diff, move } = await explainTag(c.var.db, c.env.BLOBS, artifact, tag);
     c.header('Cache-Control', NO_CACHE);
-    return c.json({
-      ...diff,
-      move: {
-        from: event?.fromDigest ?? null,
-        to: current.digest,
-        at: new Date(event?.at ?? current.updatedAt).toISOString(),
-        by: event?.by ?? current.updatedBy,
-        reason: event?.reason ?? null,
-      },
-    });
+    return c.json({ ...diff, move });
   });
