@@ -3,24 +3,11 @@
  * request-size limits.
  */
 import { describe, expect, it } from 'vitest';
+import type { AuditView } from '../../src/services/audit';
 import { ADMIN, call, createToken, errorCode, putBlob, randomBytes } from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 
-interface AuditItem {
-  id: number;
-  at: string;
-  requestId: string;
-  actor: string;
-  actorId: string | null;
-  ip: string | null;
-  method: string;
-  path: string;
-  action: string;
-  artifact: string | null;
-  status: number;
-  outcome: 'ok' | 'denied' | 'failed';
-  code: string | null;
-}
+type AuditItem = AuditView;
 
 async function auditFor(query: string): Promise<AuditItem[]> {
   const res = await call(`/v1/audit?${query}`);
