@@ -2,6 +2,10 @@
  * A one-line progress bar on stderr: bytes done of total, rate, ETA, items. Redrawn at most
  * every 100 ms; with no stream (not a TTY, or --quiet) it only counts, so callers never branch.
  */
+import { formatBytes } from '../src/ui/format';
+
+export { formatBytes };
+
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
 
@@ -12,18 +16,6 @@ export interface ProgressState {
   doneItems: number;
   totalItems: number;
   elapsedMs: number;
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`;
 }
 
 export function formatDuration(seconds: number): string {

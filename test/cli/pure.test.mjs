@@ -61,8 +61,8 @@ test('a directory inside the target that is a symlink to elsewhere is refused', 
 
 test('progress: bytes, durations and the bar line', () => {
   assert.equal(formatBytes(0), '0 B');
-  assert.equal(formatBytes(1536), '1.5 KiB');
-  assert.equal(formatBytes(200 * 1024 * 1024), '200 MiB');
+  assert.equal(formatBytes(1536), '1.50 KiB');
+  assert.equal(formatBytes(200 * 1024 * 1024), '200.0 MiB');
   assert.equal(formatDuration(65), '01:05');
   assert.equal(formatDuration(3725), '1:02:05');
   assert.equal(formatDuration(Number.NaN), '--:--');
@@ -76,7 +76,7 @@ test('progress: bytes, durations and the bar line', () => {
   });
   assert.equal(
     line,
-    `upload [${'#'.repeat(12)}${'-'.repeat(12)}]  50% 5.0 MiB/10.0 MiB 5.0 MiB/s ETA 00:01 3/7`,
+    `upload [${'#'.repeat(12)}${'-'.repeat(12)}]  50% 5.00 MiB/10.0 MiB 5.00 MiB/s ETA 00:01 3/7`,
   );
   const empty = renderProgress({
     label: 'x',

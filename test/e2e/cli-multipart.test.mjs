@@ -10,9 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startProxy } from '../cli/counting-proxy.mjs';
+import { startCliRegistry } from '../cli/registry.mjs';
 import { runCli, spawnCli } from '../cli/run-cli.mjs';
-import { startServer } from './harness.mjs';
 
 const MiB = 1024 * 1024;
 const SIZE = 300 * MiB;
@@ -20,6 +19,7 @@ const PART_SIZE = 64 * MiB; // the server's default UPLOAD_PART_SIZE
 const PARTS = Math.ceil(SIZE / PART_SIZE);
 const PART_PUT = /^\/v1\/uploads\/upl_[\w-]+\/parts\/\d+$/;
 
+let registry;
 let server;
 let proxy;
 let env;
@@ -32,24 +32,15 @@ async function sha256File(path) {
 }
 
 before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server.url);
-  env = {
-    CAIRN_URL: proxy.url,
-    CAIRN_TOKEN: server.token,
-    XDG_CONFIG_HOME: join(server.workDir, 'config'),
-    XDG_CACHE_HOME: join(server.workDir, 'cache'),
-  };
+  registry = await startCliRegistry();
+  ({ server, proxy, env } = registry);
   file = join(server.workDir, 'model.bin');
   const fd = openSync(file, 'w');
   for (let written = 0; written < SIZE; written += MiB) writeSync(fd, randomBytes(MiB));
   closeSync(fd);
 });
 
-after(async () => {
-  await proxy?.stop();
-  await server?.stop();
-});
+after(() => registry?.stop());
 
 test(
   'a 300 MiB push goes multipart, resumes after an interruption, and pulls back identical',

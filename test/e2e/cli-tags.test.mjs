@@ -10,36 +10,27 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startProxy } from '../cli/counting-proxy.mjs';
-import { CAIRN, runCli } from '../cli/run-cli.mjs';
-import { freePort, startServer } from './harness.mjs';
+import { expectOk, startCliRegistry } from '../cli/registry.mjs';
+import { CAIRN } from '../cli/run-cli.mjs';
+import { freePort } from './harness.mjs';
 import { assertRan, runRecipe, shellBlockAfter } from './readme-recipes.mjs';
 
 const T = 120_000;
 const CHECK = /^\/v1\/blobs\/check$/;
 
+let registry;
 let server;
 let proxy;
-let env;
 
 const sha256 = (data) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const it = (name, fn, timeout = T) => test(name, { timeout }, (t) => server.withLog(fn)(t));
-const cli = (args) => runCli(args, { env, cwd: server.workDir });
+const cli = (args) => registry.cli(args);
 
-function ok(result, what) {
-  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stderr}`);
-  return result;
-}
+const ok = expectOk;
 
 before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server.url);
-  env = {
-    CAIRN_URL: proxy.url,
-    CAIRN_TOKEN: server.token,
-    XDG_CONFIG_HOME: join(server.workDir, 'config'),
-    XDG_CACHE_HOME: join(server.workDir, 'cache'),
-  };
+  registry = await startCliRegistry();
+  ({ server, proxy } = registry);
   // acme/rows@1 and @2: three CSV files, one of them changed in @2.
   const data = join(server.workDir, 'rows');
   mkdirSync(data);
@@ -49,10 +40,7 @@ before(async () => {
   ok(await cli(['push', data, 'acme/rows', '--kind', 'dataset']), 'push rows@2');
 });
 
-after(async () => {
-  await proxy?.stop();
-  await server?.stop();
-});
+after(() => registry?.stop());
 
 describe('cairn tag, promote, diff and lineage', () => {
   it('promote moves production by compare-and-swap; losing a race exits 5 and changes nothing', async () => {
@@ -88,34 +76,14 @@ describe('cairn tag, promote, diff and lineage', () => {
 
   it('diff of a tag explains its last move; lineage lists inputs; show describes a version', async () => {
     const model = join(server.workDir, 'model.pkl');
-    writeFileSync(model, 'weights\n');
-    ok(
-      await cli([
-        'push',
-        model,
-        'acme/rows-model',
-        '--kind',
-        'model',
-        '--input',
-        'acme/rows@1=training',
-        '--param',
-        'depth=6',
-      ]),
-      'push v1',
-    );
-    writeFileSync(model, 'weights v2\n');
-    const args = [
-      'push',
-      model,
-      'acme/rows-model',
-      '--kind',
-      'model',
-      '--input',
-      'acme/rows@2=training',
-      '--param',
-      'depth=8',
-    ];
-    ok(await cli([...args, '--tag', 'latest', '--metric', 'auc=0.9']), 'push v2');
+    /** Trains "a model" on a version of acme/rows and pushes it. */
+    const pushModel = (weights, rows, depth, ...extra) => {
+      writeFileSync(model, weights);
+      const args = ['--kind', 'model', '--input', `acme/rows@${rows}=training`, '--param', `depth=${depth}`];
+      return cli(['push', model, 'acme/rows-model', ...args, ...extra]);
+    };
+    ok(await pushModel('weights\n', 1, 6), 'push v1');
+    ok(await pushModel('weights v2\n', 2, 8, '--tag', 'latest', '--metric', 'auc=0.9'), 'push v2');
     ok(await cli(['promote', 'acme/rows-model@1', '--to', 'production']), 'promote v1');
     ok(
       await cli(['promote', 'acme/rows-model@2', '--to', 'production', '--reason', 'retrain']),

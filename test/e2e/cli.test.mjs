@@ -16,28 +16,24 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startProxy } from '../cli/counting-proxy.mjs';
+import { expectOk, startCliRegistry } from '../cli/registry.mjs';
 import { runCli } from '../cli/run-cli.mjs';
-import { freePort, startServer } from './harness.mjs';
+import { freePort } from './harness.mjs';
 
 const T = 300_000;
 const BLOB_PUT = /^\/v1\/blobs\/sha256:/;
 const CHECK = /^\/v1\/blobs\/check$/;
 const FILES = 2000;
 
+let registry;
 let server;
 let proxy;
-let env;
 
 const sha256 = (data) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const it = (name, fn, timeout = T) => test(name, { timeout }, (t) => server.withLog(fn)(t));
-const cli = (args, extra = {}) =>
-  runCli(args, { env: { ...env, ...extra.env }, cwd: extra.cwd ?? server.workDir });
+const cli = (args, extra) => registry.cli(args, extra);
 
-function ok(result, what) {
-  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stderr}`);
-  return result;
-}
+const ok = expectOk;
 
 /** Every file under dir, as relative path → bytes. */
 function tree(dir, prefix = '') {
@@ -51,20 +47,11 @@ function tree(dir, prefix = '') {
 }
 
 before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server.url);
-  env = {
-    CAIRN_URL: proxy.url,
-    CAIRN_TOKEN: server.token,
-    XDG_CONFIG_HOME: join(server.workDir, 'config'),
-    XDG_CACHE_HOME: join(server.workDir, 'cache'),
-  };
+  registry = await startCliRegistry();
+  ({ server, proxy } = registry);
 });
 
-after(async () => {
-  await proxy?.stop();
-  await server?.stop();
-});
+after(() => registry?.stop());
 
 describe('cairn push and pull', () => {
   let data;
