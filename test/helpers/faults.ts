@@ -25,12 +25,19 @@ export class InjectedFault extends Error {
   }
 }
 
-/** Records calls in order; throws InjectedFault on call number `failAt` (0-based), once. */
+/**
+ * Records calls in order; throws InjectedFault on call number `failAt` (0-based), once.
+ * `interleave`, when given, runs before each call goes out: a test can make another request
+ * land at exactly that point (a deterministic race).
+ */
 export class FaultInjector {
   readonly calls: string[] = [];
   injected: InjectedFault | null = null;
 
-  constructor(readonly failAt: number | null = null) {}
+  constructor(
+    readonly failAt: number | null = null,
+    readonly interleave?: (kind: string) => Promise<void>,
+  ) {}
 
   hit(kind: string): void {
     const index = this.calls.length;
@@ -64,6 +71,7 @@ function wrap<T extends object>(
       const after = wrapResult[prop];
       if (counted.includes(prop)) {
         return async (...args: unknown[]) => {
+          await injector.interleave?.(name(prop));
           injector.hit(name(prop));
           const result = await fn(...args);
           return after ? after(result) : result;
@@ -118,11 +126,14 @@ function wrapD1(db: D1Database, injector: FaultInjector): D1Database {
         case 'batch':
           return async (statements: D1PreparedStatement[]) => {
             const unwrapped = statements.map((s) => real.get(s) ?? { statement: s, label: '?' });
-            injector.hit(`d1.batch(${unwrapped.map((u) => u.label).join(', ')})`);
+            const kind = `d1.batch(${unwrapped.map((u) => u.label).join(', ')})`;
+            await injector.interleave?.(kind);
+            injector.hit(kind);
             return t.batch(unwrapped.map((u) => u.statement));
           };
         case 'exec':
           return async (query: string) => {
+            await injector.interleave?.(`d1.exec(${sqlLabel(query)})`);
             injector.hit(`d1.exec(${sqlLabel(query)})`);
             return t.exec(query);
           };
@@ -158,17 +169,21 @@ export type Send = (path: string, options?: CallOptions) => Promise<Response>;
  */
 export function sendWith(env: Bindings): Send {
   const app = createApp();
-  return async (path, options = {}) => {
-    const headers = new Headers(options.headers);
-    const token = options.token === undefined ? ADMIN : options.token;
-    if (token) headers.set('Authorization', `Bearer ${token}`);
-    let body = options.body ?? null;
-    if (options.json !== undefined) {
-      headers.set('Content-Type', 'application/json');
-      body = JSON.stringify(options.json);
-    }
-    if (body instanceof Uint8Array) headers.set('Content-Length', String(body.byteLength));
-    const request = new Request(`${BASE}${path}`, { method: options.method ?? 'GET', headers, body });
+  return async (path, { token = ADMIN, json, method = 'GET', body = null, headers = {} } = {}) => {
+    const payload = json === undefined ? body : JSON.stringify(json);
+    // The app reads Content-Length itself; a Request built here has none until it is sent.
+    const length: Record<string, string> =
+      payload instanceof Uint8Array ? { 'content-length': String(payload.byteLength) } : {};
+    const request = new Request(`${BASE}${path}`, {
+      method,
+      body: payload,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        ...length,
+        ...headers,
+      },
+    });
     const ctx = createExecutionContext();
     const response = await app.fetch(request, env, ctx);
     // Read the body now, so calls made while streaming it are counted before the next request.
