@@ -1,9 +1,9 @@
 /**
  * The `cairn` commands around versions, end to end against the real `npm start` through the
  * counting proxy (test/cli/counting-proxy.mjs): promote by compare-and-swap (a lost race, staged
- * by the proxy, exits 5 and changes nothing), diff of a tag's last move, lineage, show; and the
- * client library itself (check batching, CairnError fields, network errors); and the README's
- * three CLI recipes, run verbatim with `cairn` on PATH.
+ * by the proxy, exits 5 and changes nothing), diff of a tag's last move, lineage, show, tokens
+ * and their scopes; the client library itself (check batching, CairnError fields, network
+ * errors); and the README's three CLI recipes, run verbatim with `cairn` on PATH.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -109,6 +109,28 @@ describe('cairn tag, promote, diff and lineage', () => {
     const shown = ok(await cli(['show', 'acme/rows-model']), 'show').stdout;
     assert.match(shown, /^acme\/rows-model@2 {2}\(model\)$/m);
     assert.match(shown, /^metrics: {3}\{"auc":0\.9\}$/m);
+  });
+});
+
+describe('cairn token and tag --delete', () => {
+  it('a write token tags but cannot promote (exit 3, scope hint); revoked, it is refused', async () => {
+    const created = ok(
+      await cli(['token', 'create', 'ci', '--scope', 'write', '--json']),
+      'token create',
+    ).json;
+    assert.match(created.token, /^cairn_/);
+    const listed = ok(await cli(['token', 'list', '--json']), 'token list').json;
+    assert.ok(listed.some((t) => t.id === created.id && t.scopes.join() === 'write'));
+    const asCi = { env: { CAIRN_TOKEN: created.token } };
+    ok(await registry.cli(['tag', 'acme/rows@1', 'candidate'], asCi), 'tag with a write token');
+    const denied = await registry.cli(['promote', 'acme/rows@1', '--to', 'production'], asCi);
+    assert.equal(denied.code, 3, denied.stderr);
+    assert.match(denied.stderr, /DENIED[\s\S]*hint: this needs a token with the "promote" scope/);
+    ok(await registry.cli(['tag', '--delete', 'acme/rows', 'candidate'], asCi), 'tag --delete');
+    assert.equal((await cli(['show', 'acme/rows:candidate'])).code, 4);
+    ok(await cli(['token', 'revoke', created.id]), 'token revoke');
+    const revoked = await registry.cli(['log', 'acme/rows'], asCi);
+    assert.equal(revoked.code, 3, revoked.stderr);
   });
 });
 
