@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { FaultInjector, faultyEnv, type Send, sendWith } from '../helpers/faults';
-import { call, digestOf, randomBytes, testEnv } from '../helpers/http';
+import { ADMIN, call, digestOf, randomBytes, testEnv } from '../helpers/http';
 import { checkInvariants, type Scope } from '../helpers/invariants';
 import { storedFile, uniqueName } from '../helpers/registry';
 
@@ -178,6 +178,7 @@ async function expectCleanAnswer(res: Response, scenario: Scenario): Promise<Out
     // …and the log line that lets an operator find it, without the error leaking to the client.
     expect(logged()).toContain(body.error?.requestId);
     expect(JSON.stringify(body)).not.toContain('injected fault');
+    expect(logged()).not.toContain(ADMIN); // tokens never reach the logs
   } else {
     expect(res.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
     expect(ALLOWED_4XX[scenario.flow], `${res.status} ${body.error?.code}`).toContain(body.error?.code);
