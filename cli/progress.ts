@@ -100,7 +100,8 @@ export class Progress {
 
   /** Draws the final state and ends the line. */
   finish(): void {
-    if (!this.stream) return;
+    // Nothing was to be done (e.g. every blob already stored): no bar at all.
+    if (!this.stream || (this.totalItems === 0 && this.doneItems === 0)) return;
     this.draw(true);
     this.stream.write('\n');
   }
