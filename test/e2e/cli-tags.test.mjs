@@ -106,6 +106,10 @@ describe('cairn tag, promote, diff and lineage', () => {
       'mermaid',
     ).stdout;
     assert.match(mermaid, /^(graph|flowchart) /m);
+    const detail = ok(await cli(['show', 'acme/rows-model', '--json']), 'show --json').json;
+    const verified = ok(await cli(['verify', detail.manifestUrl, '--json']), 'verify a manifest URL').json;
+    assert.equal(verified.ok, true);
+    assert.equal(verified.digest, detail.digest);
     const shown = ok(await cli(['show', 'acme/rows-model']), 'show').stdout;
     assert.match(shown, /^acme\/rows-model@2 {2}\(model\)$/m);
     assert.match(shown, /^metrics: {3}\{"auc":0\.9\}$/m);
