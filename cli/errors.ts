@@ -49,6 +49,13 @@ function fromApi(err: CairnError, settings: Settings | null): Explained {
         : ' a token with more scope';
     return { exitCode: EXIT.AUTH, message, hint: `this needs${scope} (or one allowed in this namespace)` };
   }
+  if (err.code === 'TAG_UNKNOWN' && String(err.details.ref ?? '').endsWith(':latest')) {
+    return {
+      exitCode: EXIT.NOT_FOUND,
+      message,
+      hint: 'a bare ns/name means ns/name:latest, which only `cairn push --tag latest` moves; name a version (ns/name@<n>: `cairn log ns/name` lists them)',
+    };
+  }
   if (err.status === 404 || err.code === 'REF_UNKNOWN') {
     return {
       exitCode: EXIT.NOT_FOUND,

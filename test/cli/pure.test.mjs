@@ -161,6 +161,7 @@ test('errors map to the documented exit codes with a hint', () => {
   assert.match(api(401, 'UNAUTHORIZED').hint, /CAIRN_TOKEN/);
   assert.match(api(403, 'DENIED', { required: 'promote' }).hint, /"promote" scope/);
   assert.equal(api(404, 'TAG_UNKNOWN').exitCode, EXIT.NOT_FOUND);
+  assert.match(api(404, 'TAG_UNKNOWN', { ref: 'acme/m:latest' }).hint, /--tag latest/);
   assert.equal(api(422, 'REF_UNKNOWN').exitCode, EXIT.NOT_FOUND);
   assert.equal(api(409, 'TAG_CONFLICT').exitCode, EXIT.CONFLICT);
   assert.equal(api(400, 'DIGEST_MISMATCH').exitCode, EXIT.VERIFY_FAILED);
