@@ -5,11 +5,13 @@
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { runBatch } from '../db/client';
 import type { Scope } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { type AuthResult, credentialFrom, hasScope, authenticate as resolve } from '../services/auth';
-import { recordAuthFailure, throttledFor, throttleKeys } from '../services/auth-throttle';
+import { sha256Hex } from '../lib/digest';
+import { type AuthResult, credentialFrom, hasScope, principalOf, tokenLookup } from '../services/auth';
+import { recordAuthFailure, retryAfter, throttleKeys, throttleLookup } from '../services/auth-throttle';
 import { clientIp } from './audit';
 
 const REASONS = {
@@ -32,22 +34,26 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
   const credential = header === undefined ? fallback : credentialFrom(header);
   if (credential === undefined) return { ok: true, principal: null };
   const limits = { limit: c.var.config.authFailureLimit, windowMs: c.var.config.authFailureWindowMs };
-  const keys = await throttleKeys(
+  const hash = await sha256Hex(credential ?? header ?? '');
+  const keys = throttleKeys(
     clientIp((name) => c.req.header(name)),
-    credential ?? header ?? '',
+    hash,
   );
-  const [retryAfter, result] = await Promise.all([
-    throttledFor(c.var.db, keys, limits),
-    resolve(c.var.db, c.env.ADMIN_TOKEN, credential),
-  ]);
-  if (retryAfter !== null) {
+  // One round trip: the throttling counters and the token row, read together.
+  const [counters, rows] = await runBatch(c.var.db, [throttleLookup(keys), tokenLookup(hash)]);
+  const wait = retryAfter(counters ?? [], limits);
+  if (wait !== null) {
     throw new ApiError(
       'RATE_LIMITED',
-      `too many failed authentications from this client or with this token; retry in ${retryAfter} s`,
-      { retryAfter },
-      { headers: { 'Retry-After': String(retryAfter) } },
+      `too many failed authentications from this client or with this token; retry in ${wait} s`,
+      { retryAfter: wait },
+      { headers: { 'Retry-After': String(wait) } },
     );
   }
+  const result: AuthResult =
+    credential === null
+      ? { ok: false, reason: 'malformed' }
+      : await principalOf(c.env.ADMIN_TOKEN, credential, hash, rows?.[0]);
   if (result.ok) return result;
   await recordAuthFailure(c.var.db, keys, limits);
   return { ok: false, message: REASONS[result.reason] };

@@ -4,38 +4,41 @@
  * with credentials from that key is refused with 429 before its token is checked, so the answer
  * cannot tell a guess that would have been right from one that was wrong.
  */
-import { inArray, lt, sql } from 'drizzle-orm';
-import { type Db, runBatch } from '../db/client';
+import { lt, sql } from 'drizzle-orm';
+import { type BatchStatement, type Db, runBatch } from '../db/client';
 import { authFailures } from '../db/schema';
-import { sha256Hex } from '../lib/digest';
 
 export interface ThrottleLimits {
   limit: number;
   windowMs: number;
 }
 
-/** The counters a request is charged to: its IP when known, and the credential it presented. */
-export async function throttleKeys(ip: string | null, credential: string): Promise<string[]> {
-  const keys = [`token:${(await sha256Hex(credential)).slice(0, 32)}`];
+/**
+ * The counters a request is charged to: its IP when known, and the credential it presented (by a
+ * prefix of its SHA-256 hex, which is also what the token lookup uses).
+ */
+export function throttleKeys(ip: string | null, credentialHash: string): string[] {
+  const keys = [`token:${credentialHash.slice(0, 32)}`];
   if (ip) keys.unshift(`ip:${ip.slice(0, 64)}`);
   return keys;
 }
 
-/** Seconds until the caller may try again, or null when it is not throttled. */
-export async function throttledFor(
-  db: Db,
-  keys: readonly string[],
+/** The statement reading the counters of `keys` (for `runBatch`, beside the token lookup). */
+export function throttleLookup(keys: readonly string[]): BatchStatement {
+  return sql`SELECT window_start, count FROM auth_failures
+             WHERE key IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
+}
+
+/** Seconds until the caller may try again (from `throttleLookup` rows), or null when not throttled. */
+export function retryAfter(
+  rows: readonly Record<string, unknown>[],
   limits: ThrottleLimits,
   now = Date.now(),
-): Promise<number | null> {
-  const rows = await db
-    .select()
-    .from(authFailures)
-    .where(inArray(authFailures.key, [...keys]));
+): number | null {
   let until = 0;
   for (const r of rows) {
-    const end = r.windowStart + limits.windowMs;
-    if (end > now && r.count >= limits.limit) until = Math.max(until, end);
+    const end = Number(r.window_start) + limits.windowMs;
+    if (end > now && Number(r.count) >= limits.limit) until = Math.max(until, end);
   }
   return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : null;
 }

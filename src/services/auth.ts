@@ -3,11 +3,10 @@
  * issued token, looked up by the SHA-256 of the secret (so the database never holds a usable
  * token) and compared in constant time. `write` and `promote` imply `read`; `admin` implies all.
  */
-import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { type Scope, tokens } from '../db/schema';
+import { sql } from 'drizzle-orm';
+import type { BatchStatement } from '../db/client';
+import type { Scope } from '../db/schema';
 import { ApiError } from '../errors';
-import { sha256Hex } from '../lib/digest';
 
 export interface Principal {
   /** Token id, or `admin` for the ADMIN_TOKEN secret. Safe to log and store (never the secret). */
@@ -57,24 +56,37 @@ export function credentialFrom(header: string | undefined): string | null | unde
   return password.length > 0 ? password : null;
 }
 
-export async function authenticate(
-  db: Db,
+/** The statement that finds an issued token by the SHA-256 of its secret (for `runBatch`). */
+export function tokenLookup(hash: string): BatchStatement {
+  return sql`SELECT id, name, token_hash, scopes, namespaces, expires_at FROM tokens WHERE token_hash = ${hash}`;
+}
+
+/**
+ * Who `credential` is: the admin secret (compared in constant time, no lookup), or the issued
+ * token in `row` (the result of `tokenLookup(sha256(credential))`), if it is still valid.
+ */
+export async function principalOf(
   adminToken: string | undefined,
-  token: string | null | undefined,
+  credential: string,
+  hash: string,
+  row: Record<string, unknown> | undefined,
   now = Date.now(),
 ): Promise<AuthResult> {
-  if (token === undefined) return { ok: true, principal: null };
-  if (token === null) return { ok: false, reason: 'malformed' };
-  if (adminToken && (await constantTimeEqual(token, adminToken))) {
+  if (adminToken && (await constantTimeEqual(credential, adminToken))) {
     return { ok: true, principal: { id: 'admin', name: 'admin', scopes: ['admin'], namespaces: null } };
   }
-  const hash = await sha256Hex(token);
-  const row = await db.query.tokens.findFirst({ where: eq(tokens.tokenHash, hash) });
-  if (!row || !(await constantTimeEqual(row.tokenHash, hash))) return { ok: false, reason: 'unknown' };
-  if (row.expiresAt !== null && row.expiresAt <= now) return { ok: false, reason: 'expired' };
+  if (!row || !(await constantTimeEqual(String(row.token_hash), hash)))
+    return { ok: false, reason: 'unknown' };
+  const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+  if (expiresAt !== null && expiresAt <= now) return { ok: false, reason: 'expired' };
   return {
     ok: true,
-    principal: { id: row.id, name: row.name, scopes: row.scopes, namespaces: row.namespaces ?? null },
+    principal: {
+      id: String(row.id),
+      name: String(row.name),
+      scopes: JSON.parse(String(row.scopes)) as Scope[],
+      namespaces: row.namespaces === null ? null : (JSON.parse(String(row.namespaces)) as string[] | null),
+    },
   };
 }
 

@@ -151,14 +151,21 @@ export async function registerBlob(
 
 /**
  * Takes a write intent for `digest` (see the header), or returns null while garbage collection is
- * deleting it. Release it with `registerBlob({ intentId })` or `releaseIntent`.
+ * deleting it (or, `unless-stored`, while any row exists). Release it with
+ * `registerBlob({ intentId })` or `releaseIntent`.
  */
-export async function takeIntent(db: Db, digest: Digest, now = Date.now()): Promise<string | null> {
+export async function takeIntent(
+  db: Db,
+  digest: Digest,
+  now = Date.now(),
+  when: 'unless-deleting' | 'unless-stored' = 'unless-deleting',
+): Promise<string | null> {
   const id = `bw_${crypto.randomUUID()}`;
+  const blocking = when === 'unless-stored' ? sql`` : sql`AND state = 'deleting'`;
   const [rows] = await runBatch(db, [
     sql`INSERT INTO blob_writes (id, digest, started_at)
         SELECT ${id}, ${digest}, ${now}
-        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${digest} AND state = 'deleting')
+        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${digest} ${blocking})
         RETURNING id`,
   ]);
   return rows && rows.length > 0 ? id : null;
@@ -186,9 +193,11 @@ export async function storeBlob(
   principal: Principal | null = null,
 ): Promise<StoreResult> {
   const now = Date.now();
-  const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
-  if (row?.state === 'deleting') return { ok: false, reason: 'being-deleted' };
-  if (row) {
+  // The usual case, a blob not stored yet, costs one statement: the intent, taken only if no row exists.
+  const intentId = await takeIntent(db, digest, now, 'unless-stored');
+  if (!intentId) {
+    const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
+    if (!row || row.state === 'deleting') return { ok: false, reason: 'being-deleted' };
     if (row.size !== length) return { ok: false, reason: 'size-mismatch' };
     if (limitedTo(principal) !== null && !(await findVisibleBlob(db, digest, principal))) {
       const hex = await sha256OfStream(body ?? new Blob([]).stream());
@@ -197,16 +206,13 @@ export async function storeBlob(
     }
     return { ok: true, created: false, size: row.size };
   }
-  const intentId = await takeIntent(db, digest, now);
-  if (!intentId) return { ok: false, reason: 'being-deleted' };
-  let registered: RegisterResult;
   try {
     const put = await putVerified(bucket, digest, body ?? '');
     if (!put.ok) {
       await releaseIntent(db, intentId);
       return put;
     }
-    registered = await registerBlob(db, digest, put.size, { intentId, principal, now });
+    const registered = await registerBlob(db, digest, put.size, { intentId, principal, now });
     if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
     return { ok: true, created: registered === 'created', size: put.size };
   } catch (err) {
