@@ -436,6 +436,7 @@ export async function receivePart(
     const still = await deps.db.query.uploads.findFirst({ where: eq(uploads.id, uploadId) });
     if (!still)
       throw new ApiError('UPLOAD_UNKNOWN', `upload ${uploadId} was aborted or expired`, { uploadId });
+    if (isNoSuchUpload(err)) return partAfterAssembly(deps, row, partNumber, length);
     throw err;
   }
   try {
@@ -472,12 +473,45 @@ export async function receivePart(
         });
     }
   } catch (err) {
-    if (/FOREIGN KEY/i.test(String(err))) {
+    // The session was aborted meanwhile (its part rows cascade away; the insert hits the foreign
+    // key, whose text the query error may not carry): report that, not a 500.
+    const still = await deps.db.query.uploads.findFirst({ where: eq(uploads.id, uploadId) });
+    if (!still)
       throw new ApiError('UPLOAD_UNKNOWN', `upload ${uploadId} was aborted or expired`, { uploadId });
-    }
     throw err;
   }
   return { part: partNumber, size: length };
+}
+
+/** R2's answer for a multipart upload it no longer knows (completed or aborted). */
+function isNoSuchUpload(err: unknown): boolean {
+  return /multipart upload does not exist|\(10024\)|NoSuchUpload/i.test(String(err));
+}
+
+/**
+ * A part re-sent after an earlier `complete` had R2 assemble the parts, then failed before
+ * recording the blob: R2 takes no more parts, but none are needed. If this part was received
+ * before with this size, it is acknowledged again, and `complete` verifies the assembled object
+ * by re-hashing it. Otherwise the session cannot finish: it is dropped (410, start anew).
+ */
+async function partAfterAssembly(
+  deps: UploadDeps,
+  row: UploadRow,
+  partNumber: number,
+  length: number,
+): Promise<{ part: number; size: number }> {
+  const [object, received] = await Promise.all([
+    headBlob(deps.bucket, row.digest as Digest),
+    deps.db.query.uploadParts.findFirst({
+      where: and(eq(uploadParts.uploadId, row.id), eq(uploadParts.partNumber, partNumber)),
+    }),
+  ]);
+  if (object && object.size === row.size && received?.size === length)
+    return { part: partNumber, size: length };
+  await deps.db.delete(uploads).where(eq(uploads.id, row.id));
+  throw new ApiError('UPLOAD_EXPIRED', `storage no longer knows upload ${row.id}; start a new one`, {
+    uploadId: row.id,
+  });
 }
 
 export type CompleteResult = { ok: true; created: boolean; digest: string; size: number } | { ok: false };
@@ -489,15 +523,36 @@ export async function completeUpload(
 ): Promise<CompleteResult> {
   const now = deps.now ?? Date.now();
   const session = await liveSession(deps, uploadId);
-  const digest = session.digest as Digest;
-
   const [claimed] = await deps.db
     .update(uploads)
     .set({ state: 'completing', leaseUntil: now + COMPLETE_LEASE_MS })
     .where(and(eq(uploads.id, uploadId), or(eq(uploads.state, 'open'), lt(uploads.leaseUntil, now))))
     .returning();
   if (!claimed) throw new ApiError('UPLOAD_IN_PROGRESS', `upload ${uploadId} is already being completed`);
+  try {
+    return await finishClaimed(deps, session, claimed, principal, now);
+  } catch (err) {
+    // Whatever failed, the next attempt must not wait for the lease to run out: hand it back
+    // (a no-op when the session is gone). The retry re-checks everything from R2's state.
+    await deps.db
+      .update(uploads)
+      .set({ state: 'open', leaseUntil: null })
+      .where(and(eq(uploads.id, uploadId), eq(uploads.state, 'completing')))
+      .catch(() => undefined);
+    throw err;
+  }
+}
 
+/** `completeUpload` once this call holds the completion lease of `claimed`. */
+async function finishClaimed(
+  deps: UploadDeps,
+  session: UploadRow,
+  claimed: UploadRow,
+  principal: Principal,
+  now: number,
+): Promise<CompleteResult> {
+  const uploadId = claimed.id;
+  const digest = session.digest as Digest;
   const parts = await receivedParts(deps.db, uploadId);
   const have = new Set(parts.map((p) => p.partNumber));
   const missing: number[] = [];

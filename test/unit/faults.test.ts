@@ -271,11 +271,11 @@ describe('fault injection: each R2/D1 call of upload, multipart and publish fail
 });
 
 describe('a complete that fails after taking its lease', () => {
-  // BUG (reported, not fixed here): completeUpload (src/services/uploads.ts) leases the session
-  // (state 'completing', lease_until = now + COMPLETE_LEASE_MS) and never releases it when a later
-  // step throws. For 5 minutes every retry answers 409 UPLOAD_IN_PROGRESS: complete, new parts,
-  // and even a single PUT of the same digest (registerBlob refuses under a live lease).
-  it.fails('is released on the error, so the immediate retry succeeds', async () => {
+  // completeUpload (src/services/uploads.ts) leases the session (state 'completing') and hands
+  // the lease back when a later step throws: otherwise for 5 minutes every retry would answer 409
+  // UPLOAD_IN_PROGRESS (complete, new parts, even a single PUT of the same digest). A part re-sent
+  // after R2 already assembled the parts is acknowledged again; complete then re-hashes.
+  it('is released on the error, so the immediate retry succeeds', async () => {
     const instance = await multi((b) => [b])();
     const clean = new FaultInjector();
     await (await multi((b) => [b])()).attempt(sendWith(faultyEnv(clean)));
@@ -289,13 +289,11 @@ describe('a complete that fails after taking its lease', () => {
 });
 
 describe('a part whose session is aborted while its bytes upload', () => {
-  // BUG (reported): receivePart (src/services/uploads.ts) maps a part row refused by the foreign
-  // key (session gone) to 404 UPLOAD_UNKNOWN by testing String(err) for "FOREIGN KEY"; on the
-  // unhashed path the row is one drizzle insert, and drizzle 0.45
-  // wraps D1 errors in DrizzleQueryError("Failed query: …") with the D1 error as `cause`, so the
-  // test never matches and the client gets 500. Seen for real in races.test.ts (a part landing after
-  // another client's complete). Fix: test the cause chain, e.g. String(err) + String(err.cause).
-  it.fails('→ 404 UPLOAD_UNKNOWN, not 500', async () => {
+  // receivePart (src/services/uploads.ts) must answer 404 UPLOAD_UNKNOWN when the part row is
+  // refused because the session is gone. drizzle 0.45 wraps D1 errors in DrizzleQueryError without
+  // the D1 text, so the service asks D1 whether the session still exists instead of reading the
+  // error. Seen for real in races.test.ts (a part landing after another client's complete).
+  it('→ 404 UPLOAD_UNKNOWN, not 500', async () => {
     const bytes = randomBytes(4096);
     const digest = await digestOf(bytes);
     const started = await call('/v1/uploads', { method: 'POST', json: { digest, size: bytes.length } });
