@@ -4,6 +4,7 @@
  * not existing, so names cannot be enumerated.
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { ArtifactDetail, ArtifactSummary } from '../contract/artifacts';
 import type { Db } from '../db/client';
 import { type ArtifactRow, artifacts, tags, type VersionRow, versions } from '../db/schema';
 import { ApiError } from '../errors';
@@ -104,13 +105,6 @@ export function manifestUrl(origin: string, digest: string): string {
   return `${origin}/v1/manifests/${digest}`;
 }
 
-export interface ArtifactSummary {
-  name: string;
-  kind: string;
-  createdAt: string;
-  latestVersion: number | null;
-}
-
 /** Artifacts by name; `prefix` narrows (`acme/` or `acme/ch`); the cursor is the last name seen. */
 export async function listArtifacts(
   db: Db,
@@ -148,7 +142,7 @@ export async function listArtifacts(
   );
 }
 
-export async function artifactDetail(db: Db, artifact: ArtifactRow) {
+export async function artifactDetail(db: Db, artifact: ArtifactRow): Promise<ArtifactDetail> {
   const [latest, tagMap, count] = await Promise.all([
     db.query.versions.findFirst({
       where: eq(versions.artifactId, artifact.id),

@@ -12,6 +12,7 @@
  * through something you cannot see" is information about your own namespace.
  */
 import { sql } from 'drizzle-orm';
+import type { Impact, ImpactedVersion, LineageEdge, LineageGraph, LineageNode } from '../contract/lineage';
 import { type Db, runBatch } from '../db/client';
 import { canAccessNamespace, type Principal } from './auth';
 
@@ -24,33 +25,7 @@ export const MAX_NODES = 5_000;
 /** Edges among the kept versions; a version has at most 100 inputs, so this rarely binds. */
 export const MAX_EDGES = 20_000;
 
-export interface LineageNode {
-  digest: string;
-  artifact: string;
-  version: number;
-  kind: string;
-  tags: string[];
-  /** Fewest edges between the root and this version (in the walk's direction; `both`: either). */
-  depth: number;
-}
-
-export interface LineageEdge {
-  /** The input (upstream) version's digest. */
-  from: string;
-  /** The output (downstream) version's digest. */
-  to: string;
-  role: string;
-}
-
-export interface LineageGraph {
-  root: string;
-  direction: Direction;
-  depth: number;
-  nodes: LineageNode[];
-  edges: LineageEdge[];
-  truncated: boolean;
-  hidden: number;
-}
+export type { LineageGraph, LineageNode } from '../contract/lineage';
 
 type Row = Record<string, unknown>;
 
@@ -154,23 +129,6 @@ export async function lineage(
     (a, b) => a.depth - b.depth || compareText(a.artifact, b.artifact) || a.version - b.version,
   );
   return { root: root.digest, direction: opts.direction, depth: opts.depth, nodes, edges, truncated, hidden };
-}
-
-export interface ImpactedVersion {
-  artifact: string;
-  version: number;
-  digest: string;
-  /** The protected tags pointing at this version now. */
-  tags: string[];
-  /** One shortest path, root first, this version last; a hidden version on it is `null`. */
-  path: (string | null)[];
-}
-
-export interface Impact {
-  root: string;
-  protectedTags: string[];
-  versions: ImpactedVersion[];
-  hidden: number;
 }
 
 /**

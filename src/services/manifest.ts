@@ -6,38 +6,14 @@
  * units, the order JCS uses for keys) and absent sections are omitted, never null.
  */
 import canonicalize from 'canonicalize';
-import type { Kind } from '../db/schema';
+import type { Manifest as ManifestV1 } from '../contract/manifest';
 import { type Digest, sha256Hex } from '../lib/digest';
 
 export const MANIFEST_SCHEMA = 'cairn.manifest/v1';
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.cairn.manifest.v1+json';
 
-export interface ManifestFile {
-  path: string;
-  digest: string;
-  size: number;
-}
-
-export interface ManifestInput {
-  role: string;
-  ref: string;
-  digest: string;
-}
-
-export interface ManifestV1 {
-  schema: typeof MANIFEST_SCHEMA;
-  artifact: string;
-  kind: Kind;
-  files: ManifestFile[];
-  inputs: ManifestInput[];
-  code?: { repo?: string; commit?: string; path?: string; dirty?: boolean };
-  environment?: {
-    lockfiles?: { path: string; digest: string }[];
-    image?: string;
-    runtime?: Record<string, string>;
-  };
-  params?: Record<string, unknown>;
-}
+/** The manifest's shape is the API's (contract/manifest.ts). */
+export type { Manifest as ManifestV1, ManifestFile, ManifestInput } from '../contract/manifest';
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -3,6 +3,7 @@
  * gap-free history. Protected tags (PROTECTED_TAGS, default `production`) need `promote`.
  */
 import { and, desc, eq, lt } from 'drizzle-orm';
+import type { TagEvent, TagMove } from '../contract/tags';
 import { type Db, runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags } from '../db/schema';
 import { ApiError } from '../errors';
@@ -32,19 +33,13 @@ export function assertCanMoveTags(
   }
 }
 
-export interface MoveResult {
-  tag: string;
-  digest: string;
-  previous: string | null;
-}
-
 export async function moveTag(
   db: Db,
   artifact: ArtifactRow,
   move: { tag: string; digest: string; expect: Expectation; reason: string | null },
   by: string,
   at = Date.now(),
-): Promise<MoveResult> {
+): Promise<TagMove> {
   const [event = [], applied = []] = await runBatch(db, tagMoveStatements({ ...move, by, at }));
   const won = move.expect === undefined || applied.length > 0;
   if (!won) {
@@ -82,14 +77,6 @@ export async function listTags(db: Db, artifactId: number): Promise<Record<strin
   return Object.fromEntries(rows.map((r) => [r.name, r.digest]));
 }
 
-export interface TagEventView {
-  from: string | null;
-  to: string | null;
-  at: string;
-  by: string;
-  reason: string | null;
-}
-
 /** Newest first; the cursor is the last event id seen. */
 export async function tagHistory(db: Db, artifactId: number, tag: string, limit: number, cursor?: number) {
   const rows = await db
@@ -108,7 +95,7 @@ export async function tagHistory(db: Db, artifactId: number, tag: string, limit:
     rows,
     limit,
     (last) => String(last.id),
-    (e): TagEventView => ({
+    (e): TagEvent => ({
       from: e.fromDigest,
       to: e.toDigest,
       at: new Date(e.at).toISOString(),

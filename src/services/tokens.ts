@@ -2,6 +2,7 @@
  * Issuing and revoking API tokens. The secret is shown once at creation; only its SHA-256 is kept.
  */
 import { and, desc, eq, lt, or } from 'drizzle-orm';
+import type { CreatedToken, TokenInfo } from '../contract/tokens';
 import type { Db } from '../db/client';
 import { type Scope, type TokenRow, tokens } from '../db/schema';
 import { base64url, decodeCursor, encodeCursor } from '../lib/cursor';
@@ -15,19 +16,10 @@ export interface NewToken {
   expiresAt?: number | undefined;
 }
 
-export interface TokenView {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  namespaces: string[] | null;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string | null;
-}
-
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function tokenView(row: TokenRow): TokenView {
+/** A token as the API shows it (never its secret or hash). */
+export function tokenView(row: TokenRow): TokenInfo {
   return {
     id: row.id,
     name: row.name,
@@ -43,7 +35,12 @@ function randomSecret(): string {
   return `cairn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
-export async function createToken(db: Db, input: NewToken, createdBy: string, now = Date.now()) {
+export async function createToken(
+  db: Db,
+  input: NewToken,
+  createdBy: string,
+  now = Date.now(),
+): Promise<CreatedToken> {
   const id = `tok_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
   const secret = randomSecret();
   const row = {

@@ -55,6 +55,7 @@
  */
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../config';
+import type { PartReceipt, UploadSession } from '../contract/uploads';
 import { type Db, runBatch } from '../db/client';
 import { blobs, type UploadRow, uploadParts, uploads } from '../db/schema';
 import { ApiError } from '../errors';
@@ -89,16 +90,6 @@ export interface UploadLimits {
   ttlMs: number;
 }
 
-export interface UploadView {
-  uploadId: string;
-  digest: string;
-  size: number;
-  partSize: number;
-  partCount: number;
-  parts: number[];
-  expiresAt: string;
-}
-
 /** The part size for a blob: the configured one, grown so the blob fits in R2's 10,000 parts. */
 export function planParts(size: number, limits: Pick<UploadLimits, 'partSize' | 'maxPartSize'>) {
   const needed = Math.ceil(Math.ceil(size / R2_MAX_PARTS) / MiB) * MiB;
@@ -113,7 +104,7 @@ export function planParts(size: number, limits: Pick<UploadLimits, 'partSize' | 
   return { partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
 }
 
-function view(row: UploadRow, parts: number[]): UploadView {
+function view(row: UploadRow, parts: number[]): UploadSession {
   return {
     uploadId: row.id,
     digest: row.digest,
@@ -160,7 +151,7 @@ async function liveSession(deps: UploadDeps, uploadId: string): Promise<UploadRo
 
 export type StartResult =
   | { kind: 'exists'; digest: string; size: number }
-  | { kind: 'created' | 'resumed'; upload: UploadView };
+  | { kind: 'created' | 'resumed'; upload: UploadSession };
 
 export async function startUpload(
   deps: UploadDeps,
@@ -242,7 +233,7 @@ export async function startUpload(
   return { kind: 'created', upload: view(row, []) };
 }
 
-export async function getUpload(deps: UploadDeps, uploadId: string): Promise<UploadView> {
+export async function getUpload(deps: UploadDeps, uploadId: string): Promise<UploadSession> {
   const row = await liveSession(deps, uploadId);
   const parts = await receivedParts(deps.db, uploadId);
   return view(
@@ -387,7 +378,7 @@ export async function receivePart(
   partNumber: number,
   body: ReadableStream | null,
   length: number,
-): Promise<{ part: number; size: number }> {
+): Promise<PartReceipt> {
   const row = await liveSession(deps, uploadId);
   if (row.state !== 'open') {
     throw new ApiError('UPLOAD_IN_PROGRESS', `upload ${uploadId} is being completed; parts are closed`);
@@ -499,7 +490,7 @@ async function partAfterAssembly(
   row: UploadRow,
   partNumber: number,
   length: number,
-): Promise<{ part: number; size: number }> {
+): Promise<PartReceipt> {
   const [object, received] = await Promise.all([
     headBlob(deps.bucket, row.digest as Digest),
     deps.db.query.uploadParts.findFirst({

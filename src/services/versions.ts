@@ -3,6 +3,7 @@
  * by path, and metrics annotations (appended, history kept; the version shows the merge).
  */
 import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { MetricsEntry, VersionDetail, VersionSummary } from '../contract/versions';
 import type { Db } from '../db/client';
 import {
   type ArtifactRow,
@@ -22,16 +23,7 @@ import type { ManifestV1 } from './manifest';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export interface VersionSummary {
-  version: number;
-  digest: string;
-  createdAt: string;
-  createdBy: string;
-  fileCount: number;
-  size: number;
-  tags: string[];
-  labels: Record<string, string>;
-}
+export type { VersionSummary } from '../contract/versions';
 
 async function tagsByVersion(db: Db, versionIds: number[]): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
@@ -89,12 +81,6 @@ export async function readManifest(bucket: R2Bucket, digest: string): Promise<Ma
   return object.json<ManifestV1>();
 }
 
-export interface MetricsEntry {
-  at: string;
-  by: string;
-  metrics: Record<string, number>;
-}
-
 export async function metricsOf(db: Db, versionId: number) {
   const rows = await db
     .select()
@@ -107,7 +93,13 @@ export async function metricsOf(db: Db, versionId: number) {
   return { merged, history };
 }
 
-export async function versionDetail(db: Db, bucket: R2Bucket, artifact: ArtifactRow, row: VersionRow) {
+/** A version's detail; the route adds `manifestUrl`, which needs the request's origin. */
+export async function versionDetail(
+  db: Db,
+  bucket: R2Bucket,
+  artifact: ArtifactRow,
+  row: VersionRow,
+): Promise<Omit<VersionDetail, 'manifestUrl'>> {
   const [tagMap, manifest, metrics] = await Promise.all([
     tagsByVersion(db, [row.id]),
     readManifest(bucket, row.digest),

@@ -5,35 +5,16 @@
  * features changed because the raw data changed").
  */
 import { sql } from 'drizzle-orm';
+import type { DataDiff, InputDiff, InputSide } from '../../contract/diff';
 import type { Db } from '../../db/client';
 import type { ManifestInput } from '../manifest';
 import { readManifest } from '../versions';
-import { diffFiles, type FilesDiff } from './files';
+import { diffFiles } from './files';
 
 /** Levels of inputs compared file by file: the version's own inputs, and theirs. */
 export const DATA_LEVELS = 2;
 
-export interface InputSide {
-  ref: string;
-  digest: string;
-  artifact: string | null;
-  version: number | null;
-}
-
-export interface InputDiff {
-  role: string;
-  artifact: string | null;
-  status: 'added' | 'removed' | 'changed' | 'unchanged';
-  from: InputSide | null;
-  to: InputSide | null;
-  files?: FilesDiff;
-  upstream?: DataDiff;
-}
-
-export interface DataDiff {
-  changed: boolean;
-  inputs: InputDiff[];
-}
+export type { DataDiff, InputSide } from '../../contract/diff';
 
 type VersionInfo = { artifact: string; version: number };
 

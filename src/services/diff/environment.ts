@@ -2,34 +2,19 @@
  * The environment pillar: lockfiles matched by path and compared package by package (falling
  * back to a line diff for formats we do not parse), the container image, and runtime versions.
  */
+import type { EnvironmentDiff, LockfileDiff } from '../../contract/diff';
 import type { Digest } from '../../lib/digest';
 import { getBlob } from '../../storage/blob-store';
-import { diffLines, diffPackages, type PackageChange, parseLockfile } from '../lockfiles';
+import { diffLines, diffPackages, parseLockfile } from '../lockfiles';
 import type { ManifestV1 } from '../manifest';
-import { diffParams, type ParamsDiff } from './values';
+import { diffParams } from './values';
 
 /** Lockfiles larger than this are compared by digest only (a Worker has 128 MB). */
 export const MAX_LOCKFILE_BYTES = 20 * 1024 * 1024;
 /** The line-diff fallback is slower than a parser (seconds of CPU on tens of MB): smaller cap. */
 export const MAX_LINE_DIFF_BYTES = 2 * 1024 * 1024;
 
-export interface LockfileDiff {
-  path: string;
-  status: 'added' | 'removed' | 'modified' | 'unchanged';
-  from: string | null;
-  to: string | null;
-  /** The parsed format, or null when compared line by line (or not at all, if too large). */
-  format: string | null;
-  packages?: PackageChange[];
-  lines?: { added: string[]; removed: string[]; truncated: boolean };
-}
-
-export interface EnvironmentDiff {
-  changed: boolean;
-  lockfiles: LockfileDiff[];
-  image: { changed: boolean; from: string | null; to: string | null };
-  runtime: ParamsDiff;
-}
+export type { EnvironmentDiff } from '../../contract/diff';
 
 async function readText(bucket: R2Bucket, digest: string | null): Promise<string | null> {
   if (!digest) return '';

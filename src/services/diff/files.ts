@@ -4,25 +4,12 @@
  * a diff of two 100,000-file datasets close to the cost of reading them. Listed entries are
  * capped; counts are always exact.
  */
+import type { FilesDiff } from '../../contract/diff';
 import type { ManifestFile } from '../manifest';
 
 export const MAX_LISTED = 1000;
 
-export interface FileChange {
-  path: string;
-  from: { digest: string; size: number };
-  to: { digest: string; size: number };
-}
-
-export interface FilesDiff {
-  changed: boolean;
-  added: ManifestFile[];
-  removed: ManifestFile[];
-  modified: FileChange[];
-  counts: { added: number; removed: number; modified: number; unchanged: number };
-  /** True when a list was cut at MAX_LISTED entries (counts stay exact). */
-  truncated: boolean;
-}
+export type { FilesDiff } from '../../contract/diff';
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

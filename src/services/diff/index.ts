@@ -3,39 +3,22 @@
  * Compares two versions' manifests pillar by pillar (code, data, environment, params), plus the
  * output files and metric deltas, and names the pillars that changed, in that order.
  */
+import type { CodeDiff, VersionDiff, VersionRefView } from '../../contract/diff';
 import type { Db } from '../../db/client';
 import type { Resolved } from '../artifacts';
 import type { ManifestV1 } from '../manifest';
 import { metricsOf, readManifest } from '../versions';
-import { type DataDiff, diffData } from './data';
-import { diffEnvironment, type EnvironmentDiff } from './environment';
-import { diffFiles, type FilesDiff } from './files';
-import { diffParams, type MetricDelta, metricDeltas, type ParamsDiff } from './values';
+import { diffData } from './data';
+import { diffEnvironment } from './environment';
+import { diffFiles } from './files';
+import { diffParams, metricDeltas } from './values';
 
 export const PILLARS = ['code', 'data', 'environment', 'params'] as const;
 export type Pillar = (typeof PILLARS)[number];
 
 const CODE_FIELDS = ['repo', 'commit', 'path', 'dirty'] as const;
 
-export interface CodeDiff {
-  changed: boolean;
-  /** The fields that differ (`commit`, `dirty`, …). */
-  fields: string[];
-  from: ManifestV1['code'] | null;
-  to: ManifestV1['code'] | null;
-}
-
-export interface VersionDiff {
-  from: { artifact: string; version: number; digest: string } | null;
-  to: { artifact: string; version: number; digest: string };
-  changed: Pillar[];
-  code: CodeDiff;
-  data: DataDiff;
-  environment: EnvironmentDiff;
-  params: ParamsDiff;
-  files: FilesDiff;
-  metrics: MetricDelta[];
-}
+export type { VersionDiff } from '../../contract/diff';
 
 export function diffCode(from: ManifestV1['code'], to: ManifestV1['code']): CodeDiff {
   const fields = CODE_FIELDS.filter((f) => (from?.[f] ?? null) !== (to?.[f] ?? null));
@@ -69,7 +52,7 @@ export async function diffVersions(
     environment: environment.changed,
     params: params.changed,
   };
-  const view = (r: Resolved) => ({
+  const view = (r: Resolved): VersionRefView => ({
     artifact: r.artifact.name,
     version: r.version.number,
     digest: r.version.digest,

@@ -2,18 +2,9 @@
  * Key-by-key comparisons for params (nested keys flattened to dotted paths) and metric deltas.
  * Arrays and scalars are leaves compared by their JSON; keys are reported sorted.
  */
-export interface ValueChange {
-  key: string;
-  from: unknown;
-  to: unknown;
-}
+import type { MetricDelta, ValuesDiff as ParamsDiff } from '../../contract/diff';
 
-export interface ParamsDiff {
-  changed: boolean;
-  added: ValueChange[];
-  removed: ValueChange[];
-  modified: ValueChange[];
-}
+export type { ParamsDiff };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -49,13 +40,6 @@ export function diffParams(from?: Record<string, unknown>, to?: Record<string, u
   }
   out.changed = out.added.length + out.removed.length + out.modified.length > 0;
   return out;
-}
-
-export interface MetricDelta {
-  key: string;
-  from: number | null;
-  to: number | null;
-  delta: number | null;
 }
 
 /** Every metric either side has, with `to - from` where both exist. */
