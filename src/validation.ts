@@ -78,7 +78,10 @@ export function pathProblem(path: string): string | null {
   if (path.length === 0 || path.length > 1024) return 'paths are 1 to 1024 characters';
   if (path.startsWith('/')) return 'paths are relative (no leading "/")';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f\\]/.test(path)) return 'paths may not contain control characters or "\\"';
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(path)) return 'paths may not contain control characters or "\\"';
+  // Bidirectional controls make a path read differently than it is ("invoice\u202Efdp.exe").
+  if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(path))
+    return 'paths may not contain bidirectional control characters';
   if (path.normalize('NFC') !== path) return 'paths must be NFC-normalised Unicode';
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.' || segment === '..')
@@ -130,6 +133,39 @@ export function validationError(issues: readonly Issue[], where: string): ApiErr
 
 /** JSON bodies larger than this are refused (413) before parsing; publish allows more. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** Deepest nesting of arrays and objects a JSON body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What makes a parsed JSON body unsafe to handle, before any schema sees it: nesting deeper than
+ * MAX_JSON_DEPTH (recursive validation would exhaust the stack), strings or keys that are not
+ * well-formed UTF-16 (lone surrogates: no canonical JSON, no UTF-8), and `__proto__` keys (an
+ * object built from them would lose the key to its prototype). Iterative, so any depth is safe.
+ */
+export function jsonProblem(value: unknown): string | null {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return 'strings must be well-formed Unicode (no lone surrogates)';
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return `JSON nests at most ${MAX_JSON_DEPTH} levels deep`;
+      for (const [key, child] of Object.entries(v)) {
+        if (key === '__proto__') return 'the key "__proto__" is not allowed';
+        if (LONE_SURROGATE.test(key)) return 'keys must be well-formed Unicode (no lone surrogates)';
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+const safeJson = z.unknown().superRefine((value, ctx) => {
+  const problem = jsonProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * zValidator with our error shape: handlers only ever see valid input via `c.req.valid()`. JSON
@@ -140,7 +176,9 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
   schema: S,
   { maxBytes = MAX_JSON_BODY_BYTES }: { maxBytes?: number } = {},
 ) {
-  const validator = zValidator(target, schema, (result, c) => {
+  // JSON bodies pass the safety check first (the schema never sees an unsafe one).
+  const guarded = (target === 'json' ? safeJson.pipe(schema) : schema) as S;
+  const validator = zValidator(target, guarded, (result, c) => {
     if (result.success) return;
     // Hono reads a non-JSON body as {}: say what is wrong instead of blaming a missing field.
     const type = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
