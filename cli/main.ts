@@ -74,7 +74,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     out = new Output({ json: values.json === true, quiet: values.quiet === true });
     let client: CairnClient | null = null;
-    await command.run(
+    // An interruption ends the command at once, even if some transfer ignores the signal: the
+    // caller must not wait on (nor Node silently exit from) a promise that never settles.
+    const interrupted = new Promise<never>((_, reject) => {
+      if (controller.signal.aborted) reject(controller.signal.reason);
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    interrupted.catch(() => undefined);
+    const run = command.run(
       {
         out,
         signal: controller.signal,
@@ -91,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
       values,
       positionals,
     );
+    await Promise.race([run, interrupted]);
     return EXIT.OK;
   } catch (err) {
     // Whatever was in flight when the signal came, the story is the interruption.
@@ -107,4 +115,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+let signalled = false;
+process.once('SIGINT', () => {
+  signalled = true;
+});
+process.once('SIGTERM', () => {
+  signalled = true;
+});
+const code = await main(process.argv.slice(2));
+// After an interruption, sockets of abandoned transfers may still be open: leave now.
+if (signalled) process.exit(code);
+process.exitCode = code;
