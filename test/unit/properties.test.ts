@@ -873,8 +873,8 @@ describe('property: bad input to every route → 4xx with the right code, never 
 });
 
 /**
- * Bugs found by the generators, written as the tests they fail (reported to the lead; drop the
- * `.fails` with the fix). Each posts to a fresh artifact with no files, so nothing else can refuse.
+ * Regressions for the bugs the generators found (each was a 500 or a silent change; fixed in
+ * src/validation.ts). Each posts to a fresh artifact with no files, so nothing else can refuse.
  */
 describe('property findings', () => {
   const post = (body: string) =>
