@@ -214,19 +214,26 @@ export async function startUpload(
   };
   // The session is this digest's write intent for garbage collection (services/blobs.ts): it is
   // refused, in the same statement, while GC is deleting the digest, and GC skips digests with one.
+  // It is refused too once the blob is stored (a completion that landed since the check above),
+  // except for a namespace-limited token that cannot see it: that one must prove possession.
+  const blocking = principal.namespaces ? sql`AND state = 'deleting'` : sql``;
   const [inserted] = await runBatch(deps.db, [
     sql`INSERT INTO uploads (id, digest, size, part_size, part_count, r2_upload_id, state,
                              hashed_through, created_by, created_at, expires_at)
         SELECT ${row.id}, ${row.digest}, ${row.size}, ${row.partSize}, ${row.partCount}, ${row.r2UploadId},
                'open', 0, ${row.createdBy}, ${row.createdAt}, ${row.expiresAt}
-        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${row.digest} AND state = 'deleting')
+        WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${row.digest} ${blocking})
         ON CONFLICT DO NOTHING
         RETURNING id`,
   ]);
   if (!inserted || inserted.length === 0) {
     await abortMultipart(deps.bucket, input.digest, r2UploadId);
-    const deleting = await deps.db.query.blobs.findFirst({ where: eq(blobs.digest, input.digest) });
-    if (deleting?.state === 'deleting') throw blobBeingDeleted(input.digest);
+    const blob = await deps.db.query.blobs.findFirst({ where: eq(blobs.digest, input.digest) });
+    if (blob?.state === 'deleting') throw blobBeingDeleted(input.digest);
+    // Another client's completion landed meanwhile: the blob is stored now.
+    if (blob && (await findVisibleBlob(deps.db, input.digest, principal))) {
+      return { kind: 'exists', digest: blob.digest, size: blob.size };
+    }
     // Another request started the same digest a moment ago: join its session instead.
     return startUpload(deps, limits, input, principal);
   }
@@ -622,6 +629,22 @@ async function assemble(
   } catch (err) {
     const object = await headBlob(deps.bucket, digest);
     if (object && object.size === session.size) return false; // assembled by an earlier attempt?
+    if (/\(10025\)|parts could not be found|InvalidPart/i.test(String(err))) {
+      // A part was re-sent concurrently and R2 kept the other copy's etag: which one is unknown,
+      // so every part is asked for again (the R2 upload stays; re-sent parts are re-hashed).
+      await runBatch(deps.db, [
+        sql`DELETE FROM upload_parts WHERE upload_id = ${session.id}`,
+        sql`UPDATE uploads SET hashed_through = -1, hash_state = NULL, hash_claim = NULL WHERE id = ${session.id}`,
+      ]);
+      const missing = Array.from({ length: Math.min(session.partCount, 1000) }, (_, k) => k + 1);
+      throw new ApiError(
+        'UPLOAD_INCOMPLETE',
+        'storage lost track of parts sent twice at once; send every part again, then complete',
+        { missing },
+      );
+    }
+    // Any other failure may be transient: keep the session (its lease is handed back) for a retry.
+    if (!isNoSuchUpload(err)) throw err;
     await deps.db.delete(uploads).where(eq(uploads.id, session.id));
     throw new ApiError('UPLOAD_EXPIRED', `storage no longer knows upload ${session.id}; start a new one`, {
       cause: String(err),
