@@ -74,7 +74,10 @@ export async function versionPage(c: Context<AppEnv>) {
               <Time iso={detail.createdAt} /> by {detail.createdBy}
             </>,
           ],
-          ['size', `${formatBytes(detail.size)} in ${formatNumber(detail.fileCount)} files`],
+          [
+            'size',
+            `${formatBytes(detail.size)} in ${formatNumber(detail.fileCount)} ${detail.fileCount === 1 ? 'file' : 'files'}`,
+          ],
           [
             'compare',
             <>
