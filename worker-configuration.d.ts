@@ -16,6 +16,7 @@ declare namespace Cloudflare {
 		GC_GRACE_DAYS: string;
 		AUTH_FAILURE_LIMIT: string;
 		AUTH_FAILURE_WINDOW_SECONDS: string;
+		AUDIT_RETENTION_DAYS: string;
 	}
 }
 interface CloudflareBindings extends Cloudflare.Env {}

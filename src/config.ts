@@ -21,6 +21,8 @@ export interface Config {
   /** Failed authentications allowed per client (IP) and per presented token in one window. */
   authFailureLimit: number;
   authFailureWindowMs: number;
+  /** Audit events older than this are dropped by the hourly cron. */
+  auditRetentionMs: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number): number {
@@ -43,6 +45,7 @@ export function readConfig(env: Partial<Bindings>): Config {
     gcGraceMs: positiveInt(env.GC_GRACE_DAYS, 30) * 86_400_000,
     authFailureLimit: positiveInt(env.AUTH_FAILURE_LIMIT, 20),
     authFailureWindowMs: positiveInt(env.AUTH_FAILURE_WINDOW_SECONDS, 300) * 1000,
+    auditRetentionMs: positiveInt(env.AUDIT_RETENTION_DAYS, 365) * 86_400_000,
     protectedTags: (env.PROTECTED_TAGS ?? 'production')
       .split(',')
       .map((t) => t.trim())

@@ -25,6 +25,15 @@ export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
   await db.insert(auditEvents).values(entry);
 }
 
+/** Drops events older than the retention period (cron); returns how many went. */
+export async function pruneAudit(db: Db, retentionMs: number, now = Date.now()): Promise<number> {
+  const gone = await db
+    .delete(auditEvents)
+    .where(lt(auditEvents.at, now - retentionMs))
+    .returning({ id: auditEvents.id });
+  return gone.length;
+}
+
 export interface AuditFilter {
   artifact?: string | undefined;
   actor?: string | undefined;

@@ -3,8 +3,9 @@
  * request-size limits.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuditView } from '../../src/services/audit';
-import { ADMIN, call, createToken, errorCode, putBlob, randomBytes } from '../helpers/http';
+import { createDb } from '../../src/db/client';
+import { type AuditView, pruneAudit } from '../../src/services/audit';
+import { ADMIN, call, createToken, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 type AuditItem = AuditView;
@@ -99,6 +100,32 @@ describe('GET /v1/audit', () => {
     for (const bad of ['artifact=nope', 'outcome=maybe', 'limit=0', 'cursor=%%%']) {
       expect((await call(`/v1/audit?${bad}`)).status, bad).toBe(400);
     }
+  });
+});
+
+describe('audit retention', () => {
+  it('the cron drops events older than AUDIT_RETENTION_DAYS and keeps the rest', async () => {
+    const old = Date.now() - 400 * 86_400_000;
+    const requestId = `old-${crypto.randomUUID()}`;
+    await testEnv.DB.prepare(
+      `INSERT INTO audit_events (at, request_id, actor_id, actor, method, path, action, status, outcome)
+       VALUES (?1, ?2, 'admin', 'admin', 'POST', '/v1/tokens', 'POST /v1/tokens', 201, 'ok')`,
+    )
+      .bind(old, requestId)
+      .run();
+    const recent = `recent-${crypto.randomUUID()}`;
+    await call('/v1/tokens', {
+      method: 'POST',
+      json: { name: 'kept', scopes: ['read'] },
+      headers: { 'X-Request-Id': recent },
+    });
+    const present = async (id: string) =>
+      (await testEnv.DB.prepare('SELECT 1 FROM audit_events WHERE request_id = ?1').bind(id).first()) !==
+      null;
+    expect(await present(requestId)).toBe(true);
+    expect(await pruneAudit(createDb(testEnv.DB), 365 * 86_400_000)).toBeGreaterThanOrEqual(1);
+    expect(await present(requestId)).toBe(false);
+    expect(await present(recent)).toBe(true);
   });
 });
 
