@@ -17,6 +17,11 @@ import { freePort } from '../e2e/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..', '..');
+/** Where each suite writes its JSON results. */
+export const OUT_DIR = join(HERE, '.out');
+/** The `cairn` command, for the suites that drive the CLI. */
+export const CLI = join(ROOT, 'bin', 'cairn.mjs');
+export const MiB = 1024 * 1024;
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 export const DEFAULT_CONFIG = join(HERE, 'wrangler.toml');
 const serverEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };

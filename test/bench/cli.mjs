@@ -24,15 +24,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { median, startBenchServer } from './bench-server.mjs';
+import { join } from 'node:path';
+import { CLI, MiB, median, OUT_DIR, startBenchServer } from './bench-server.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const OUT_DIR = join(HERE, '.out');
-const CLI = join(ROOT, 'bin', 'cairn.mjs');
-const MiB = 1024 * 1024;
 const FILES = 1000;
 const FILE_SIZE = 200 * 1024;
 const TOTAL = FILES * FILE_SIZE;

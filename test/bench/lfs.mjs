@@ -20,16 +20,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openAsBlob, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gitHome, gitOk, lfsRepo, randomFile } from '../e2e/git-lfs.mjs';
-import { median, startBenchServer } from './bench-server.mjs';
+import { CLI, MiB, median, OUT_DIR, startBenchServer } from './bench-server.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const OUT_DIR = join(HERE, '.out');
-const CLI = join(ROOT, 'bin', 'cairn.mjs');
-const MiB = 1024 * 1024;
 const OBJECTS = 20;
 const OBJECT_MIB = 10;
 const PARALLEL = 8;

@@ -3,40 +3,13 @@ import { createApp } from '../../src/app';
 import { createDb } from '../../src/db/client';
 import type { Bindings } from '../../src/env';
 import { dotString, mermaidText, toDot, toMermaid } from '../../src/lib/graph-text';
+import type { Impact, LineageGraph, LineageNode } from '../../src/contract/lineage';
 import { lineage } from '../../src/services/lineage';
 import { ADMIN, call, createToken, errorCode, testEnv } from '../helpers/http';
 import { type Published, publishOk, storedFile, uniqueName } from '../helpers/registry';
 
-interface Node {
-  digest: string;
-  artifact: string;
-  version: number;
-  kind: string;
-  tags: string[];
-  depth: number;
-}
-interface Graph {
-  root: string;
-  direction: string;
-  depth: number;
-  nodes: Node[];
-  edges: { from: string; to: string; role: string }[];
-  truncated: boolean;
-  hidden: number;
-}
-interface Impacted {
-  artifact: string;
-  version: number;
-  digest: string;
-  tags: string[];
-  path: (string | null)[];
-}
-interface Impact {
-  root: string;
-  protectedTags: string[];
-  versions: Impacted[];
-  hidden: number;
-}
+type Graph = LineageGraph;
+type Node = LineageNode;
 
 type Input = { ref: string; role: string };
 
