@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import type { Impact, LineageGraph } from '../../src/contract/lineage';
 import { createDb } from '../../src/db/client';
 import type { Bindings } from '../../src/env';
 import { dotString, mermaidText, toDot, toMermaid } from '../../src/lib/graph-text';
-import type { Impact, LineageGraph, LineageNode } from '../../src/contract/lineage';
 import { lineage } from '../../src/services/lineage';
 import { ADMIN, call, createToken, errorCode, testEnv } from '../helpers/http';
 import { type Published, publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 type Graph = LineageGraph;
-type Node = LineageNode;
 
 type Input = { ref: string; role: string };
 
