@@ -18,8 +18,9 @@ function artifactOf(path: string): string | null {
   return m ? `${m[1]}/${m[2]}` : null;
 }
 
+/** The client's address as Cloudflare saw it (a client cannot set this header through Cloudflare). */
 export function clientIp(header: (name: string) => string | undefined): string | null {
-  return header('cf-connecting-ip') ?? header('x-real-ip') ?? null;
+  return header('cf-connecting-ip') ?? null;
 }
 
 export function audit() {
