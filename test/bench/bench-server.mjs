@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,4 +167,26 @@ export function benchClient(getServer) {
       headers: { 'content-type': 'application/json' },
     });
   return { auth, request, ok, publish };
+}
+
+/** Writes a suite's results to test/bench/.out/<name>.json and says where. */
+export function writeResult(name, result) {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const file = join(OUT_DIR, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nwrote ${file}${result.durationS === undefined ? '' : ` (${result.durationS} s)`}`);
+}
+
+/** Runs a suite's main(); on failure prints the error and the server log's tail. Always stops the server. */
+export async function runSuite(name, main, getServer) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`\n${name} bench failed: ${err.stack || err}`);
+    const log = getServer()?.readLog();
+    if (log) console.error(`--- wrangler log (tail) ---\n${log.slice(-3000)}`);
+    process.exitCode = 1;
+  } finally {
+    await getServer()?.stop();
+  }
 }

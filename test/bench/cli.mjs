@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CLI, MiB, median, OUT_DIR, startBenchServer } from './bench-server.mjs';
+import { CLI, MiB, median, startBenchServer, writeResult } from './bench-server.mjs';
 
 const FILES = 1000;
 const FILE_SIZE = 200 * 1024;
@@ -203,8 +203,7 @@ async function main() {
       `push vs curl loop: ${result.speedupOverCurl}× faster (target ≥ 3); re-push / push: ` +
         `${(result.repushOverPush * 100).toFixed(1)}% (target ≤ 5%)`,
     );
-    mkdirSync(OUT_DIR, { recursive: true });
-    writeFileSync(join(OUT_DIR, 'cli.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeResult('cli', result);
   } finally {
     await server.stop();
   }

@@ -18,11 +18,11 @@
  *   BENCH_LFS_NATIVE  cli | fetch to force the native side (default: cli when it runs)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openAsBlob, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gitHome, gitOk, lfsRepo, randomFile } from '../e2e/git-lfs.mjs';
-import { CLI, MiB, median, OUT_DIR, startBenchServer } from './bench-server.mjs';
+import { CLI, MiB, median, startBenchServer, writeResult } from './bench-server.mjs';
 
 const OBJECTS = 20;
 const OBJECT_MIB = 10;
@@ -149,8 +149,7 @@ async function main() {
       { side: result.native, 'median ms': result.nativeMs, 'MiB/s': result.nativeMiBPerS },
     ]);
     console.log(`ratio git lfs / native: ${result.ratioLfsOverNative}×`);
-    mkdirSync(OUT_DIR, { recursive: true });
-    writeFileSync(join(OUT_DIR, 'lfs.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeResult('lfs', result);
   } finally {
     await server.stop();
   }

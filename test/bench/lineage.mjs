@@ -27,13 +27,9 @@
  *
  * Prints a table and writes test/bench/.out/lineage.json. Exit 0 even when a target is missed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchClient, median, startBenchServer } from './bench-server.mjs';
+import { benchClient, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
 
-const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '.out');
 const RUNS = Number(process.env.BENCH_RUNS || 15);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
 const EDGES = Number(process.env.BENCH_EDGES || 100_000);
@@ -333,18 +329,7 @@ async function main() {
     graph: lineage.graph,
     rows,
   };
-  mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(join(OUT_DIR, 'lineage.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nwrote ${join(OUT_DIR, 'lineage.json')} (${result.durationS} s)`);
+  writeResult('lineage', result);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nlineage bench failed: ${err.stack || err}`);
-  const log = server?.readLog();
-  if (log) console.error(`--- wrangler log (tail) ---\n${log.slice(-3000)}`);
-  process.exitCode = 1;
-} finally {
-  await server?.stop();
-}
+await runSuite('lineage', main, () => server);

@@ -42,12 +42,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { startBenchServer } from './bench-server.mjs';
+import { OUT_DIR, startBenchServer, writeResult } from './bench-server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const CONFIG = process.env.BENCH_CONFIG || join(HERE, 'wrangler.toml');
-const OUT_DIR = join(HERE, '.out');
 const MiB = 1024 * 1024;
 
 const SIZES_MIB = (process.env.BENCH_SIZES || '8,64,256').split(',').map((s) => Number(s.trim()));
@@ -627,8 +626,7 @@ async function main() {
     retriedAfter503: flakes,
     rows,
   };
-  writeFileSync(join(OUT_DIR, 'blobs.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nwrote ${join(OUT_DIR, 'blobs.json')} (${result.durationS} s)`);
+  writeResult('blobs', result);
 }
 
 try {

@@ -15,13 +15,9 @@
  *
  * Prints a table and writes test/bench/.out/versions.json. Exit 0 even when a target is missed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchClient, median, startBenchServer } from './bench-server.mjs';
+import { benchClient, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
 
-const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), '.out');
 const SECONDS = Number(process.env.BENCH_SECONDS || 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CONCURRENCY = 16;
@@ -177,18 +173,7 @@ async function main() {
     throughput: rows,
     publish: publishRows,
   };
-  mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(join(OUT_DIR, 'versions.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nwrote ${join(OUT_DIR, 'versions.json')} (${result.durationS} s)`);
+  writeResult('versions', result);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nversions bench failed: ${err.stack || err}`);
-  const log = server?.readLog();
-  if (log) console.error(`--- wrangler log (tail) ---\n${log.slice(-3000)}`);
-  process.exitCode = 1;
-} finally {
-  await server?.stop();
-}
+await runSuite('versions', main, () => server);
