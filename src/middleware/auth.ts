@@ -10,8 +10,22 @@ import type { Scope } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { sha256Hex } from '../lib/digest';
-import { type AuthResult, credentialFrom, hasScope, principalOf, tokenLookup } from '../services/auth';
-import { recordAuthFailure, retryAfter, throttleKeys, throttleLookup } from '../services/auth-throttle';
+import {
+  type AuthResult,
+  adminPrincipal,
+  credentialFrom,
+  hasScope,
+  tokenLookup,
+  tokenPrincipal,
+} from '../services/auth';
+import {
+  knownClear,
+  recordAuthFailure,
+  rememberClear,
+  retryAfter,
+  throttleKeys,
+  throttleLookup,
+} from '../services/auth-throttle';
 import { clientIp } from './audit';
 
 const REASONS = {
@@ -39,22 +53,36 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
     clientIp((name) => c.req.header(name)),
     hash,
   );
-  // One round trip: the throttling counters and the token row, read together.
-  const [counters, rows] = await runBatch(c.var.db, [throttleLookup(keys), tokenLookup(hash)]);
-  const wait = retryAfter(counters ?? [], limits);
-  if (wait !== null) {
-    throw new ApiError(
-      'RATE_LIMITED',
-      `too many failed authentications from this client or with this token; retry in ${wait} s`,
-      { retryAfter: wait },
-      { headers: { 'Retry-After': String(wait) } },
-    );
+  const admin = credential === null ? null : await adminPrincipal(c.env.ADMIN_TOKEN, credential);
+  const lookUpToken = credential !== null && admin === null;
+  const readCounters = !knownClear(keys);
+  // At most one round trip: the throttling counters (unless known clear) and the token row.
+  const statements = [
+    ...(readCounters ? [throttleLookup(keys)] : []),
+    ...(lookUpToken ? [tokenLookup(hash)] : []),
+  ];
+  const results = statements.length > 0 ? await runBatch(c.var.db, statements) : [];
+  if (readCounters) {
+    const wait = retryAfter(results[0] ?? [], limits);
+    if (wait !== null) {
+      throw new ApiError(
+        'RATE_LIMITED',
+        `too many failed authentications from this client or with this token; retry in ${wait} s`,
+        { retryAfter: wait },
+        { headers: { 'Retry-After': String(wait) } },
+      );
+    }
   }
   const result: AuthResult =
     credential === null
       ? { ok: false, reason: 'malformed' }
-      : await principalOf(c.env.ADMIN_TOKEN, credential, hash, rows?.[0]);
-  if (result.ok) return result;
+      : admin
+        ? { ok: true, principal: admin }
+        : await tokenPrincipal(hash, results.at(-1)?.[0]);
+  if (result.ok) {
+    rememberClear(keys);
+    return result;
+  }
   await recordAuthFailure(c.var.db, keys, limits);
   return { ok: false, message: REASONS[result.reason] };
 }

@@ -43,6 +43,25 @@ export function retryAfter(
   return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : null;
 }
 
+/**
+ * Keys this isolate recently found under the limit, until when. A client that authenticates
+ * successfully again within CLEAR_FOR_MS skips the counter read (the hot path of every
+ * credentialed request); any failure seen here forgets its keys at once. Failures counted by
+ * other isolates reach this one at most CLEAR_FOR_MS late.
+ */
+export const CLEAR_FOR_MS = 2_000;
+const recentlyClear = new Map<string, number>();
+const MAX_REMEMBERED = 10_000;
+
+export function knownClear(keys: readonly string[], now = Date.now()): boolean {
+  return keys.every((key) => (recentlyClear.get(key) ?? 0) > now);
+}
+
+export function rememberClear(keys: readonly string[], now = Date.now()): void {
+  if (recentlyClear.size >= MAX_REMEMBERED) recentlyClear.clear();
+  for (const key of keys) recentlyClear.set(key, now + CLEAR_FOR_MS);
+}
+
 /** Counts one failure against every key (a window that has ended starts anew). */
 export async function recordAuthFailure(
   db: Db,
@@ -51,6 +70,7 @@ export async function recordAuthFailure(
   now = Date.now(),
 ): Promise<void> {
   const expired = now - limits.windowMs;
+  for (const key of keys) recentlyClear.delete(key);
   await runBatch(
     db,
     keys.map(

@@ -61,20 +61,23 @@ export function tokenLookup(hash: string): BatchStatement {
   return sql`SELECT id, name, token_hash, scopes, namespaces, expires_at FROM tokens WHERE token_hash = ${hash}`;
 }
 
-/**
- * Who `credential` is: the admin secret (compared in constant time, no lookup), or the issued
- * token in `row` (the result of `tokenLookup(sha256(credential))`), if it is still valid.
- */
-export async function principalOf(
+/** The admin principal when `credential` is the ADMIN_TOKEN secret (constant time, no lookup). */
+export async function adminPrincipal(
   adminToken: string | undefined,
   credential: string,
+): Promise<Principal | null> {
+  if (!adminToken || !(await constantTimeEqual(credential, adminToken))) return null;
+  return { id: 'admin', name: 'admin', scopes: ['admin'], namespaces: null };
+}
+
+/**
+ * The issued token in `row` (the result of `tokenLookup(hash)`), if it matches and is still valid.
+ */
+export async function tokenPrincipal(
   hash: string,
   row: Record<string, unknown> | undefined,
   now = Date.now(),
 ): Promise<AuthResult> {
-  if (adminToken && (await constantTimeEqual(credential, adminToken))) {
-    return { ok: true, principal: { id: 'admin', name: 'admin', scopes: ['admin'], namespaces: null } };
-  }
   if (!row || !(await constantTimeEqual(String(row.token_hash), hash)))
     return { ok: false, reason: 'unknown' };
   const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
