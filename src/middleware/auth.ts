@@ -55,7 +55,7 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
   );
   const admin = credential === null ? null : await adminPrincipal(c.env.ADMIN_TOKEN, credential);
   const lookUpToken = credential !== null && admin === null;
-  const readCounters = !knownClear(keys);
+  const readCounters = !knownClear(c.var.db, keys);
   // At most one round trip: the throttling counters (unless known clear) and the token row.
   const statements = [
     ...(readCounters ? [throttleLookup(keys)] : []),
@@ -80,7 +80,7 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
         ? { ok: true, principal: admin }
         : await tokenPrincipal(hash, results.at(-1)?.[0]);
   if (result.ok) {
-    rememberClear(keys);
+    rememberClear(c.var.db, keys);
     return result;
   }
   await recordAuthFailure(c.var.db, keys, limits);

@@ -44,22 +44,34 @@ export function retryAfter(
 }
 
 /**
- * Keys this isolate recently found under the limit, until when. A client that authenticates
- * successfully again within CLEAR_FOR_MS skips the counter read (the hot path of every
- * credentialed request); any failure seen here forgets its keys at once. Failures counted by
- * other isolates reach this one at most CLEAR_FOR_MS late.
+ * Keys this isolate recently found under the limit, until when, per database binding (the
+ * counters live in that database). A client that authenticates successfully again within
+ * CLEAR_FOR_MS skips the counter read (the hot path of every credentialed request); any failure
+ * seen here forgets its keys at once. Failures counted by other isolates reach this one at most
+ * CLEAR_FOR_MS late.
  */
 export const CLEAR_FOR_MS = 2_000;
-const recentlyClear = new Map<string, number>();
 const MAX_REMEMBERED = 10_000;
+const recentlyClear = new WeakMap<object, Map<string, number>>();
 
-export function knownClear(keys: readonly string[], now = Date.now()): boolean {
-  return keys.every((key) => (recentlyClear.get(key) ?? 0) > now);
+function clearIn(db: Db): Map<string, number> {
+  let known = recentlyClear.get(db.$client);
+  if (!known) {
+    known = new Map();
+    recentlyClear.set(db.$client, known);
+  }
+  return known;
 }
 
-export function rememberClear(keys: readonly string[], now = Date.now()): void {
-  if (recentlyClear.size >= MAX_REMEMBERED) recentlyClear.clear();
-  for (const key of keys) recentlyClear.set(key, now + CLEAR_FOR_MS);
+export function knownClear(db: Db, keys: readonly string[], now = Date.now()): boolean {
+  const known = clearIn(db);
+  return keys.every((key) => (known.get(key) ?? 0) > now);
+}
+
+export function rememberClear(db: Db, keys: readonly string[], now = Date.now()): void {
+  const known = clearIn(db);
+  if (known.size >= MAX_REMEMBERED) known.clear();
+  for (const key of keys) known.set(key, now + CLEAR_FOR_MS);
 }
 
 /** Counts one failure against every key (a window that has ended starts anew). */
@@ -70,7 +82,8 @@ export async function recordAuthFailure(
   now = Date.now(),
 ): Promise<void> {
   const expired = now - limits.windowMs;
-  for (const key of keys) recentlyClear.delete(key);
+  const known = clearIn(db);
+  for (const key of keys) known.delete(key);
   await runBatch(
     db,
     keys.map(
