@@ -3,8 +3,7 @@
  * worker-configuration.d.ts by `npm run cf-typegen`) plus the ADMIN_TOKEN secret; per-request
  * values live in context variables and are never written back onto `env`.
  */
-import type { Config } from './config';
-import type { Db } from './db/client';
+import type { Deps } from './deps';
 import type { Principal } from './services/auth';
 
 export interface Bindings extends CloudflareBindings {
@@ -14,8 +13,8 @@ export interface Bindings extends CloudflareBindings {
 
 export interface Variables {
   requestId: string;
-  config: Config;
-  db: Db;
+  /** The services' dependencies (deps.ts). */
+  deps: Deps;
   /** null for anonymous requests. */
   principal: Principal | null;
 }

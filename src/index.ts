@@ -3,8 +3,7 @@
  * multipart uploads), old idempotency records, ended failed-auth windows and old audit events.
  */
 import { createApp } from './app';
-import { readConfig } from './config';
-import { createDb } from './db/client';
+import { createDeps } from './deps';
 import type { Bindings } from './env';
 import { pruneAudit } from './services/audit';
 import { sweepAuthFailures } from './services/auth-throttle';
@@ -16,14 +15,14 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    const db = createDb(env.DB);
-    const config = readConfig(env);
+    const deps = createDeps(env);
+    const { config } = deps;
     ctx.waitUntil(
       Promise.all([
-        collectGarbage(db, env.BLOBS, { dryRun: false, graceMs: config.gcGraceMs, orphanPages: 5 }),
-        sweepIdempotencyKeys(db),
-        sweepAuthFailures(db, config.authFailureWindowMs),
-        pruneAudit(db, config.auditRetentionMs),
+        collectGarbage(deps, { dryRun: false, graceMs: config.gcGraceMs, orphanPages: 5 }),
+        sweepIdempotencyKeys(deps),
+        sweepAuthFailures(deps, config.authFailureWindowMs),
+        pruneAudit(deps, config.auditRetentionMs),
       ]).then(([gc, , , auditPruned]) =>
         console.log(
           JSON.stringify({

@@ -40,5 +40,5 @@ export type ContractChecks = [
   // Server types the routes still build answers from.
   Check<Fits<Page<unknown>, Api.Page<unknown>>>,
   Check<Fits<PackageChange, Api.PackageChange>>,
-  Check<Fits<Awaited<ReturnType<typeof explainTag>>['move'], Api.LastMove>>,
+  Check<Fits<Extract<Awaited<ReturnType<typeof explainTag>>, { ok: true }>['move'], Api.LastMove>>,
 ];

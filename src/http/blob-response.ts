@@ -1,31 +1,53 @@
 /**
- * The one way bytes leave the registry (blob GET, files by path, Git LFS downloads): immutable
- * caching, ETag of the digest, single Range → 206, and always a Content-Type (without one the
- * local dev server gzips responses on the fly, which made downloads several times slower).
+ * The one way bytes leave the registry (blob GET, files by path, manifests, Git LFS downloads):
+ * immutable caching, ETag of the digest, single Range → 206, and always a Content-Type (without
+ * one the local dev server gzips responses on the fly, which made downloads several times slower).
  */
 import type { Context } from 'hono';
-import type { BlobRow } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import type { Digest } from '../lib/digest';
 import { parseRange } from '../lib/range';
-import { BLOB_CONTENT_TYPE, getBlob } from '../storage/blob-store';
+import type { BlobRead } from '../storage/blob-store';
 import { etagOf, IMMUTABLE, notModified } from './caching';
 
-export async function blobResponse(
-  c: Context<AppEnv>,
-  blob: BlobRow,
-  options: { contentType?: string } = {},
-): Promise<Response> {
-  const digest = blob.digest as Digest;
-  const etag = etagOf(digest);
-  const headers = new Headers({
+export const BLOB_CONTENT_TYPE = 'application/octet-stream';
+
+export interface BlobResponseOptions {
+  contentType?: string;
+}
+
+function baseHeaders(digest: Digest, options: BlobResponseOptions): Headers {
+  return new Headers({
     'Content-Type': options.contentType ?? BLOB_CONTENT_TYPE,
-    ETag: etag,
+    ETag: etagOf(digest),
     'Cache-Control': IMMUTABLE,
     'Accept-Ranges': 'bytes',
   });
-  if (notModified(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+}
+
+/** The whole blob from bytes already being read (the caller decided they may be served). */
+export function fullBlobResponse(
+  digest: Digest,
+  read: BlobRead,
+  options: BlobResponseOptions = {},
+): Response {
+  const headers = baseHeaders(digest, options);
+  headers.set('Content-Length', String(read.size));
+  return new Response(read.body, { status: 200, headers });
+}
+
+/** A visible blob of known size: 304, 206 for a single range, 416, HEAD without a read, or 200. */
+export async function blobResponse(
+  c: Context<AppEnv>,
+  blob: { digest: string; size: number },
+  options: BlobResponseOptions = {},
+): Promise<Response> {
+  const digest = blob.digest as Digest;
+  const headers = baseHeaders(digest, options);
+  if (notModified(c.req.header('if-none-match'), etagOf(digest))) {
+    return new Response(null, { status: 304, headers });
+  }
 
   const range = parseRange(c.req.header('range'), blob.size);
   if (range.kind === 'unsatisfiable') {
@@ -44,12 +66,11 @@ export async function blobResponse(
   }
   if (c.req.method === 'HEAD') return new Response(null, { status, headers });
 
-  const object = await getBlob(
-    c.env.BLOBS,
+  const read = await c.var.deps.blobs.get(
     digest,
     range.kind === 'range' ? { offset: range.offset, length: range.length } : undefined,
   );
-  // A row without bytes breaks invariant 2; say so loudly rather than serve an empty body.
-  if (!object) throw new Error(`blob ${digest} has a D1 row but no R2 object`);
-  return new Response(object.body, { status, headers });
+  // A row without bytes breaks the storage invariant; say so loudly rather than serve nothing.
+  if (!read) throw new Error(`blob ${digest} has a D1 row but no stored bytes`);
+  return new Response(read.body, { status, headers });
 }

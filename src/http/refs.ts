@@ -32,7 +32,7 @@ export async function requireResolved(
   ref: RawRef,
   options: ApiErrorOptions = {},
 ): Promise<Resolved> {
-  const resolved = await resolveRef(c.var.db, ref, c.var.principal);
+  const resolved = await resolveRef(c.var.deps, ref, c.var.principal);
   if (!resolved) {
     const code = ref.selector.kind === 'tag' ? 'TAG_UNKNOWN' : 'VERSION_UNKNOWN';
     throw new ApiError(code, `${ref.raw} does not resolve`, { ref: ref.raw }, options);

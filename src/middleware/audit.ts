@@ -32,7 +32,7 @@ export function audit() {
     const path = new URL(c.req.url).pathname;
     const principal = c.var.principal ?? null;
     try {
-      await recordAudit(c.var.db, {
+      await recordAudit(c.var.deps, {
         at: Date.now(),
         requestId: c.var.requestId,
         actorId: principal?.id ?? null,

@@ -47,7 +47,10 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
   // An unreadable Authorization header is a failed attempt, never anonymous (nor the fallback).
   const credential = header === undefined ? fallback : credentialFrom(header);
   if (credential === undefined) return { ok: true, principal: null };
-  const limits = { limit: c.var.config.authFailureLimit, windowMs: c.var.config.authFailureWindowMs };
+  const limits = {
+    limit: c.var.deps.config.authFailureLimit,
+    windowMs: c.var.deps.config.authFailureWindowMs,
+  };
   const hash = await sha256Hex(credential ?? header ?? '');
   const keys = throttleKeys(
     clientIp((name) => c.req.header(name)),
@@ -55,13 +58,13 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
   );
   const admin = credential === null ? null : await adminPrincipal(c.env.ADMIN_TOKEN, credential);
   const lookUpToken = credential !== null && admin === null;
-  const readCounters = !knownClear(c.var.db, keys);
+  const readCounters = !knownClear(c.var.deps, keys);
   // At most one round trip: the throttling counters (unless known clear) and the token row.
   const statements = [
     ...(readCounters ? [throttleLookup(keys)] : []),
     ...(lookUpToken ? [tokenLookup(hash)] : []),
   ];
-  const results = statements.length > 0 ? await runBatch(c.var.db, statements) : [];
+  const results = statements.length > 0 ? await runBatch(c.var.deps.db, statements) : [];
   if (readCounters) {
     const wait = retryAfter(results[0] ?? [], limits);
     if (wait !== null) {
@@ -80,10 +83,10 @@ export async function checkCredentials(c: Context<AppEnv>, fallback?: string): P
         ? { ok: true, principal: admin }
         : await tokenPrincipal(hash, results.at(-1)?.[0]);
   if (result.ok) {
-    rememberClear(c.var.db, keys);
+    rememberClear(c.var.deps, keys);
     return result;
   }
-  await recordAuthFailure(c.var.db, keys, limits);
+  await recordAuthFailure(c.var.deps, keys, limits);
   return { ok: false, message: REASONS[result.reason] };
 }
 
@@ -100,7 +103,7 @@ export function requireScope(scope: Scope) {
   return createMiddleware<AppEnv>(async function requireScope(c, next) {
     const principal = c.var.principal;
     if (!principal) {
-      if (!(scope === 'read' && c.var.config.publicRead)) {
+      if (!(scope === 'read' && c.var.deps.config.publicRead)) {
         throw new ApiError('UNAUTHORIZED', 'this route needs a token: send "Authorization: Bearer <token>"');
       }
     } else if (!hasScope(principal, scope)) {

@@ -1,9 +1,8 @@
 /**
- * First middleware: request id (echoed as `X-Request-Id`), parsed config and the D1 handle.
+ * First middleware: request id (echoed as `X-Request-Id`), the services' dependencies (deps.ts).
  */
 import { createMiddleware } from 'hono/factory';
-import { readConfig } from '../config';
-import { createDb } from '../db/client';
+import { createDeps } from '../deps';
 import type { AppEnv } from '../env';
 
 export function requestContext() {
@@ -11,8 +10,7 @@ export function requestContext() {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
-    c.set('config', readConfig(c.env));
-    c.set('db', createDb(c.env.DB));
+    c.set('deps', createDeps(c.env));
     await next();
     c.header('X-Request-Id', requestId);
   });

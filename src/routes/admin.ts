@@ -22,9 +22,9 @@ export const adminRoutes = new Hono<AppEnv>().post(
   validate('json', gcBody),
   async (c) => {
     const options = c.req.valid('json');
-    const report = await collectGarbage(c.var.db, c.env.BLOBS, {
+    const report = await collectGarbage(c.var.deps, {
       ...options,
-      graceMs: c.var.config.gcGraceMs,
+      graceMs: c.var.deps.config.gcGraceMs,
     });
     return c.json(report);
   },

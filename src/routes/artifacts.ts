@@ -2,8 +2,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
+import { requireArtifact } from '../http/lookups';
 import { requireScope } from '../middleware/auth';
-import { artifactDetail, listArtifacts, requireArtifact } from '../services/artifacts';
+import { artifactDetail, listArtifacts } from '../services/artifacts';
 import { artifactParams, pageQuerySchema, validate } from '../validation';
 
 const listQuery = pageQuerySchema.extend({
@@ -16,10 +17,10 @@ const listQuery = pageQuerySchema.extend({
 export const artifactRoutes = new Hono<AppEnv>()
   .get('/', requireScope('read'), validate('query', listQuery), async (c) => {
     const { prefix, limit, cursor } = c.req.valid('query');
-    return c.json(await listArtifacts(c.var.db, c.var.principal, { prefix, limit, after: cursor }));
+    return c.json(await listArtifacts(c.var.deps, c.var.principal, { prefix, limit, after: cursor }));
   })
   .get('/:ns/:name', requireScope('read'), validate('param', artifactParams), async (c) => {
     const { ns, name } = c.req.valid('param');
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    return c.json(await artifactDetail(c.var.db, artifact));
+    const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+    return c.json(await artifactDetail(c.var.deps, artifact));
   });

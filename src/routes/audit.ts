@@ -27,6 +27,6 @@ export const auditRoutes = new Hono<AppEnv>().get(
   validate('query', auditQuery),
   async (c) => {
     const { limit, cursor, ...filter } = c.req.valid('query');
-    return c.json(await listAudit(c.var.db, filter, limit, cursor));
+    return c.json(await listAudit(c.var.deps, filter, limit, cursor));
   },
 );

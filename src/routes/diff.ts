@@ -19,7 +19,7 @@ export const diffRoutes = new Hono<AppEnv>().get(
   async (c) => {
     const { from, to } = c.req.valid('query');
     const [a, b] = await Promise.all([requireResolved(c, from), requireResolved(c, to)]);
-    const diff = await diffVersions(c.var.db, c.env.BLOBS, a, b);
+    const diff = await diffVersions(c.var.deps, a, b);
     c.header('Cache-Control', NO_CACHE);
     return c.json(diff);
   },

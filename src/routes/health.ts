@@ -4,6 +4,6 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 
 export const healthRoutes = new Hono<AppEnv>().get('/health', async (c) => {
-  await c.var.db.run(sql`select 1`);
+  await c.var.deps.db.run(sql`select 1`);
   return c.json({ status: 'ok', service: 'cairn', apiVersion: 'v1' });
 });

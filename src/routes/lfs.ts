@@ -59,7 +59,7 @@ function repoOf(c: Context<AppEnv>): string {
 
 /** Throws the LFS answer unless the caller may use this repository with `scope`. */
 function requireAccess(c: Context<AppEnv>, scope: Scope): void {
-  switch (lfsAccess(c.var.principal, c.req.param('ns')!, scope, c.var.config.publicRead)) {
+  switch (lfsAccess(c.var.principal, c.req.param('ns')!, scope, c.var.deps.config.publicRead)) {
     case 'ok':
       return;
     case 'credentials-needed':
@@ -118,7 +118,7 @@ lfsRoutes.post('/:ns/:name/objects/batch', lfsBodyLimit, async (c) => {
   const origin = new URL(c.req.url).origin;
   const { ns, name } = c.req.param();
   const authorization = c.req.header('authorization');
-  const objects = await planBatch(c.var.db, {
+  const objects = await planBatch(c.var.deps, {
     repo: repoOf(c),
     operation,
     objects: request.objects,
@@ -129,7 +129,7 @@ lfsRoutes.post('/:ns/:name/objects/batch', lfsBodyLimit, async (c) => {
       header: authorization ? { Authorization: authorization } : {},
       expiresIn: ACTION_EXPIRES_IN,
     },
-    maxUploadBytes: c.var.config.maxSingleUploadBytes,
+    maxUploadBytes: c.var.deps.config.maxSingleUploadBytes,
   });
   const res = lfsJson(c, { transfer: 'basic', objects, hash_algo: 'sha256' });
   // The actions carry the caller's credential: never let a cache keep them.
@@ -142,7 +142,7 @@ lfsRoutes.post('/:ns/:name/objects/verify', lfsBodyLimit, async (c) => {
   const object = await readLfsBody(c, objectSchema);
   const problem = objectProblem(object);
   if (problem) throw new LfsError(422, problem);
-  const result = await verifyObject(c.var.db, repoOf(c), object, c.var.principal);
+  const result = await verifyObject(c.var.deps, repoOf(c), object, c.var.principal);
   if (!result.ok && result.reason === 'missing') {
     throw new LfsError(404, `object ${object.oid} was not stored; upload it again`);
   }
@@ -167,14 +167,14 @@ lfsRoutes.get('/:ns/:name/locks', async (c) => {
       refspec: z.string().max(1024).optional(),
     }),
   );
-  const { items, nextCursor } = await listLocks(c.var.db, repoOf(c), query);
+  const { items, nextCursor } = await listLocks(c.var.deps, repoOf(c), query);
   return lfsJson(c, { locks: items.map(lockView), ...(nextCursor ? { next_cursor: nextCursor } : {}) });
 });
 
 lfsRoutes.post('/:ns/:name/locks', lfsBodyLimit, async (c) => {
   requireAccess(c, 'write');
   const { path } = await readLfsBody(c, z.object({ path: lockPathSchema, ref: refSchema }));
-  const result = await createLock(c.var.db, repoOf(c), path, c.var.principal!);
+  const result = await createLock(c.var.deps, repoOf(c), path, c.var.principal!);
   if (!result.ok) {
     throw new LfsError(409, `${path} is already locked by ${result.lock.owner.name}`, { lock: result.lock });
   }
@@ -187,7 +187,7 @@ lfsRoutes.post('/:ns/:name/locks/verify', lfsBodyLimit, async (c) => {
     c,
     z.object({ cursor: cursorSchema.optional(), limit: limitSchema, ref: refSchema }),
   );
-  const { ours, theirs, nextCursor } = await verifyLocks(c.var.db, repoOf(c), c.var.principal!, page);
+  const { ours, theirs, nextCursor } = await verifyLocks(c.var.deps, repoOf(c), c.var.principal!, page);
   return lfsJson(c, { ours, theirs, ...(nextCursor ? { next_cursor: nextCursor } : {}) });
 });
 
@@ -195,7 +195,7 @@ lfsRoutes.post('/:ns/:name/locks/:id/unlock', lfsBodyLimit, async (c) => {
   requireAccess(c, 'write');
   const { force } = await readLfsBody(c, z.object({ force: z.boolean().default(false), ref: refSchema }));
   const id = c.req.param('id');
-  const result = await unlock(c.var.db, repoOf(c), id, c.var.principal!, force);
+  const result = await unlock(c.var.deps, repoOf(c), id, c.var.principal!, force);
   if (result.ok) return lfsJson(c, { lock: result.lock });
   if (result.reason === 'unknown') throw new LfsError(404, `no lock ${id} in ${repoOf(c)}`);
   if (result.reason === 'not-owner') {

@@ -35,7 +35,7 @@ export const lineageRoutes = new Hono<AppEnv>()
   .get('/lineage/*', requireScope('read'), validate('query', lineageQuery), async (c) => {
     const { direction, depth, format } = c.req.valid('query');
     const root = await resolvePathRef(c, '/v1/lineage/');
-    const graph = await lineage(c.var.db, root, { direction, depth }, c.var.principal);
+    const graph = await lineage(c.var.deps, root, { direction, depth }, c.var.principal);
     const headers = { 'Cache-Control': NO_CACHE };
     switch (format) {
       case 'json':
@@ -48,6 +48,6 @@ export const lineageRoutes = new Hono<AppEnv>()
   })
   .get('/impact/*', requireScope('read'), async (c) => {
     const root = await resolvePathRef(c, '/v1/impact/');
-    const result = await impact(c.var.db, root, c.var.config.protectedTags, c.var.principal);
+    const result = await impact(c.var.deps, root, c.var.deps.config.protectedTags, c.var.principal);
     return c.json(result, 200, { 'Cache-Control': NO_CACHE });
   });

@@ -21,7 +21,7 @@ export const manifestRoutes = new Hono<AppEnv>().get(
   async (c) => {
     const { digest } = c.req.valid('param');
     return withImmutableCache(c, `/v1/manifests/${digest}`, async () => {
-      const found = await findManifest(c.var.db, digest, c.var.principal);
+      const found = await findManifest(c.var.deps, digest, c.var.principal);
       if (!found) {
         throw new ApiError(
           'VERSION_UNKNOWN',

@@ -7,11 +7,13 @@ import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { NO_CACHE } from '../http/caching';
+import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
+import { requireArtifact, tagUnknown } from '../http/lookups';
 import { requireScope, requireToken } from '../middleware/auth';
-import { findVersion, requireArtifact } from '../services/artifacts';
-import { actorOf, assertNamespaceWritable } from '../services/auth';
+import { findVersion } from '../services/artifacts';
+import { actorOf } from '../services/auth';
 import { explainTag } from '../services/explain';
-import { assertCanMoveTags, deleteTag, listTags, moveTag, tagHistory } from '../services/tags';
+import { deleteTag, listTags, moveTag, tagHistory } from '../services/tags';
 import {
   artifactParams,
   digestSchema,
@@ -34,8 +36,8 @@ const moveSchema = z.object({
 export const tagRoutes = new Hono<AppEnv>()
   .get('/', requireScope('read'), validate('param', artifactParams), async (c) => {
     const { ns, name } = c.req.valid('param');
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    return c.json(await listTags(c.var.db, artifact.id));
+    const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+    return c.json(await listTags(c.var.deps, artifact.id));
   })
   .put(
     '/:tag',
@@ -47,9 +49,9 @@ export const tagRoutes = new Hono<AppEnv>()
       const body = c.req.valid('json');
       const principal = c.var.principal!;
       assertNamespaceWritable(principal, ns);
-      assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
-      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
-      const version = await findVersion(c.var.db, artifact.id, { kind: 'digest', digest: body.digest });
+      assertCanMoveTags(principal, c.var.deps.config.protectedTags, [tag]);
+      const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, principal);
+      const version = await findVersion(c.var.deps, artifact.id, { kind: 'digest', digest: body.digest });
       if (!version) {
         throw new ApiError(
           'VERSION_UNKNOWN',
@@ -59,7 +61,7 @@ export const tagRoutes = new Hono<AppEnv>()
         );
       }
       const moved = await moveTag(
-        c.var.db,
+        c.var.deps,
         artifact,
         {
           tag,
@@ -69,7 +71,14 @@ export const tagRoutes = new Hono<AppEnv>()
         },
         actorOf(principal),
       );
-      return c.json(moved);
+      if (!moved.ok) {
+        throw new ApiError(
+          'TAG_CONFLICT',
+          `${artifact.name}:${moved.tag} points to ${moved.current ?? 'nothing'}, not ${moved.expected ?? 'nothing'}`,
+          { tag: moved.tag, current: moved.current, expected: moved.expected },
+        );
+      }
+      return c.json(moved.move);
     },
   )
   .delete(
@@ -81,9 +90,16 @@ export const tagRoutes = new Hono<AppEnv>()
       const { ns, name, tag } = c.req.valid('param');
       const principal = c.var.principal!;
       assertNamespaceWritable(principal, ns);
-      assertCanMoveTags(principal, c.var.config.protectedTags, [tag]);
-      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, principal);
-      await deleteTag(c.var.db, artifact, tag, actorOf(principal), c.req.valid('query').reason ?? null);
+      assertCanMoveTags(principal, c.var.deps.config.protectedTags, [tag]);
+      const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, principal);
+      const deleted = await deleteTag(
+        c.var.deps,
+        artifact,
+        tag,
+        actorOf(principal),
+        c.req.valid('query').reason ?? null,
+      );
+      if (!deleted.ok) throw tagUnknown(artifact, deleted.tag);
       return c.body(null, 204);
     },
   )
@@ -95,14 +111,16 @@ export const tagRoutes = new Hono<AppEnv>()
     async (c) => {
       const { ns, name, tag } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
-      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-      return c.json(await tagHistory(c.var.db, artifact.id, tag, limit, cursor));
+      const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+      return c.json(await tagHistory(c.var.deps, artifact.id, tag, limit, cursor));
     },
   )
   .get('/:tag/explain', requireScope('read'), validate('param', tagParams), async (c) => {
     const { ns, name, tag } = c.req.valid('param');
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    const { diff, move } = await explainTag(c.var.db, c.env.BLOBS, artifact, tag);
+    const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+    const explained = await explainTag(c.var.deps, artifact, tag);
+    if (!explained.ok) throw tagUnknown(artifact, explained.tag);
+    const { diff, move } = explained;
     c.header('Cache-Control', NO_CACHE);
     return c.json({ ...diff, move });
   });

@@ -22,15 +22,15 @@ const newTokenSchema = z.object({
 export const tokenRoutes = new Hono<AppEnv>()
   .use(requireScope('admin'))
   .post('/', validate('json', newTokenSchema), async (c) => {
-    const created = await createToken(c.var.db, c.req.valid('json'), c.var.principal!.id);
+    const created = await createToken(c.var.deps, c.req.valid('json'), c.var.principal!.id);
     return c.json(created, 201);
   })
   .get('/', validate('query', pageQuerySchema), async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    return c.json(await listTokens(c.var.db, limit, cursor));
+    return c.json(await listTokens(c.var.deps, limit, cursor));
   })
   .delete('/:id', validate('param', z.object({ id: z.string().max(64) })), async (c) => {
     const { id } = c.req.valid('param');
-    if (!(await deleteToken(c.var.db, id))) throw new ApiError('TOKEN_UNKNOWN', `no token ${id}`);
+    if (!(await deleteToken(c.var.deps, id))) throw new ApiError('TOKEN_UNKNOWN', `no token ${id}`);
     return c.body(null, 204);
   });

@@ -6,16 +6,18 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
+import { blobBusy, blobsMissing } from '../http/blob-errors';
 import { blobResponse } from '../http/blob-response';
 import { IMMUTABLE, NO_CACHE } from '../http/caching';
-import { sha256Hex } from '../lib/digest';
+import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
+import { requireArtifact, requireVersion } from '../http/lookups';
+import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
 import { publishSchema } from '../schemas/publish';
-import { manifestUrl, requireArtifact, requireVersion } from '../services/artifacts';
-import { actorOf, assertNamespaceWritable } from '../services/auth';
-import { findReplay, IDEMPOTENCY_KEY_RE, recordPublish } from '../services/idempotency';
-import { publishVersion } from '../services/publish';
-import { assertCanMoveTags } from '../services/tags';
+import { manifestUrl } from '../services/artifacts';
+import { actorOf } from '../services/auth';
+import { IDEMPOTENCY_KEY_RE } from '../services/idempotency';
+import { type PublishFailure, publishVersion } from '../services/publish';
 import { addMetrics, fileBlob, listVersions, versionDetail } from '../services/versions';
 import { artifactParams, numericPageQuerySchema, pathProblem, selectorSchema, validate } from '../validation';
 
@@ -23,6 +25,53 @@ import { artifactParams, numericPageQuerySchema, pathProblem, selectorSchema, va
 export const MAX_PUBLISH_BODY_BYTES = 32 * 1024 * 1024;
 
 const versionParams = artifactParams.extend({ sel: selectorSchema });
+
+function publishFailure(artifact: string, failure: PublishFailure): ApiError {
+  switch (failure.reason) {
+    case 'kind-conflict':
+      return new ApiError('KIND_CONFLICT', `${artifact} is a ${failure.kind}, not a ${failure.requested}`, {
+        kind: failure.kind,
+      });
+    case 'duplicate-paths':
+      return new ApiError(
+        'PATH_INVALID',
+        `${failure.list} has duplicate paths: ${failure.duplicates.slice(0, 5).join(', ')}`,
+        { duplicates: failure.duplicates.slice(0, 100) },
+      );
+    case 'blobs-missing':
+      return blobsMissing(
+        failure.missing,
+        `${failure.missing.length} referenced blob(s) are not stored; upload them first`,
+      );
+    case 'blobs-collected':
+      return blobsMissing(
+        failure.missing,
+        `${failure.missing.length} referenced blob(s) were garbage-collected while this version was published; upload them again, then retry`,
+      );
+    case 'size-mismatch':
+      return new ApiError(
+        'SIZE_MISMATCH',
+        `${failure.files.length} file(s) declare a size other than the stored blob's`,
+        { files: failure.files.slice(0, 100) },
+      );
+    case 'refs-unknown':
+      return new ApiError(
+        'REF_UNKNOWN',
+        `input ref(s) do not resolve: ${failure.refs.slice(0, 5).join(', ')}`,
+        {
+          refs: failure.refs,
+        },
+      );
+    case 'being-deleted':
+      return blobBusy(failure.digest);
+    case 'idempotency-key-reused':
+      return new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', {
+        key: failure.key,
+      });
+    default:
+      return unreachable(failure);
+  }
+}
 
 export const versionRoutes = new Hono<AppEnv>()
   .post(
@@ -35,33 +84,26 @@ export const versionRoutes = new Hono<AppEnv>()
       const input = c.req.valid('json');
       const principal = c.var.principal!;
       assertNamespaceWritable(principal, ns);
-      assertCanMoveTags(principal, c.var.config.protectedTags, input.tags);
+      assertCanMoveTags(principal, c.var.deps.config.protectedTags, input.tags);
 
       const origin = new URL(c.req.url).origin;
       const key = c.req.header('idempotency-key');
-      let record: Parameters<typeof publishVersion>[3];
-      if (key !== undefined) {
-        if (!IDEMPOTENCY_KEY_RE.test(key))
-          throw new ApiError('BAD_REQUEST', 'Idempotency-Key is 1-255 visible ASCII characters');
-        const requestHash = await sha256Hex(`${c.req.path}\n${await c.req.text()}`);
-        const replay = await findReplay(c.var.db, principal.id, key, requestHash);
-        if (replay) {
-          return c.body(replay.body, replay.status as 200 | 201, {
-            'Content-Type': 'application/json',
-            'Idempotent-Replayed': 'true',
-          });
-        }
-        record = (digest, status) => [
-          recordPublish({ principalId: principal.id, key, requestHash, status, origin, digest }),
-        ];
+      if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
+        throw new ApiError('BAD_REQUEST', 'Idempotency-Key is 1-255 visible ASCII characters');
       }
-
-      const result = await publishVersion(
-        { db: c.var.db, bucket: c.env.BLOBS, principal },
-        `${ns}/${name}`,
-        input,
-        record,
-      );
+      const result = await publishVersion(c.var.deps, principal, `${ns}/${name}`, input, {
+        origin,
+        ...(key !== undefined
+          ? { idempotency: { key, request: `${c.req.path}\n${await c.req.text()}` } }
+          : {}),
+      });
+      if (!result.ok) throw publishFailure(`${ns}/${name}`, result);
+      if (result.kind === 'replayed') {
+        return c.body(result.body, result.status, {
+          'Content-Type': 'application/json',
+          'Idempotent-Replayed': 'true',
+        });
+      }
       return c.json(
         {
           artifact: result.artifact,
@@ -81,15 +123,15 @@ export const versionRoutes = new Hono<AppEnv>()
     async (c) => {
       const { ns, name } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
-      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-      return c.json(await listVersions(c.var.db, artifact.id, limit, cursor));
+      const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+      return c.json(await listVersions(c.var.deps, artifact.id, limit, cursor));
     },
   )
   .get('/:sel', requireScope('read'), validate('param', versionParams), async (c) => {
     const { ns, name, sel } = c.req.valid('param');
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    const version = await requireVersion(c.var.db, artifact, sel);
-    const detail = await versionDetail(c.var.db, c.env.BLOBS, artifact, version);
+    const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+    const version = await requireVersion(c.var.deps, artifact, sel);
+    const detail = await versionDetail(c.var.deps, artifact, version);
     // Metrics can be appended, so even a digest-addressed version view is revalidated.
     c.header('Cache-Control', NO_CACHE);
     return c.json({ ...detail, manifestUrl: manifestUrl(new URL(c.req.url).origin, version.digest) });
@@ -106,9 +148,9 @@ export const versionRoutes = new Hono<AppEnv>()
     }
     const problem = pathProblem(path);
     if (problem) throw new ApiError('PATH_INVALID', problem, { path });
-    const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-    const version = await requireVersion(c.var.db, artifact, sel);
-    const blob = await fileBlob(c.var.db, version.id, path);
+    const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+    const version = await requireVersion(c.var.deps, artifact, sel);
+    const blob = await fileBlob(c.var.deps, version.id, path);
     if (!blob)
       throw new ApiError('NOT_FOUND', `${artifact.name}@${version.number} has no file ${path}`, { path });
     const response = await blobResponse(c, blob);
@@ -132,10 +174,10 @@ export const versionRoutes = new Hono<AppEnv>()
     async (c) => {
       const { ns, name, sel } = c.req.valid('param');
       assertNamespaceWritable(c.var.principal!, ns);
-      const artifact = await requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
-      const version = await requireVersion(c.var.db, artifact, sel);
+      const artifact = await requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
+      const version = await requireVersion(c.var.deps, artifact, sel);
       const metrics = await addMetrics(
-        c.var.db,
+        c.var.deps,
         version.id,
         c.req.valid('json').metrics,
         actorOf(c.var.principal),

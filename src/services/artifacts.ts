@@ -3,37 +3,27 @@
  * and publish (for its inputs) share. A token limited to namespaces sees other namespaces as
  * not existing, so names cannot be enumerated.
  */
+
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { ArtifactDetail, ArtifactSummary } from '../contract/artifacts';
-import type { Db } from '../db/client';
 import { type ArtifactRow, artifacts, tags, type VersionRow, versions } from '../db/schema';
-import { ApiError } from '../errors';
+import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
 import type { Ref, Selector } from '../lib/refs';
-import { formatSelector } from '../lib/refs';
 import { canAccessNamespace, type Principal } from './auth';
 import { listTags } from './tags';
 
-export function findArtifact(db: Db, name: string): Promise<ArtifactRow | undefined> {
+export function findArtifact(deps: Deps, name: string): Promise<ArtifactRow | undefined> {
+  const { db } = deps;
   return db.query.artifacts.findFirst({ where: eq(artifacts.name, name) });
 }
 
-export async function requireArtifact(
-  db: Db,
-  name: string,
-  principal: Principal | null,
-): Promise<ArtifactRow> {
-  const ns = name.slice(0, name.indexOf('/'));
-  const artifact = canAccessNamespace(principal, ns) ? await findArtifact(db, name) : undefined;
-  if (!artifact) throw new ApiError('ARTIFACT_UNKNOWN', `no artifact ${name}`, { artifact: name });
-  return artifact;
-}
-
 export async function findVersion(
-  db: Db,
+  deps: Deps,
   artifactId: number,
   selector: Selector,
 ): Promise<VersionRow | undefined> {
+  const { db } = deps;
   switch (selector.kind) {
     case 'number':
       return db.query.versions.findFirst({
@@ -53,16 +43,6 @@ export async function findVersion(
       return row?.version;
     }
   }
-}
-
-export async function requireVersion(db: Db, artifact: ArtifactRow, selector: Selector): Promise<VersionRow> {
-  const version = await findVersion(db, artifact.id, selector);
-  if (!version) {
-    const ref = `${artifact.name}${formatSelector(selector)}`;
-    const code = selector.kind === 'tag' ? 'TAG_UNKNOWN' : 'VERSION_UNKNOWN';
-    throw new ApiError(code, `no version ${ref}`, { ref });
-  }
-  return version;
 }
 
 export interface Resolved {
@@ -87,10 +67,11 @@ function selectorCondition(selector: Selector) {
  * every deployment and pipeline); undefined when either does not exist or is hidden.
  */
 export async function resolveRef(
-  db: Db,
+  deps: Deps,
   ref: Ref,
   principal: Principal | null,
 ): Promise<Resolved | undefined> {
+  const { db } = deps;
   if (!canAccessNamespace(principal, ref.namespace)) return undefined;
   const [row] = await db
     .select({ artifact: artifacts, version: versions })
@@ -107,10 +88,11 @@ export function manifestUrl(origin: string, digest: string): string {
 
 /** Artifacts by name; `prefix` narrows (`acme/` or `acme/ch`); the cursor is the last name seen. */
 export async function listArtifacts(
-  db: Db,
+  deps: Deps,
   principal: Principal | null,
   opts: { prefix?: string | undefined; limit: number; after?: string | undefined },
 ) {
+  const { db } = deps;
   const conditions = [];
   // Names are [a-z0-9._-/]: every name starting with the prefix sorts before prefix + '~'.
   if (opts.prefix) conditions.push(gte(artifacts.name, opts.prefix), lt(artifacts.name, `${opts.prefix}~`));
@@ -142,13 +124,14 @@ export async function listArtifacts(
   );
 }
 
-export async function artifactDetail(db: Db, artifact: ArtifactRow): Promise<ArtifactDetail> {
+export async function artifactDetail(deps: Deps, artifact: ArtifactRow): Promise<ArtifactDetail> {
+  const { db } = deps;
   const [latest, tagMap, count] = await Promise.all([
     db.query.versions.findFirst({
       where: eq(versions.artifactId, artifact.id),
       orderBy: desc(versions.number),
     }),
-    listTags(db, artifact.id),
+    listTags(deps, artifact.id),
     db.select({ n: sql<number>`count(*)` }).from(versions).where(eq(versions.artifactId, artifact.id)),
   ]);
   return {

@@ -4,9 +4,10 @@
  * what (method, path without its query, the matched route as `action`, the artifact), when, the
  * request id and the outcome. Read by admins at GET /v1/audit, newest first.
  */
+
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
 import { type AuditEventRow, auditEvents } from '../db/schema';
+import type { Deps } from '../deps';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { type Page, pageOf } from '../lib/paging';
 
@@ -21,12 +22,15 @@ export function shouldAudit(method: string, status: number): boolean {
   return !['GET', 'HEAD', 'OPTIONS'].includes(method) || outcomeOf(status) === 'denied';
 }
 
-export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
+export async function recordAudit(deps: Deps, entry: AuditEntry): Promise<void> {
+  const { db } = deps;
   await db.insert(auditEvents).values(entry);
 }
 
 /** Drops events older than the retention period (cron); returns how many went. */
-export async function pruneAudit(db: Db, retentionMs: number, now = Date.now()): Promise<number> {
+export async function pruneAudit(deps: Deps, retentionMs: number): Promise<number> {
+  const now = deps.now();
+  const { db } = deps;
   const gone = await db
     .delete(auditEvents)
     .where(lt(auditEvents.at, now - retentionMs))
@@ -58,11 +62,12 @@ export interface AuditView {
 }
 
 export async function listAudit(
-  db: Db,
+  deps: Deps,
   filter: AuditFilter,
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<AuditView>> {
+  const { db } = deps;
   const conditions: SQL[] = [];
   if (filter.artifact) conditions.push(eq(auditEvents.artifact, filter.artifact));
   if (filter.actor) conditions.push(eq(auditEvents.actorId, filter.actor));

@@ -4,9 +4,11 @@
  * with credentials from that key is refused with 429 before its token is checked, so the answer
  * cannot tell a guess that would have been right from one that was wrong.
  */
+
 import { lt, sql } from 'drizzle-orm';
-import { type BatchStatement, type Db, runBatch } from '../db/client';
+import { type BatchStatement, runBatch } from '../db/client';
 import { authFailures } from '../db/schema';
+import type { Deps } from '../deps';
 
 export interface ThrottleLimits {
   limit: number;
@@ -54,7 +56,8 @@ export const CLEAR_FOR_MS = 2_000;
 const MAX_REMEMBERED = 10_000;
 const recentlyClear = new WeakMap<object, Map<string, number>>();
 
-function clearIn(db: Db): Map<string, number> {
+function clearIn(deps: Deps): Map<string, number> {
+  const { db } = deps;
   let known = recentlyClear.get(db.$client);
   if (!known) {
     known = new Map();
@@ -63,26 +66,29 @@ function clearIn(db: Db): Map<string, number> {
   return known;
 }
 
-export function knownClear(db: Db, keys: readonly string[], now = Date.now()): boolean {
-  const known = clearIn(db);
+export function knownClear(deps: Deps, keys: readonly string[]): boolean {
+  const now = deps.now();
+  const known = clearIn(deps);
   return keys.every((key) => (known.get(key) ?? 0) > now);
 }
 
-export function rememberClear(db: Db, keys: readonly string[], now = Date.now()): void {
-  const known = clearIn(db);
+export function rememberClear(deps: Deps, keys: readonly string[]): void {
+  const now = deps.now();
+  const known = clearIn(deps);
   if (known.size >= MAX_REMEMBERED) known.clear();
   for (const key of keys) known.set(key, now + CLEAR_FOR_MS);
 }
 
 /** Counts one failure against every key (a window that has ended starts anew). */
 export async function recordAuthFailure(
-  db: Db,
+  deps: Deps,
   keys: readonly string[],
   limits: ThrottleLimits,
-  now = Date.now(),
 ): Promise<void> {
+  const now = deps.now();
+  const { db } = deps;
   const expired = now - limits.windowMs;
-  const known = clearIn(db);
+  const known = clearIn(deps);
   for (const key of keys) known.delete(key);
   await runBatch(
     db,
@@ -97,6 +103,8 @@ export async function recordAuthFailure(
 }
 
 /** Drops counters whose window ended (cron). */
-export async function sweepAuthFailures(db: Db, windowMs: number, now = Date.now()): Promise<void> {
+export async function sweepAuthFailures(deps: Deps, windowMs: number): Promise<void> {
+  const now = deps.now();
+  const { db } = deps;
   await db.delete(authFailures).where(lt(authFailures.windowStart, now - windowMs));
 }

@@ -6,7 +6,6 @@
 import { sql } from 'drizzle-orm';
 import type { BatchStatement } from '../db/client';
 import type { Scope } from '../db/schema';
-import { ApiError } from '../errors';
 
 export interface Principal {
   /** Token id, or `admin` for the ADMIN_TOKEN secret. Safe to log and store (never the secret). */
@@ -108,17 +107,4 @@ export function canAccessNamespace(principal: Principal | null, namespace: strin
 export function actorOf(principal: Principal | null): string {
   if (!principal) return 'anonymous';
   return principal.id === 'admin' ? 'admin' : `${principal.name} (${principal.id})`;
-}
-
-/** For writes: a token limited to other namespaces is refused (the same for existing and new names). */
-export function assertNamespaceWritable(principal: Principal, namespace: string): void {
-  if (!canAccessNamespace(principal, namespace)) {
-    throw new ApiError(
-      'DENIED',
-      `this token is limited to the namespaces ${principal.namespaces?.join(', ')}`,
-      {
-        namespace,
-      },
-    );
-  }
 }

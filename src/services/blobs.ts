@@ -15,16 +15,18 @@
  * upload of it is hashed in full instead of short-cut by deduplication: knowing a digest is not
  * enough to obtain the bytes.
  */
+
 import { eq, sql } from 'drizzle-orm';
-import { type BatchStatement, chunk, type Db, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
+import { type BatchStatement, chunk, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
-import { ApiError } from '../errors';
+import type { Deps } from '../deps';
 import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
-import { putVerified } from '../storage/blob-store';
 import type { Principal } from './auth';
+import type { Failure, Result } from './result';
 
 /** The live blob row, if any (a `deleting` row is as good as gone). */
-export async function findBlob(db: Db, digest: Digest): Promise<BlobRow | undefined> {
+export async function findBlob(deps: Deps, digest: Digest): Promise<BlobRow | undefined> {
+  const { db } = deps;
   const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
   return row?.state === 'live' ? row : undefined;
 }
@@ -51,12 +53,13 @@ function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string)
 
 /** The live blob row if `principal` may see it (see the header), else undefined. */
 export async function findVisibleBlob(
-  db: Db,
+  deps: Deps,
   digest: Digest,
   principal: Principal | null,
 ): Promise<BlobRow | undefined> {
+  const { db } = deps;
   const namespaces = limitedTo(principal);
-  if (namespaces === null) return findBlob(db, digest);
+  if (namespaces === null) return findBlob(deps, digest);
   const [row] = await db.all<{ digest: string; size: number; created_at: number }>(
     sql`SELECT digest, size, created_at FROM blobs b
         WHERE b.digest = ${digest} AND b.state = 'live' AND ${visibleIn(sql.raw('b.digest'), namespaces)}`,
@@ -69,10 +72,11 @@ export async function findVisibleBlob(
  * as one JSON parameter per chunk (`json_each`), so 100,000 digests cost a handful of statements.
  */
 export async function storedSizes(
-  db: Db,
+  deps: Deps,
   digests: readonly string[],
   principal?: Principal | null,
 ): Promise<Map<string, number>> {
+  const { db } = deps;
   const found = new Map<string, number>();
   const namespaces = limitedTo(principal);
   const queries = chunk([...new Set(digests)], JSON_CHUNK_ITEMS).map((part) =>
@@ -88,11 +92,11 @@ export async function storedSizes(
 
 /** The digests (from `digests`, order kept, duplicates once) that are not stored (for `principal`). */
 export async function missingBlobs(
-  db: Db,
+  deps: Deps,
   digests: readonly Digest[],
   principal?: Principal | null,
 ): Promise<Digest[]> {
-  const found = await storedSizes(db, digests, principal);
+  const found = await storedSizes(deps, digests, principal);
   return [...new Set(digests)].filter((d) => !found.has(d));
 }
 
@@ -107,18 +111,6 @@ export function grantStatements(principal: Principal | null, digest: Digest, now
   ];
 }
 
-/** Seconds a writer should wait when garbage collection is deleting the digest it writes. */
-export const BUSY_RETRY_SECONDS = 5;
-
-export function blobBeingDeleted(digest: Digest): ApiError {
-  return new ApiError(
-    'BLOB_BUSY',
-    `${digest} is being garbage-collected right now; retry in a few seconds and it will be stored anew`,
-    { digest },
-    { headers: { 'Retry-After': String(BUSY_RETRY_SECONDS) } },
-  );
-}
-
 export type RegisterResult = 'created' | 'existed' | 'assembly-in-progress';
 
 /**
@@ -129,12 +121,13 @@ export type RegisterResult = 'created' | 'existed' | 'assembly-in-progress';
  * same batch drops the write intent and records the principal's grant.
  */
 export async function registerBlob(
-  db: Db,
+  deps: Deps,
   digest: Digest,
   size: number,
-  options: { intentId?: string; principal?: Principal | null; now?: number } = {},
+  options: { intentId?: string; principal?: Principal | null } = {},
 ): Promise<RegisterResult> {
-  const now = options.now ?? Date.now();
+  const { db } = deps;
+  const now = deps.now();
   const [inserted] = await runBatch(db, [
     sql`INSERT INTO blobs (digest, size, created_at)
         SELECT ${digest}, ${size}, ${now}
@@ -146,7 +139,7 @@ export async function registerBlob(
     ...grantStatements(options.principal ?? null, digest, now),
   ]);
   if (inserted && inserted.length > 0) return 'created';
-  return (await findBlob(db, digest)) ? 'existed' : 'assembly-in-progress';
+  return (await findBlob(deps, digest)) ? 'existed' : 'assembly-in-progress';
 }
 
 /**
@@ -155,11 +148,12 @@ export async function registerBlob(
  * `registerBlob({ intentId })` or `releaseIntent`.
  */
 export async function takeIntent(
-  db: Db,
+  deps: Deps,
   digest: Digest,
-  now = Date.now(),
   when: 'unless-deleting' | 'unless-stored' = 'unless-deleting',
 ): Promise<string | null> {
+  const now = deps.now();
+  const { db } = deps;
   const id = `bw_${crypto.randomUUID()}`;
   const blocking = when === 'unless-stored' ? sql`` : sql`AND state = 'deleting'`;
   const [rows] = await runBatch(db, [
@@ -171,13 +165,22 @@ export async function takeIntent(
   return rows && rows.length > 0 ? id : null;
 }
 
-export async function releaseIntent(db: Db, intentId: string): Promise<void> {
+export async function releaseIntent(deps: Deps, intentId: string): Promise<void> {
+  const { db } = deps;
   await runBatch(db, [sql`DELETE FROM blob_writes WHERE id = ${intentId}`]);
 }
 
-export type StoreResult =
-  | { ok: true; created: boolean; size: number }
-  | { ok: false; reason: 'digest-mismatch' | 'size-mismatch' | 'assembly-in-progress' | 'being-deleted' };
+export type StoreFailure =
+  /** The bytes do not hash to the digest: nothing was kept. */
+  | Failure<'digest-mismatch'>
+  /** The digest is stored with another size: these cannot be its bytes. */
+  | Failure<'size-mismatch', { storedSize: number }>
+  /** A multipart upload of the digest is being completed: retry shortly. */
+  | Failure<'assembly-in-progress'>
+  /** Garbage collection is deleting the digest: retry in a few seconds. */
+  | Failure<'being-deleted'>;
+
+export type StoreResult = Result<{ created: boolean; size: number }, StoreFailure>;
 
 /**
  * Stores one blob from a request body of known length. Already stored → nothing is rewritten
@@ -185,21 +188,21 @@ export type StoreResult =
  * namespace-limited principal cannot see it yet: then the body is hashed to prove possession.
  */
 export async function storeBlob(
-  db: Db,
-  bucket: R2Bucket,
+  deps: Deps,
   digest: Digest,
   body: ReadableStream | null,
   length: number,
   principal: Principal | null = null,
 ): Promise<StoreResult> {
-  const now = Date.now();
+  const { db } = deps;
+  const now = deps.now();
   // The usual case, a blob not stored yet, costs one statement: the intent, taken only if no row exists.
-  const intentId = await takeIntent(db, digest, now, 'unless-stored');
+  const intentId = await takeIntent(deps, digest, 'unless-stored');
   if (!intentId) {
     const row = await db.query.blobs.findFirst({ where: eq(blobs.digest, digest) });
     if (!row || row.state === 'deleting') return { ok: false, reason: 'being-deleted' };
-    if (row.size !== length) return { ok: false, reason: 'size-mismatch' };
-    if (limitedTo(principal) !== null && !(await findVisibleBlob(db, digest, principal))) {
+    if (row.size !== length) return { ok: false, reason: 'size-mismatch', storedSize: row.size };
+    if (limitedTo(principal) !== null && !(await findVisibleBlob(deps, digest, principal))) {
       const hex = await sha256OfStream(body ?? new Blob([]).stream());
       if (hex !== hexOf(digest)) return { ok: false, reason: 'digest-mismatch' };
       await runBatch(db, grantStatements(principal, digest, now));
@@ -207,17 +210,17 @@ export async function storeBlob(
     return { ok: true, created: false, size: row.size };
   }
   try {
-    const put = await putVerified(bucket, digest, body ?? '');
+    const put = await deps.blobs.put(digest, body ?? '');
     if (!put.ok) {
-      await releaseIntent(db, intentId);
+      await releaseIntent(deps, intentId);
       return put;
     }
-    const registered = await registerBlob(db, digest, put.size, { intentId, principal, now });
+    const registered = await registerBlob(deps, digest, put.size, { intentId, principal });
     if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
     return { ok: true, created: registered === 'created', size: put.size };
   } catch (err) {
     // The intent only keeps GC away from these bytes; a stale one is swept by GC after a day.
-    await releaseIntent(db, intentId).catch(() => undefined);
+    await releaseIntent(deps, intentId).catch(() => undefined);
     throw err;
   }
 }

@@ -2,12 +2,13 @@
  * Explain a tag: its last move (who, when, why) and the diff between where it pointed before and
  * where it points now. One answer for the API's explain route and the web UI's explain page.
  */
-import type { Db } from '../db/client';
+
 import type { ArtifactRow } from '../db/schema';
-import { ApiError } from '../errors';
+import type { Deps } from '../deps';
 import type { Digest } from '../lib/digest';
 import { findVersion } from './artifacts';
 import { diffVersions, type VersionDiff } from './diff';
+import type { Failure, Result } from './result';
 import { lastMove } from './tags';
 
 export interface TagMove {
@@ -20,26 +21,27 @@ export interface TagMove {
 }
 
 export async function explainTag(
-  db: Db,
-  bucket: R2Bucket,
+  deps: Deps,
   artifact: ArtifactRow,
   tag: string,
-): Promise<{ diff: VersionDiff; move: TagMove }> {
-  const moved = await lastMove(db, artifact.id, tag);
-  if (!moved) throw new ApiError('TAG_UNKNOWN', `no tag ${artifact.name}:${tag}`, { tag });
+): Promise<Result<{ diff: VersionDiff; move: TagMove }, Failure<'tag-unknown', { tag: string }>>> {
+  const moved = await lastMove(deps, artifact.id, tag);
+  if (!moved) return { ok: false, reason: 'tag-unknown', tag };
   const { current, event } = moved;
   const byDigest = (digest: string) =>
-    findVersion(db, artifact.id, { kind: 'digest', digest: digest as Digest });
+    findVersion(deps, artifact.id, { kind: 'digest', digest: digest as Digest });
   const [now, before] = await Promise.all([
     byDigest(current.digest),
     event?.fromDigest ? byDigest(event.fromDigest) : undefined,
   ]);
-  if (!now) throw new ApiError('VERSION_UNKNOWN', `${artifact.name}:${tag} points to a missing version`);
-  const diff = await diffVersions(db, bucket, before ? { artifact, version: before } : null, {
+  // The tags table references versions: a tag cannot outlive its version.
+  if (!now) throw new Error(`${artifact.name}:${tag} points to a missing version`);
+  const diff = await diffVersions(deps, before ? { artifact, version: before } : null, {
     artifact,
     version: now,
   });
   return {
+    ok: true,
     diff,
     move: {
       from: event?.fromDigest ?? null,

@@ -21,10 +21,11 @@
  * found by listing R2 from a random point, and go through the same protocol: a `deleting` row is
  * inserted for them by the statement that checks they are still unclaimed.
  */
+
 import { sql } from 'drizzle-orm';
-import { chunk, type Db, runBatch } from '../db/client';
-import { hexOf, isDigest } from '../lib/digest';
-import { deleteBlobs, listBlobObjects } from '../storage/blob-store';
+import { chunk, runBatch } from '../db/client';
+import type { Deps } from '../deps';
+import { type Digest, hexOf, isDigest } from '../lib/digest';
 import { expireStaleUploads } from './uploads';
 
 const DAY_MS = 86_400_000;
@@ -44,7 +45,6 @@ export interface GcOptions {
   orphanPages?: number;
   /** Where the orphan scan starts (hex prefix); random by default, so runs cover the key space. */
   orphanStart?: string;
-  now?: number;
 }
 
 export interface GcReport {
@@ -74,8 +74,9 @@ type Row = { digest: string; size: number };
 const rowsOf = (rows: Record<string, unknown>[] | undefined): Row[] =>
   (rows ?? []).map((r) => ({ digest: String(r.digest), size: Number(r.size) }));
 
-export async function collectGarbage(db: Db, bucket: R2Bucket, options: GcOptions): Promise<GcReport> {
-  const now = options.now ?? Date.now();
+export async function collectGarbage(deps: Deps, options: GcOptions): Promise<GcReport> {
+  const { db } = deps;
+  const now = deps.now();
   const graceMs = Math.max(options.graceMs, MIN_GRACE_MS);
   const cutoff = now - graceMs;
   const maxBlobs = options.maxBlobs ?? 10_000;
@@ -96,12 +97,12 @@ export async function collectGarbage(db: Db, bucket: R2Bucket, options: GcOption
     ]);
     tally(report.blobs, rowsOf(rows));
   } else {
-    report.resumed = (await sweepMarked(db, bucket)).length;
+    report.resumed = (await sweepMarked(deps)).length;
     const [stale] = await runBatch(db, [
       sql`DELETE FROM blob_writes WHERE started_at < ${now - INTENT_TTL_MS} RETURNING id`,
     ]);
     report.staleIntents = stale?.length ?? 0;
-    report.uploadsAborted = await expireStaleUploads({ db, bucket, now });
+    report.uploadsAborted = await expireStaleUploads(deps);
     while (report.blobs.count < maxBlobs) {
       const [marked] = await runBatch(db, [
         sql`UPDATE blobs SET state = 'deleting'
@@ -112,11 +113,11 @@ export async function collectGarbage(db: Db, bucket: R2Bucket, options: GcOption
       const rows = rowsOf(marked);
       if (rows.length === 0) break;
       tally(report.blobs, rows);
-      await sweepMarked(db, bucket);
+      await sweepMarked(deps);
     }
   }
 
-  await collectOrphans(db, bucket, options, cutoff, report);
+  await collectOrphans(deps, options, cutoff, report);
   return report;
 }
 
@@ -129,15 +130,16 @@ function tally(into: { count: number; bytes: number; sample: string[] }, rows: R
 }
 
 /** Sweeps every marked row: bytes first, then the row (and any grants of it). */
-async function sweepMarked(db: Db, bucket: R2Bucket): Promise<string[]> {
+async function sweepMarked(deps: Deps): Promise<string[]> {
+  const { db } = deps;
   const swept: string[] = [];
   for (;;) {
     const [rows] = await runBatch(db, [
       sql`SELECT digest FROM blobs WHERE state = 'deleting' ORDER BY digest LIMIT 1000`,
     ]);
-    const digests = (rows ?? []).map((r) => String(r.digest)).filter(isDigest);
+    const digests: Digest[] = (rows ?? []).map((r) => String(r.digest)).filter(isDigest);
     if (digests.length === 0) return swept;
-    await deleteBlobs(bucket, digests);
+    await deps.blobs.delete(digests);
     const json = JSON.stringify(digests);
     await runBatch(db, [
       sql`DELETE FROM blobs WHERE state = 'deleting' AND digest IN (SELECT value FROM json_each(${json}))`,
@@ -148,19 +150,19 @@ async function sweepMarked(db: Db, bucket: R2Bucket): Promise<string[]> {
 }
 
 async function collectOrphans(
-  db: Db,
-  bucket: R2Bucket,
+  deps: Deps,
   options: GcOptions,
   cutoff: number,
   report: GcReport,
 ): Promise<void> {
+  const { db } = deps;
   const start = options.orphanStart ?? randomHexPrefix();
   let after: string | null = start;
   let wrapped = false;
   for (let page = 0; page < (options.orphanPages ?? 1) && after !== null; page++) {
-    const listed = await listBlobObjects(bucket, after);
+    const listed = await deps.blobs.list(after);
     // After wrapping around, stop where this run began: every key is looked at once at most.
-    const objects = wrapped ? listed.objects.filter((o) => hexOf(o.digest) <= start) : listed.objects;
+    const objects = wrapped ? listed.blobs.filter((o) => hexOf(o.digest) <= start) : listed.blobs;
     report.orphans.scanned += objects.length;
     const old = objects.filter((o) => o.uploaded.getTime() < cutoff);
     for (const part of chunk(old, 500)) {
@@ -181,8 +183,8 @@ async function collectOrphans(
       ]);
       tally(report.orphans, rowsOf(rows));
     }
-    if (!options.dryRun) await sweepMarked(db, bucket);
-    if (wrapped && objects.length < listed.objects.length) break;
+    if (!options.dryRun) await sweepMarked(deps);
+    if (wrapped && objects.length < listed.blobs.length) break;
     after = listed.next;
     if (after === null && !wrapped && start !== '') {
       wrapped = true; // reached the end of the key space: go on from its start

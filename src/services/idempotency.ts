@@ -4,10 +4,11 @@
  * record is written in the publish's own batch, so it exists exactly when the version does.
  * Records older than IDEMPOTENCY_TTL_MS are ignored and swept by the cron.
  */
+
 import { and, eq, lt, sql } from 'drizzle-orm';
-import type { BatchStatement, Db } from '../db/client';
+import type { BatchStatement } from '../db/client';
 import { idempotencyKeys } from '../db/schema';
-import { ApiError } from '../errors';
+import type { Deps } from '../deps';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 export const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
@@ -18,26 +19,24 @@ export interface Replay {
 }
 
 export async function findReplay(
-  db: Db,
+  deps: Deps,
   principalId: string,
   key: string,
   requestHash: string,
-  now = Date.now(),
-): Promise<Replay | null> {
+): Promise<Replay | 'reused' | null> {
+  const now = deps.now();
+  const { db } = deps;
   const row = await db.query.idempotencyKeys.findFirst({
     where: and(eq(idempotencyKeys.principalId, principalId), eq(idempotencyKeys.key, key)),
   });
   if (!row || row.createdAt < now - IDEMPOTENCY_TTL_MS) return null;
-  if (row.requestHash !== requestHash) {
-    throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', {
-      key,
-    });
-  }
+  if (row.requestHash !== requestHash) return 'reused';
   return { status: row.status, body: row.body };
 }
 
 /** The record of a publish response, built inside the batch from the version row it creates. */
 export function recordPublish(
+  deps: Deps,
   r: {
     principalId: string;
     key: string;
@@ -46,8 +45,8 @@ export function recordPublish(
     origin: string;
     digest: string;
   },
-  now = Date.now(),
 ): BatchStatement {
+  const now = deps.now();
   return sql`
     INSERT INTO idempotency_keys (principal_id, key, request_hash, status, body, created_at)
     SELECT ${r.principalId}, ${r.key}, ${r.requestHash}, ${r.status},
@@ -61,6 +60,8 @@ export function recordPublish(
     WHERE idempotency_keys.created_at < ${now - IDEMPOTENCY_TTL_MS}`;
 }
 
-export async function sweepIdempotencyKeys(db: Db, now = Date.now()): Promise<void> {
+export async function sweepIdempotencyKeys(deps: Deps): Promise<void> {
+  const now = deps.now();
+  const { db } = deps;
   await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_TTL_MS));
 }

@@ -11,9 +11,11 @@
  * `hidden`. Visible nodes beyond a hidden one stay listed: "this model depends on your dataset
  * through something you cannot see" is information about your own namespace.
  */
+
 import { sql } from 'drizzle-orm';
 import type { Impact, ImpactedVersion, LineageEdge, LineageGraph, LineageNode } from '../contract/lineage';
-import { type Db, runBatch } from '../db/client';
+import { runBatch } from '../db/client';
+import type { Deps } from '../deps';
 import { canAccessNamespace, type Principal } from './auth';
 
 export const DIRECTIONS = ['up', 'down', 'both'] as const;
@@ -56,11 +58,12 @@ function parseTags(raw: unknown): string[] {
 }
 
 export async function lineage(
-  db: Db,
+  deps: Deps,
   root: { id: number; digest: string },
   opts: { direction: Direction; depth: number; maxNodes?: number },
   principal: Principal | null,
 ): Promise<LineageGraph> {
+  const { db } = deps;
   const maxNodes = opts.maxNodes ?? MAX_NODES;
   const directions: ('up' | 'down')[] = opts.direction === 'both' ? ['up', 'down'] : [opts.direction];
   const walks = await runBatch(
@@ -140,11 +143,12 @@ export async function lineage(
  * instead would enumerate every path, which grows exponentially in a DAG.
  */
 export async function impact(
-  db: Db,
+  deps: Deps,
   root: { id: number; digest: string },
   protectedTags: readonly string[],
   principal: Principal | null,
 ): Promise<Impact> {
+  const { db } = deps;
   const tagList = JSON.stringify(protectedTags);
   const [rows = []] = await runBatch(db, [
     sql`

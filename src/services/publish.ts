@@ -1,44 +1,67 @@
 /**
- * Publishing a version. Order is the integrity story (DESIGN invariants 2–4):
- *   1. validate everything that can be refused: duplicate paths, missing or mis-sized blobs
- *      (422 BLOB_UNKNOWN / SIZE_MISMATCH), unknown input refs (422 REF_UNKNOWN), kind;
+ * Publishing a version. Order is the integrity story (docs/DESIGN.md):
+ *   0. a retried request with the same `Idempotency-Key` gets the first answer back, byte for
+ *      byte (services/idempotency.ts); the same key with another request is refused;
+ *   1. validate everything that can be refused: duplicate paths, missing or mis-sized blobs,
+ *      unknown input refs, kind;
  *   2. build the canonical manifest; its SHA-256 is the version digest. An existing digest is an
- *      idempotent re-post: 200 with the existing version, no new number;
- *   3. write the manifest bytes to R2 (verified by digest, like any blob);
+ *      idempotent re-post: the existing version, no new number;
+ *   3. write the manifest bytes to the blob store (verified by digest, like any blob);
  *   4. one D1 batch makes it all visible at once: the artifact (if new), the version row with
  *      its number, its files and lockfiles, its lineage edges, the manifest's blob row, initial
  *      metrics, the tag moves with their history events, and the idempotency record.
- * A failure before 4 leaves at most an unreferenced manifest object in R2 (invisible; GC's to
+ * A failure before 4 leaves at most an unreferenced manifest in the store (invisible; GC's to
  * reclaim); a failure in 4 rolls the whole batch back.
  */
 import { sql } from 'drizzle-orm';
-import { type BatchStatement, chunkJson, type Db, runBatch } from '../db/client';
-import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
+import { type BatchStatement, chunkJson, runBatch } from '../db/client';
+import type { Deps } from '../deps';
+import { type Digest, sha256Hex } from '../lib/digest';
 import type { PublishInput } from '../schemas/publish';
-import { putVerified } from '../storage/blob-store';
 import { findArtifact, resolveRef } from './artifacts';
 import { actorOf, type Principal } from './auth';
-import { blobBeingDeleted, missingBlobs, releaseIntent, storedSizes, takeIntent } from './blobs';
-import { buildManifest, encodeManifest, MANIFEST_MEDIA_TYPE, type ManifestInput } from './manifest';
+import { missingBlobs, releaseIntent, storedSizes, takeIntent } from './blobs';
+import { findReplay, recordPublish } from './idempotency';
+import { buildManifest, encodeManifest, type ManifestInput } from './manifest';
+import type { Failure, Result } from './result';
 import { tagMoveStatements } from './tag-statements';
 
-export interface PublishContext {
-  db: Db;
-  bucket: R2Bucket;
-  principal: Principal;
-  now?: number;
-}
-
-export interface PublishResult {
+export interface Published {
+  kind: 'published';
   created: boolean;
   artifact: string;
   version: number;
   digest: string;
 }
 
-/** Statements to store alongside the version in its batch (the idempotency record). */
-export type ExtraStatements = (digest: string, status: 200 | 201) => BatchStatement[];
+/** The first answer to this Idempotency-Key, to send again as it was. */
+export interface Replayed {
+  kind: 'replayed';
+  status: 200 | 201;
+  body: string;
+}
+
+export type PublishFailure =
+  | Failure<'kind-conflict', { kind: string; requested: string }>
+  | Failure<'duplicate-paths', { list: 'files' | 'lockfiles'; duplicates: string[] }>
+  /** Referenced blobs that are not stored (or not visible to the publisher). */
+  | Failure<'blobs-missing', { missing: string[] }>
+  | Failure<'size-mismatch', { files: { path: string; declared: number; stored: number | undefined }[] }>
+  | Failure<'refs-unknown', { refs: string[] }>
+  /** Garbage collection is deleting the manifest's own digest: retry in a few seconds. */
+  | Failure<'being-deleted', { digest: Digest }>
+  /** Blobs were garbage-collected between the check and the commit: upload them again. */
+  | Failure<'blobs-collected', { missing: string[] }>
+  | Failure<'idempotency-key-reused', { key: string }>;
+
+export type PublishResult = Result<Published | Replayed, PublishFailure>;
+
+export interface PublishOptions {
+  /** `Idempotency-Key` and the request it came with (path and body, as received). */
+  idempotency?: { key: string; request: string };
+  /** The request's origin, for the manifest URL in a recorded answer. */
+  origin: string;
+}
 
 function duplicates(paths: readonly string[]): string[] {
   const seen = new Set<string>();
@@ -47,81 +70,108 @@ function duplicates(paths: readonly string[]): string[] {
   return [...dup];
 }
 
-async function checkBlobs(db: Db, input: PublishInput, principal: Principal | null) {
+async function checkBlobs(
+  deps: Deps,
+  input: PublishInput,
+  principal: Principal | null,
+): Promise<Result<{ totalSize: number; sizes: Map<string, number> }, PublishFailure>> {
   const lockfiles = input.environment?.lockfiles ?? [];
-  for (const [what, paths] of [
+  for (const [list, paths] of [
     ['files', input.files.map((f) => f.path)],
     ['lockfiles', lockfiles.map((f) => f.path)],
   ] as const) {
     const dup = duplicates(paths);
-    if (dup.length > 0) {
-      throw new ApiError('PATH_INVALID', `${what} has duplicate paths: ${dup.slice(0, 5).join(', ')}`, {
-        duplicates: dup.slice(0, 100),
-      });
-    }
+    if (dup.length > 0) return { ok: false, reason: 'duplicate-paths', list, duplicates: dup };
   }
   // Visible to the publisher only: a namespace-limited token cannot reference bytes it never held.
   const sizes = await storedSizes(
-    db,
+    deps,
     [...input.files.map((f) => f.digest), ...lockfiles.map((l) => l.digest)],
     principal,
   );
   const missing = [
     ...new Set([...input.files, ...lockfiles].map((f) => f.digest).filter((d) => !sizes.has(d))),
   ];
-  if (missing.length > 0) {
-    throw new ApiError(
-      'BLOB_UNKNOWN',
-      `${missing.length} referenced blob(s) are not stored; upload them first`,
-      { missing: missing.slice(0, 1000), missingCount: missing.length },
-      { status: 422 },
-    );
-  }
+  if (missing.length > 0) return { ok: false, reason: 'blobs-missing', missing };
   const wrongSize = input.files.filter((f) => sizes.get(f.digest) !== f.size);
   if (wrongSize.length > 0) {
-    throw new ApiError(
-      'SIZE_MISMATCH',
-      `${wrongSize.length} file(s) declare a size other than the stored blob's`,
-      {
-        files: wrongSize
-          .slice(0, 100)
-          .map((f) => ({ path: f.path, declared: f.size, stored: sizes.get(f.digest) })),
-      },
-    );
+    return {
+      ok: false,
+      reason: 'size-mismatch',
+      files: wrongSize.map((f) => ({ path: f.path, declared: f.size, stored: sizes.get(f.digest) })),
+    };
   }
-  return { totalSize: input.files.reduce((sum, f) => sum + f.size, 0), sizes };
+  return { ok: true, totalSize: input.files.reduce((sum, f) => sum + f.size, 0), sizes };
 }
 
-async function resolveInputs(ctx: PublishContext, input: PublishInput): Promise<ManifestInput[]> {
-  const resolved = await Promise.all(input.inputs.map((i) => resolveRef(ctx.db, i.ref, ctx.principal)));
+async function resolveInputs(
+  deps: Deps,
+  input: PublishInput,
+  principal: Principal,
+): Promise<Result<{ inputs: ManifestInput[] }, PublishFailure>> {
+  const resolved = await Promise.all(input.inputs.map((i) => resolveRef(deps, i.ref, principal)));
   const unknown = input.inputs.filter((_, k) => !resolved[k]).map((i) => i.ref.raw);
-  if (unknown.length > 0) {
-    throw new ApiError('REF_UNKNOWN', `input ref(s) do not resolve: ${unknown.slice(0, 5).join(', ')}`, {
-      refs: unknown,
-    });
-  }
-  return input.inputs.map((i, k) => ({ role: i.role, ref: i.ref.raw, digest: resolved[k]!.version.digest }));
+  if (unknown.length > 0) return { ok: false, reason: 'refs-unknown', refs: unknown };
+  return {
+    ok: true,
+    inputs: input.inputs.map((i, k) => ({
+      role: i.role,
+      ref: i.ref.raw,
+      digest: resolved[k]!.version.digest,
+    })),
+  };
 }
 
 export async function publishVersion(
-  ctx: PublishContext,
+  deps: Deps,
+  principal: Principal,
   name: string,
   input: PublishInput,
-  extra: ExtraStatements = () => [],
+  options: PublishOptions,
 ): Promise<PublishResult> {
-  const { db } = ctx;
-  const now = ctx.now ?? Date.now();
-  const by = actorOf(ctx.principal);
-  const existingArtifact = await findArtifact(db, name);
-  if (existingArtifact && existingArtifact.kind !== input.kind) {
-    throw new ApiError('KIND_CONFLICT', `${name} is a ${existingArtifact.kind}, not a ${input.kind}`, {
-      kind: existingArtifact.kind,
-    });
+  let record: (digest: string, status: 200 | 201) => BatchStatement[] = () => [];
+  if (options.idempotency) {
+    const { key } = options.idempotency;
+    const requestHash = await sha256Hex(options.idempotency.request);
+    const replay = await findReplay(deps, principal.id, key, requestHash);
+    if (replay === 'reused') return { ok: false, reason: 'idempotency-key-reused', key };
+    if (replay) return { ok: true, kind: 'replayed', status: replay.status as 200 | 201, body: replay.body };
+    record = (digest, status) => [
+      recordPublish(deps, {
+        principalId: principal.id,
+        key,
+        requestHash,
+        status,
+        origin: options.origin,
+        digest,
+      }),
+    ];
   }
-  const [{ totalSize, sizes }, inputs] = await Promise.all([
-    checkBlobs(db, input, ctx.principal),
-    resolveInputs(ctx, input),
+  return publish(deps, principal, name, input, record);
+}
+
+async function publish(
+  deps: Deps,
+  principal: Principal,
+  name: string,
+  input: PublishInput,
+  record: (digest: string, status: 200 | 201) => BatchStatement[],
+): Promise<PublishResult> {
+  const { db } = deps;
+  const now = deps.now();
+  const by = actorOf(principal);
+  const existingArtifact = await findArtifact(deps, name);
+  if (existingArtifact && existingArtifact.kind !== input.kind) {
+    return { ok: false, reason: 'kind-conflict', kind: existingArtifact.kind, requested: input.kind };
+  }
+  const [checked, resolved] = await Promise.all([
+    checkBlobs(deps, input, principal),
+    resolveInputs(deps, input, principal),
   ]);
+  if (!checked.ok) return checked;
+  if (!resolved.ok) return resolved;
+  const { totalSize, sizes } = checked;
+  const { inputs } = resolved;
   const manifest = buildManifest({
     artifact: name,
     kind: input.kind,
@@ -137,17 +187,15 @@ export async function publishVersion(
     tagMoveStatements({ tag, digest, expect: undefined, by, at: now, reason: 'publish' }),
   );
   const existing = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
-  if (existing) return republish(ctx, name, existing, tagMoves, extra(digest, 200));
+  if (existing) return republish(deps, name, existing, [...tagMoves, ...record(digest, 200)]);
 
   // The manifest's bytes are written like any blob's: under a write intent (services/blobs.ts).
-  const intentId = await takeIntent(db, digest, now);
-  if (!intentId) throw blobBeingDeleted(digest);
-  const put = await putVerified(ctx.bucket, digest, bytes.buffer as ArrayBuffer, MANIFEST_MEDIA_TYPE).catch(
-    async (err: unknown) => {
-      await releaseIntent(db, intentId).catch(() => undefined);
-      throw err;
-    },
-  );
+  const intentId = await takeIntent(deps, digest);
+  if (!intentId) return { ok: false, reason: 'being-deleted', digest };
+  const put = await deps.blobs.put(digest, bytes).catch(async (err: unknown) => {
+    await releaseIntent(deps, intentId).catch(() => undefined);
+    throw err;
+  });
   if (!put.ok) throw new Error(`manifest ${digest} failed its own digest check`);
 
   const versionRow = sql`
@@ -196,45 +244,45 @@ export async function publishVersion(
         ]
       : []),
     ...tagMoves,
-    ...extra(digest, 201),
+    ...record(digest, 201),
   ];
   try {
     const results = await runBatch(db, statements);
     const number = Number(results[1]?.[0]?.number);
-    return { created: true, artifact: name, version: number, digest };
+    return { ok: true, kind: 'published', created: true, artifact: name, version: number, digest };
   } catch (err) {
-    await releaseIntent(db, intentId).catch(() => undefined);
+    await releaseIntent(deps, intentId).catch(() => undefined);
     // The same manifest published concurrently: the loser sees the winner's version.
     if (/UNIQUE constraint failed: versions\.digest/.test(String(err))) {
       const winner = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
-      if (winner) return republish(ctx, name, winner, tagMoves, extra(digest, 200));
+      if (winner) return republish(deps, name, winner, [...tagMoves, ...record(digest, 200)]);
     }
     // The GC fence (migrations/0004): a blob was marked for deletion after checkBlobs saw it.
     if (/CAIRN_BLOB_NOT_LIVE/.test(String(err))) {
       const gone = await missingBlobs(
-        db,
+        deps,
         fileRows.map((row) => row[2] as Digest),
       );
-      throw new ApiError(
-        'BLOB_UNKNOWN',
-        `${gone.length} referenced blob(s) were garbage-collected while this version was published; upload them again, then retry`,
-        { missing: gone.slice(0, 1000), missingCount: gone.length },
-        { status: 422 },
-      );
+      return { ok: false, reason: 'blobs-collected', missing: gone };
     }
     throw err;
   }
 }
 
 async function republish(
-  ctx: PublishContext,
+  deps: Deps,
   name: string,
   version: { number: number; digest: string },
-  tagMoves: BatchStatement[],
-  extra: BatchStatement[],
+  statements: BatchStatement[],
 ): Promise<PublishResult> {
   // The tags listed in the request still move here: that is what the request asked for.
-  const statements = [...tagMoves, ...extra];
-  await runBatch(ctx.db, statements);
-  return { created: false, artifact: name, version: version.number, digest: version.digest as Digest };
+  await runBatch(deps.db, statements);
+  return {
+    ok: true,
+    kind: 'published',
+    created: false,
+    artifact: name,
+    version: version.number,
+    digest: version.digest,
+  };
 }

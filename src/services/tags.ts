@@ -2,73 +2,69 @@
  * Tags: mutable pointers moved by compare-and-swap (see tag-statements.ts for the SQL), with a
  * gap-free history. Protected tags (PROTECTED_TAGS, default `production`) need `promote`.
  */
+
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { TagEvent, TagMove } from '../contract/tags';
-import { type Db, runBatch } from '../db/client';
+import { runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags } from '../db/schema';
-import { ApiError } from '../errors';
+import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
-import { hasScope, type Principal } from './auth';
+import type { Failure, Result } from './result';
 import { type Expectation, tagDeleteStatements, tagMoveStatements } from './tag-statements';
 
 export function isProtectedTag(protectedTags: readonly string[], tag: string): boolean {
   return protectedTags.includes(tag);
 }
 
-/** Throws DENIED unless the principal may move (or delete) every one of `tagNames`. */
-export function assertCanMoveTags(
-  principal: Principal,
-  protectedTags: readonly string[],
-  tagNames: readonly string[],
-) {
-  for (const tag of tagNames) {
-    const needed = isProtectedTag(protectedTags, tag) ? 'promote' : 'write';
-    const allowed = hasScope(principal, needed) || (needed === 'write' && hasScope(principal, 'promote'));
-    if (!allowed) {
-      throw new ApiError('DENIED', `moving the tag "${tag}" needs the "${needed}" scope`, {
-        tag,
-        required: needed,
-      });
-    }
-  }
-}
+/** The tag did not point where the move expected (compare-and-swap lost). */
+export type TagConflict = Failure<
+  'tag-conflict',
+  { tag: string; current: string | null; expected: string | null | undefined }
+>;
+export type TagUnknown = Failure<'tag-unknown', { tag: string }>;
 
 export async function moveTag(
-  db: Db,
+  deps: Deps,
   artifact: ArtifactRow,
   move: { tag: string; digest: string; expect: Expectation; reason: string | null },
   by: string,
-  at = Date.now(),
-): Promise<TagMove> {
+): Promise<Result<{ move: TagMove }, TagConflict>> {
+  const at = deps.now();
+  const { db } = deps;
   const [event = [], applied = []] = await runBatch(db, tagMoveStatements({ ...move, by, at }));
   const won = move.expect === undefined || applied.length > 0;
   if (!won) {
     const current = await db.query.tags.findFirst({
       where: and(eq(tags.artifactId, artifact.id), eq(tags.name, move.tag)),
     });
-    throw new ApiError(
-      'TAG_CONFLICT',
-      `${artifact.name}:${move.tag} points to ${current?.digest ?? 'nothing'}, not ${move.expect ?? 'nothing'}`,
-      { tag: move.tag, current: current?.digest ?? null, expected: move.expect },
-    );
+    return {
+      ok: false,
+      reason: 'tag-conflict',
+      tag: move.tag,
+      current: current?.digest ?? null,
+      expected: move.expect,
+    };
   }
   // No event means the tag already pointed there: a successful no-op.
   const previous = event[0] ? (event[0].from as string | null) : move.digest;
-  return { tag: move.tag, digest: move.digest, previous };
+  return { ok: true, move: { tag: move.tag, digest: move.digest, previous } };
 }
 
 export async function deleteTag(
-  db: Db,
+  deps: Deps,
   artifact: ArtifactRow,
   tag: string,
   by: string,
   reason: string | null,
-) {
+): Promise<Result<object, TagUnknown>> {
+  const { db } = deps;
   const [, removed = []] = await runBatch(db, tagDeleteStatements(artifact.id, tag, by, Date.now(), reason));
-  if (removed.length === 0) throw new ApiError('TAG_UNKNOWN', `no tag ${artifact.name}:${tag}`, { tag });
+  if (removed.length === 0) return { ok: false, reason: 'tag-unknown', tag };
+  return { ok: true };
 }
 
-export async function listTags(db: Db, artifactId: number): Promise<Record<string, string>> {
+export async function listTags(deps: Deps, artifactId: number): Promise<Record<string, string>> {
+  const { db } = deps;
   const rows = await db
     .select({ name: tags.name, digest: tags.digest })
     .from(tags)
@@ -78,7 +74,14 @@ export async function listTags(db: Db, artifactId: number): Promise<Record<strin
 }
 
 /** Newest first; the cursor is the last event id seen. */
-export async function tagHistory(db: Db, artifactId: number, tag: string, limit: number, cursor?: number) {
+export async function tagHistory(
+  deps: Deps,
+  artifactId: number,
+  tag: string,
+  limit: number,
+  cursor?: number,
+) {
+  const { db } = deps;
   const rows = await db
     .select()
     .from(tagEvents)
@@ -106,7 +109,8 @@ export async function tagHistory(db: Db, artifactId: number, tag: string, limit:
 }
 
 /** The tag's last move (the one that put it where it points now), or undefined if it does not exist. */
-export async function lastMove(db: Db, artifactId: number, tag: string) {
+export async function lastMove(deps: Deps, artifactId: number, tag: string) {
+  const { db } = deps;
   const current = await db.query.tags.findFirst({
     where: and(eq(tags.artifactId, artifactId), eq(tags.name, tag)),
   });

@@ -1,10 +1,11 @@
 /**
  * Issuing and revoking API tokens. The secret is shown once at creation; only its SHA-256 is kept.
  */
+
 import { and, desc, eq, lt, or } from 'drizzle-orm';
 import type { CreatedToken, TokenInfo } from '../contract/tokens';
-import type { Db } from '../db/client';
 import { type Scope, type TokenRow, tokens } from '../db/schema';
+import type { Deps } from '../deps';
 import { base64url, decodeCursor, encodeCursor } from '../lib/cursor';
 import { sha256Hex } from '../lib/digest';
 import { pageOf } from '../lib/paging';
@@ -35,12 +36,9 @@ function randomSecret(): string {
   return `cairn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
-export async function createToken(
-  db: Db,
-  input: NewToken,
-  createdBy: string,
-  now = Date.now(),
-): Promise<CreatedToken> {
+export async function createToken(deps: Deps, input: NewToken, createdBy: string): Promise<CreatedToken> {
+  const now = deps.now();
+  const { db } = deps;
   const id = `tok_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
   const secret = randomSecret();
   const row = {
@@ -59,7 +57,8 @@ export async function createToken(
 }
 
 /** Newest first; the cursor is the (createdAt, id) of the last row seen. */
-export async function listTokens(db: Db, limit: number, cursor?: string) {
+export async function listTokens(deps: Deps, limit: number, cursor?: string) {
+  const { db } = deps;
   const after = cursor ? decodeCursor(cursor) : null;
   const rows = await db
     .select()
@@ -74,7 +73,8 @@ export async function listTokens(db: Db, limit: number, cursor?: string) {
   return pageOf(rows, limit, (last) => encodeCursor({ t: last.createdAt, k: last.id }), tokenView);
 }
 
-export async function deleteToken(db: Db, id: string): Promise<boolean> {
+export async function deleteToken(deps: Deps, id: string): Promise<boolean> {
+  const { db } = deps;
   const deleted = await db.delete(tokens).where(eq(tokens.id, id)).returning({ id: tokens.id });
   return deleted.length > 0;
 }

@@ -2,9 +2,9 @@
  * Reading versions: lists (newest first), one version with its manifest and annotations, a file
  * by path, and metrics annotations (appended, history kept; the version shows the merge).
  */
+
 import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { MetricsEntry, VersionDetail, VersionSummary } from '../contract/versions';
-import type { Db } from '../db/client';
 import {
   type ArtifactRow,
   artifacts,
@@ -15,9 +15,10 @@ import {
   versionMetrics,
   versions,
 } from '../db/schema';
+import type { Deps } from '../deps';
 import type { Digest } from '../lib/digest';
 import { pageOf } from '../lib/paging';
-import { getBlob } from '../storage/blob-store';
+import { readJson } from '../storage/blob-store';
 import { canAccessNamespace, type Principal } from './auth';
 import type { ManifestV1 } from './manifest';
 
@@ -25,7 +26,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export type { VersionSummary } from '../contract/versions';
 
-async function tagsByVersion(db: Db, versionIds: number[]): Promise<Map<number, string[]>> {
+async function tagsByVersion(deps: Deps, versionIds: number[]): Promise<Map<number, string[]>> {
+  const { db } = deps;
   const out = new Map<number, string[]>();
   if (versionIds.length === 0) return out;
   const rows = await db
@@ -51,7 +53,8 @@ function summary(row: VersionRow, tagNames: string[]): VersionSummary {
 }
 
 /** Newest first; the cursor is the last version number seen (at most 500 a page: one tag query). */
-export async function listVersions(db: Db, artifactId: number, limit: number, before?: number) {
+export async function listVersions(deps: Deps, artifactId: number, limit: number, before?: number) {
+  const { db } = deps;
   const rows = await db
     .select()
     .from(versions)
@@ -64,7 +67,7 @@ export async function listVersions(db: Db, artifactId: number, limit: number, be
     .orderBy(desc(versions.number))
     .limit(limit + 1);
   const tagMap = await tagsByVersion(
-    db,
+    deps,
     rows.slice(0, limit).map((r) => r.id),
   );
   return pageOf(
@@ -75,13 +78,14 @@ export async function listVersions(db: Db, artifactId: number, limit: number, be
   );
 }
 
-export async function readManifest(bucket: R2Bucket, digest: string): Promise<ManifestV1> {
-  const object = await getBlob(bucket, digest as Digest);
-  if (!object) throw new Error(`manifest ${digest} has a version row but no R2 object`);
-  return object.json<ManifestV1>();
+export async function readManifest(deps: Deps, digest: string): Promise<ManifestV1> {
+  const manifest = await readJson<ManifestV1>(deps.blobs, digest as Digest);
+  if (!manifest) throw new Error(`manifest ${digest} has a version row but no stored bytes`);
+  return manifest;
 }
 
-export async function metricsOf(db: Db, versionId: number) {
+export async function metricsOf(deps: Deps, versionId: number) {
+  const { db } = deps;
   const rows = await db
     .select()
     .from(versionMetrics)
@@ -95,15 +99,14 @@ export async function metricsOf(db: Db, versionId: number) {
 
 /** A version's detail; the route adds `manifestUrl`, which needs the request's origin. */
 export async function versionDetail(
-  db: Db,
-  bucket: R2Bucket,
+  deps: Deps,
   artifact: ArtifactRow,
   row: VersionRow,
 ): Promise<Omit<VersionDetail, 'manifestUrl'>> {
   const [tagMap, manifest, metrics] = await Promise.all([
-    tagsByVersion(db, [row.id]),
-    readManifest(bucket, row.digest),
-    metricsOf(db, row.id),
+    tagsByVersion(deps, [row.id]),
+    readManifest(deps, row.digest),
+    metricsOf(deps, row.id),
   ]);
   return {
     artifact: artifact.name,
@@ -115,13 +118,15 @@ export async function versionDetail(
   };
 }
 
-export async function addMetrics(db: Db, versionId: number, metrics: Record<string, number>, by: string) {
+export async function addMetrics(deps: Deps, versionId: number, metrics: Record<string, number>, by: string) {
+  const { db } = deps;
   await db.insert(versionMetrics).values({ versionId, metrics, at: Date.now(), by });
-  return metricsOf(db, versionId);
+  return metricsOf(deps, versionId);
 }
 
 /** The blob behind a file path of a version, or undefined. */
-export async function fileBlob(db: Db, versionId: number, path: string) {
+export async function fileBlob(deps: Deps, versionId: number, path: string) {
+  const { db } = deps;
   const [row] = await db
     .select({ blob: blobs })
     .from(versionFiles)
@@ -134,7 +139,8 @@ export async function fileBlob(db: Db, versionId: number, path: string) {
 }
 
 /** The blob row of a version's manifest and its namespace, if the principal may see it. */
-export async function findManifest(db: Db, digest: string, principal: Principal | null) {
+export async function findManifest(deps: Deps, digest: string, principal: Principal | null) {
+  const { db } = deps;
   const [row] = await db
     .select({ blob: blobs, namespace: artifacts.namespace })
     .from(versions)

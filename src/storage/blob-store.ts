@@ -1,144 +1,120 @@
 /**
- * The only module that knows R2 keys. Layout (content addressing, DESIGN invariant 1):
+ * `BlobStore`: the one interface that owns every byte Cairn stores. Readers and writers name a
+ * digest (and a range), never a key or a bucket: how a blob is laid out (one R2 object today,
+ * pieces reassembled tomorrow) is the implementation's business. Implementations:
+ *   - r2-blob-store.ts      R2, the production store (the only module that knows R2 keys);
+ *   - memory-blob-store.ts  in memory, for tests and tools.
+ * test/unit/blob-store-contract.test.ts runs one contract suite against both.
  *
- *   blobs/
- *     sha256/
- *       <64 hex>     the bytes whose SHA-256 is <hex>: files, lockfiles and manifests alike
- *
- * Nothing else is ever written under `blobs/`. Multipart uploads assemble directly at the
- * blob's own key (R2 has no server-side copy, and a second full write would double the cost of
- * large uploads); until the assembled bytes are verified (hashed as the parts streamed in, or
- * re-hashed after assembly), no D1 `blobs` row exists, so nothing serves it (see
- * services/uploads.ts).
+ * What the store guarantees, and what it leaves to the services:
+ *   - `put` is verified: bytes that do not hash to the digest are refused and nothing is kept.
+ *   - a multipart `assemble` is NOT verified (R2 cannot check a whole-object SHA-256 of an
+ *     assembly): the caller verifies the assembled bytes (services/uploads/) before anything
+ *     makes them visible, and deletes them on a mismatch.
+ *   - `get` says whether the store itself vouches for the bytes (`verified`): true when they
+ *     were written by a verified `put`; false for an assembly, whose check is the caller's.
+ *   - visibility (which blobs exist for the API) lives in D1 (services/blobs.ts), not here.
  */
-import { type Digest, hexOf, isDigest, sha256OfStream } from '../lib/digest';
+import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
 
-export const BLOB_CONTENT_TYPE = 'application/octet-stream';
+/** Bytes to store: a stream (of a known length, for R2) or bytes in memory. */
+export type BlobBody = ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array | string;
 
-export function blobKey(digest: Digest): string {
-  return `blobs/sha256/${hexOf(digest)}`;
+export interface ByteRange {
+  offset: number;
+  length: number;
 }
 
-export type PutResult = { ok: true; size: number } | { ok: false; reason: 'digest-mismatch' };
-
-/**
- * Stores `body` under the digest's key. R2 checks the SHA-256 itself and keeps nothing when it
- * differs, so a wrong byte never becomes an object.
- */
-export async function putVerified(
-  bucket: R2Bucket,
-  digest: Digest,
-  body: ReadableStream | ArrayBuffer | string,
-  contentType = BLOB_CONTENT_TYPE,
-): Promise<PutResult> {
-  try {
-    const object = await bucket.put(blobKey(digest), body, {
-      sha256: hexOf(digest),
-      httpMetadata: { contentType },
-    });
-    return { ok: true, size: object?.size ?? 0 };
-  } catch (err) {
-    if (isChecksumMismatch(err)) return { ok: false, reason: 'digest-mismatch' };
-    throw err;
-  }
+export interface BlobRead {
+  /** The bytes asked for: the whole blob, or the range. */
+  body: ReadableStream<Uint8Array>;
+  /** The whole blob's size (not the range's). */
+  size: number;
+  /** The store itself proved these bytes hash to the digest (see the header). */
+  verified: boolean;
 }
 
-function isChecksumMismatch(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  return /sha-?256|checksum|digest/i.test(message) && /match/i.test(message);
+export interface BlobInfo {
+  size: number;
+  uploaded: Date;
+  verified: boolean;
 }
 
-export function getBlob(bucket: R2Bucket, digest: Digest, range?: R2Range): Promise<R2ObjectBody | null> {
-  return bucket.get(blobKey(digest), range ? { range } : undefined);
-}
-
-export function headBlob(bucket: R2Bucket, digest: Digest): Promise<R2Object | null> {
-  return bucket.head(blobKey(digest));
-}
-
-export async function deleteBlob(bucket: R2Bucket, digest: Digest): Promise<void> {
-  await bucket.delete(blobKey(digest));
-}
-
-/** Deletes many blobs' bytes: R2 takes up to 1,000 keys per call. */
-export async function deleteBlobs(bucket: R2Bucket, digests: readonly Digest[]): Promise<void> {
-  for (let i = 0; i < digests.length; i += 1000) {
-    await bucket.delete(digests.slice(i, i + 1000).map(blobKey));
-  }
-}
-
-const KEY_PREFIX = 'blobs/sha256/';
-
-export interface StoredObject {
+export interface StoredBlob {
   digest: Digest;
   size: number;
   uploaded: Date;
 }
 
+export interface BlobPage {
+  blobs: StoredBlob[];
+  /** Where the next page starts (pass it as `after`); null at the end of the digest space. */
+  next: string | null;
+}
+
+export type PutOutcome = { ok: true; size: number } | { ok: false; reason: 'digest-mismatch' };
+
+export type PartOutcome = { ok: true; etag: string } | { ok: false; reason: 'upload-unknown' };
+
+export type AssembleOutcome =
+  | { ok: true; size: number }
+  /** The store no longer knows the upload (completed or aborted before). */
+  | { ok: false; reason: 'upload-unknown' }
+  /** A named part is not the one the store kept (e.g. a part re-sent concurrently). */
+  | { ok: false; reason: 'parts-invalid' };
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
 /**
- * One page of stored objects in key order, after the digest `after` (any hex prefix works, so a
- * scan can start anywhere in the key space). `next` is null at the end of the key space.
+ * Large blobs arrive in parts (each one request) and are assembled at the digest. An upload is
+ * named by the id `create` returns, together with its digest.
  */
-export async function listBlobObjects(
-  bucket: R2Bucket,
-  after: string,
-  limit = 1000,
-): Promise<{ objects: StoredObject[]; next: string | null }> {
-  const page = await bucket.list({ prefix: KEY_PREFIX, startAfter: `${KEY_PREFIX}${after}`, limit });
-  const all = page.objects.map((o) => ({
-    digest: `sha256:${o.key.slice(KEY_PREFIX.length)}` as Digest,
-    size: o.size,
-    uploaded: o.uploaded,
-  }));
-  const last = all.at(-1);
-  return {
-    objects: all.filter((o) => isDigest(o.digest)),
-    next: page.truncated && last ? hexOf(last.digest) : null,
-  };
+export interface MultipartStore {
+  create(digest: Digest): Promise<string>;
+  /** Stores part `partNumber` (a stream must be of known length: e.g. a FixedLengthStream). */
+  putPart(
+    digest: Digest,
+    uploadId: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array> | ArrayBuffer,
+  ): Promise<PartOutcome>;
+  /** Joins the parts, in the order given, into the blob's bytes. Unverified: see the header. */
+  assemble(digest: Digest, uploadId: string, parts: readonly UploadedPart[]): Promise<AssembleOutcome>;
+  /** Drops an upload and its parts; an upload the store no longer knows is already gone. */
+  abort(digest: Digest, uploadId: string): Promise<void>;
 }
 
-/** Re-hashes the stored object by streaming it (never held in memory); null when absent. */
-export async function hashStoredBlob(
-  bucket: R2Bucket,
+export interface BlobStore {
+  put(digest: Digest, body: BlobBody): Promise<PutOutcome>;
+  /** The blob's bytes (or a range of them, which must lie inside the blob); null when absent. */
+  get(digest: Digest, range?: ByteRange): Promise<BlobRead | null>;
+  head(digest: Digest): Promise<BlobInfo | null>;
+  /** Deletes the bytes of every listed blob; absent ones are ignored. */
+  delete(digests: readonly Digest[]): Promise<void>;
+  /**
+   * One page of stored blobs in digest order, after `after` (a hex prefix of a digest, or ''),
+   * so a scan can start anywhere in the digest space.
+   */
+  list(after: string, limit?: number): Promise<BlobPage>;
+  readonly multipart: MultipartStore;
+}
+
+/** Re-hashes a stored blob by streaming it (never held in memory); null when absent. */
+export async function hashStored(
+  store: BlobStore,
   digest: Digest,
-): Promise<{ hex: string; size: number } | null> {
-  const object = await bucket.get(blobKey(digest));
-  if (!object) return null;
-  return { hex: await sha256OfStream(object.body), size: object.size };
+): Promise<{ matches: boolean; size: number } | null> {
+  const read = await store.get(digest);
+  if (!read) return null;
+  return { matches: (await sha256OfStream(read.body)) === hexOf(digest), size: read.size };
 }
 
-export async function createMultipart(bucket: R2Bucket, digest: Digest): Promise<string> {
-  const upload = await bucket.createMultipartUpload(blobKey(digest), {
-    httpMetadata: { contentType: BLOB_CONTENT_TYPE },
-  });
-  return upload.uploadId;
-}
-
-export async function uploadPart(
-  bucket: R2Bucket,
-  digest: Digest,
-  r2UploadId: string,
-  partNumber: number,
-  body: ReadableStream | ArrayBuffer,
-): Promise<string> {
-  const part = await bucket.resumeMultipartUpload(blobKey(digest), r2UploadId).uploadPart(partNumber, body);
-  return part.etag;
-}
-
-export async function completeMultipart(
-  bucket: R2Bucket,
-  digest: Digest,
-  r2UploadId: string,
-  parts: R2UploadedPart[],
-): Promise<R2Object> {
-  return bucket.resumeMultipartUpload(blobKey(digest), r2UploadId).complete(parts);
-}
-
-/** Aborts an R2 multipart upload; an upload R2 no longer knows is already gone, which is fine. */
-export async function abortMultipart(bucket: R2Bucket, digest: Digest, r2UploadId: string): Promise<void> {
-  try {
-    await bucket.resumeMultipartUpload(blobKey(digest), r2UploadId).abort();
-  } catch (err) {
-    if (!/not ?found|NoSuchUpload|does not exist/i.test(String(err))) throw err;
-  }
+/** A stored blob's bytes parsed as JSON (manifests); null when absent. */
+export async function readJson<T>(store: BlobStore, digest: Digest): Promise<T | null> {
+  const read = await store.get(digest);
+  if (!read) return null;
+  return (await new Response(read.body).json()) as T;
 }

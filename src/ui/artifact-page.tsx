@@ -33,13 +33,13 @@ export async function artifactPage(c: Context<AppEnv>) {
   const { cursor, events } = parseWith(overviewQuery, c.req.query(), 'query');
   const artifact = await artifactFromPath(c);
   const name = artifact.name;
-  const view = await artifactOverview(c.var.db, artifact.id, {
+  const view = await artifactOverview(c.var.deps, artifact.id, {
     before: cursor,
     limit: VERSIONS_PER_PAGE,
     eventsBefore: events,
     eventLimit: EVENTS_PER_PAGE,
   });
-  const protectedTags = c.var.config.protectedTags;
+  const protectedTags = c.var.deps.config.protectedTags;
   // Two lists page independently: each pager moves its own cursor and keeps the other's.
   const position = { cursor: cursor?.toString(), events: events?.toString() };
   const pager = (key: keyof typeof position, next: string | null, anchor: string) => ({

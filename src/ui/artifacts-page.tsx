@@ -21,12 +21,12 @@ const listQuery = pageQuerySchema.pick({ cursor: true }).extend({
 
 export async function artifactsPage(c: Context<AppEnv>) {
   const { prefix, cursor } = parseWith(listQuery, c.req.query(), 'query');
-  const list = await listArtifactItems(c.var.db, c.var.principal, {
+  const list = await listArtifactItems(c.var.deps, c.var.principal, {
     prefix,
     after: cursor,
     limit: PAGE_SIZE,
   });
-  const protectedTags = c.var.config.protectedTags;
+  const protectedTags = c.var.deps.config.protectedTags;
   return page(
     c,
     prefix ? `Artifacts: ${prefix}` : 'Artifacts',

@@ -42,7 +42,7 @@ export async function diffPage(c: Context<AppEnv>) {
   const from = parseWith(refSchema, query.from, 'query field "from"');
   const to = parseWith(refSchema, query.to, 'query field "to"');
   const [a, b] = await Promise.all([requireResolved(c, from), requireResolved(c, to)]);
-  const diff = await diffVersions(c.var.db, c.env.BLOBS, a, b);
+  const diff = await diffVersions(c.var.deps, a, b);
   return page(
     c,
     `Diff ${from.raw} → ${to.raw}`,

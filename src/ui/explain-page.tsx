@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
+import { tagUnknown } from '../http/lookups';
 import { explainTag } from '../services/explain';
 import { tagSchema } from '../validation';
 import { Facts, Time } from './components';
@@ -16,8 +17,10 @@ import { artifactUrl, listUrl } from './urls';
 export async function explainPage(c: Context<AppEnv>) {
   const artifact = await artifactFromPath(c);
   const tag = parseWith(tagSchema, c.req.param('tag'), 'path');
-  const { diff, move } = await explainTag(c.var.db, c.env.BLOBS, artifact, tag);
-  const protectedTag = c.var.config.protectedTags.includes(tag);
+  const explained = await explainTag(c.var.deps, artifact, tag);
+  if (!explained.ok) throw tagUnknown(artifact, explained.tag);
+  const { diff, move } = explained;
+  const protectedTag = c.var.deps.config.protectedTags.includes(tag);
   return page(
     c,
     `${artifact.name}:${tag} explained`,

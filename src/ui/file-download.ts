@@ -26,7 +26,7 @@ function decodedFilePath(requestPath: string): string {
 export async function downloadFile(c: Context<AppEnv>) {
   const path = parseWith(pathSchema, decodedFilePath(c.req.path), 'path');
   const { artifact, version } = await versionFromPath(c);
-  const blob = await fileBlob(c.var.db, version.id, path);
+  const blob = await fileBlob(c.var.deps, version.id, path);
   if (!blob)
     throw new ApiError('NOT_FOUND', `${artifact.name}@${version.number} has no file ${path}`, { path });
   const response = await blobResponse(c, blob);

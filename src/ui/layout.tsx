@@ -69,7 +69,7 @@ export type Status = 200 | 400 | 401 | 403 | 404 | 405 | 409 | 410 | 411 | 413 |
 /** Renders `content` inside the layout as a complete HTML document. */
 export async function page(c: Context<AppEnv>, title: string, content: Child, status: Status = 200) {
   const doc = (
-    <Layout title={title} principal={c.var.principal} publicRead={c.var.config?.publicRead ?? false}>
+    <Layout title={title} principal={c.var.principal} publicRead={c.var.deps.config?.publicRead ?? false}>
       {content}
     </Layout>
   );

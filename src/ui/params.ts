@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ArtifactRow, VersionRow } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { requireArtifact, requireVersion } from '../services/artifacts';
+import { requireArtifact, requireVersion } from '../http/lookups';
 import { artifactParams, selectorSchema, validationError } from '../validation';
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -23,7 +23,7 @@ export async function artifactFromPath(c: Context<AppEnv>): Promise<ArtifactRow>
     { ns: c.req.param('ns'), name: c.req.param('name') },
     'path',
   );
-  return requireArtifact(c.var.db, `${ns}/${name}`, c.var.principal);
+  return requireArtifact(c.var.deps, `${ns}/${name}`, c.var.principal);
 }
 
 /** The artifact and the version named by `:ns/:name/versions/:sel`. */
@@ -33,6 +33,6 @@ export async function versionFromPath(
   const artifact = await artifactFromPath(c);
   const sel = c.req.param('sel');
   if (sel === undefined) throw new ApiError('NOT_FOUND', 'no version selector in the path');
-  const version = await requireVersion(c.var.db, artifact, parseWith(selectorSchema, sel, 'path'));
+  const version = await requireVersion(c.var.deps, artifact, parseWith(selectorSchema, sel, 'path'));
   return { artifact, version };
 }

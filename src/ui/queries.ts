@@ -5,8 +5,10 @@
  * Paging follows the API's: `limit + 1` rows, cursors from lib/paging (artifact name; version
  * number; event id). Namespace limits are applied in SQL, as listArtifacts does.
  */
+
 import { type SQL, sql } from 'drizzle-orm';
-import { type Db, runBatch } from '../db/client';
+import { runBatch } from '../db/client';
+import type { Deps } from '../deps';
 import { type Page, pageOf } from '../lib/paging';
 import type { Principal } from '../services/auth';
 import type { VersionSummary } from '../services/versions';
@@ -35,10 +37,11 @@ export interface ArtifactListItem {
 
 /** Artifacts by name with their latest version, version count and tags; `prefix` narrows. */
 export async function listArtifactItems(
-  db: Db,
+  deps: Deps,
   principal: Principal | null,
   opts: { prefix?: string | undefined; after?: string | undefined; limit: number },
 ): Promise<Page<ArtifactListItem>> {
+  const { db } = deps;
   const where: SQL[] = [sql`1 = 1`];
   // Names are [a-z0-9._-/]: every name starting with the prefix sorts before prefix + '~'.
   if (opts.prefix) where.push(sql`a.name >= ${opts.prefix} AND a.name < ${`${opts.prefix}~`}`);
@@ -102,10 +105,11 @@ export interface ArtifactOverview {
 
 /** The artifact page's lists in one D1 batch: a page of versions, the tags, a page of tag moves. */
 export async function artifactOverview(
-  db: Db,
+  deps: Deps,
   artifactId: number,
   opts: { before?: number | undefined; limit: number; eventsBefore?: number | undefined; eventLimit: number },
 ): Promise<ArtifactOverview> {
+  const { db } = deps;
   const [versionRows = [], countRows = [], tagRows = [], eventRows = []] = await runBatch(db, [
     sql`
       SELECT v.number, v.digest, v.created_at, v.created_by, v.file_count, v.total_size,

@@ -61,7 +61,7 @@ export function uiAuth() {
       return c.redirect(loginUrl(safeNext(c, here)), 302);
     }
     const principal = result.principal;
-    if (!principal && !c.var.config.publicRead) {
+    if (!principal && !c.var.deps.config.publicRead) {
       // SameSite=Strict cookies are not sent on a navigation that starts on another site (a link
       // shared in chat): hop once through this origin, which does send them, before asking to log in.
       if (c.req.header('sec-fetch-site') === 'cross-site' && c.req.method === 'GET') {

@@ -29,9 +29,9 @@ export async function versionPage(c: Context<AppEnv>) {
   const { files: offset } = parseWith(versionQuery, c.req.query(), 'query');
   const { artifact, version } = await versionFromPath(c);
   const [detail, graph] = await Promise.all([
-    versionDetail(c.var.db, c.env.BLOBS, artifact, version),
+    versionDetail(c.var.deps, artifact, version),
     lineage(
-      c.var.db,
+      c.var.deps,
       version,
       { direction: 'both', depth: GRAPH_DEPTH, maxNodes: GRAPH_MAX_NODES },
       c.var.principal,
@@ -39,7 +39,7 @@ export async function versionPage(c: Context<AppEnv>) {
   ]);
   const { manifest } = detail;
   const name = artifact.name;
-  const protectedTags = c.var.config.protectedTags;
+  const protectedTags = c.var.deps.config.protectedTags;
   const known = new Map(graph.nodes.map((n) => [n.digest, n]));
   const shownFiles = manifest.files.slice(offset, offset + FILES_PER_PAGE);
   const here = (files: number) =>

@@ -2,13 +2,20 @@
  * Test helpers: drive the real Worker (SELF → createApp) with the real local D1 and R2.
  * Content-addressed storage makes tests independent: each test uses random bytes.
  */
+
 import { SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { createDeps, type Deps } from '../../src/deps';
 import type { Bindings } from '../../src/env';
 
 export const ADMIN = 'test-admin-token';
 export const BASE = 'http://cairn.test';
 export const testEnv = env as unknown as Bindings;
+
+/** The services' dependencies over the test's real D1 and R2 (override e.g. the clock). */
+export function testDeps(overrides: Partial<Deps> = {}): Deps {
+  return createDeps(testEnv, overrides);
+}
 
 export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);

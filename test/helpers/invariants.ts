@@ -11,7 +11,7 @@
  * - every tag of `artifacts` points at an existing version with the digest the tag records;
  * - every lineage edge into those versions starts at an existing version.
  */
-import { blobKey } from '../../src/storage/blob-store';
+import { blobKey } from '../../src/storage/r2-blob-store';
 import { testEnv } from './http';
 
 /** Objects up to this size are re-hashed: a row over wrong bytes is as bad as one over none. */

@@ -3,9 +3,17 @@
  * request-size limits.
  */
 import { describe, expect, it } from 'vitest';
-import { createDb } from '../../src/db/client';
 import { type AuditView, pruneAudit } from '../../src/services/audit';
-import { ADMIN, call, createToken, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
+import {
+  ADMIN,
+  call,
+  createToken,
+  errorCode,
+  putBlob,
+  randomBytes,
+  testDeps,
+  testEnv,
+} from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 type AuditItem = AuditView;
@@ -123,7 +131,7 @@ describe('audit retention', () => {
       (await testEnv.DB.prepare('SELECT 1 FROM audit_events WHERE request_id = ?1').bind(id).first()) !==
       null;
     expect(await present(requestId)).toBe(true);
-    expect(await pruneAudit(createDb(testEnv.DB), 365 * 86_400_000)).toBeGreaterThanOrEqual(1);
+    expect(await pruneAudit(testDeps(), 365 * 86_400_000)).toBeGreaterThanOrEqual(1);
     expect(await present(requestId)).toBe(false);
     expect(await present(recent)).toBe(true);
   });

@@ -100,11 +100,13 @@ describe('PUT /v1/blobs/:digest body rules', () => {
     expect(body.error.details).toEqual({ size: 2048, limit: 1024 });
   });
 
-  it('re-uploading a stored digest with another length → 400 DIGEST_MISMATCH, stored bytes untouched', async () => {
+  it('re-uploading a stored digest with another length → 422 SIZE_MISMATCH (not a digest mismatch), stored bytes untouched', async () => {
     const { digest } = await putBlob(randomBytes(100));
     const res = await call(`/v1/blobs/${digest}`, { method: 'PUT', body: randomBytes(99) });
-    expect(res.status).toBe(400);
-    expect(await errorCode(res)).toBe('DIGEST_MISMATCH');
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; details: Record<string, unknown> } };
+    expect(body.error.code).toBe('SIZE_MISMATCH');
+    expect(body.error.details).toEqual({ digest, storedSize: 100 });
     expect((await call(`/v1/blobs/${digest}`, { method: 'HEAD' })).headers.get('content-length')).toBe('100');
   });
 });

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Impact, LineageGraph } from '../../src/contract/lineage';
-import { createDb } from '../../src/db/client';
 import type { Bindings } from '../../src/env';
 import { dotString, mermaidText, toDot, toMermaid } from '../../src/lib/graph-text';
 import { lineage } from '../../src/services/lineage';
-import { ADMIN, call, createToken, errorCode, testEnv } from '../helpers/http';
+import { ADMIN, call, createToken, errorCode, testDeps, testEnv } from '../helpers/http';
 import { type Published, publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 type Graph = LineageGraph;
@@ -173,13 +172,12 @@ describe('GET /v1/lineage/{ref}: a 20-deep chain and depth limits', () => {
 
   it('more versions than the node cap: the closest are kept and the answer says truncated', async () => {
     const c = await getChain();
-    const db = createDb(testEnv.DB);
     const root = { id: await versionId(c[10]!.digest), digest: c[10]!.digest };
-    const g = await lineage(db, root, { direction: 'both', depth: 50, maxNodes: 5 }, null);
+    const g = await lineage(testDeps(), root, { direction: 'both', depth: 50, maxNodes: 5 }, null);
     expect(g.truncated).toBe(true);
     // c[10] is version 11: the five closest are 11, then 10 and 12, then 9 and 13.
     expect(g.nodes.map((n) => n.version).sort((a, b) => a - b)).toEqual([9, 10, 11, 12, 13]);
-    const whole = await lineage(db, root, { direction: 'down', depth: 10, maxNodes: 11 }, null);
+    const whole = await lineage(testDeps(), root, { direction: 'down', depth: 10, maxNodes: 11 }, null);
     expect(whole.truncated).toBe(false);
     expect(whole.nodes).toHaveLength(11);
   });

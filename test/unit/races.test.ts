@@ -4,7 +4,7 @@
  * (Garbage collection racing publishes is covered with GC itself.)
  */
 import { describe, expect, it } from 'vitest';
-import { blobKey } from '../../src/storage/blob-store';
+import { blobKey } from '../../src/storage/r2-blob-store';
 import { call, digestOf, randomBytes, testEnv } from '../helpers/http';
 import { checkInvariants } from '../helpers/invariants';
 import { publish, storedFile, uniqueName } from '../helpers/registry';

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/lib/digest';
 import { buildManifest, encodeManifest } from '../../src/services/manifest';
-import { blobKey } from '../../src/storage/blob-store';
+import { blobKey } from '../../src/storage/r2-blob-store';
 import { CSS_URL } from '../../src/ui/styles';
 import { call, testEnv } from '../helpers/http';
 import { type Published, publishOk, storedFile, uniqueName } from '../helpers/registry';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDb } from '../../src/db/client';
 import { blobs, uploads } from '../../src/db/schema';
 import { expireStaleUploads } from '../../src/services/uploads';
-import { call, digestOf, errorCode, randomBytes, testEnv } from '../helpers/http';
+import { call, digestOf, errorCode, randomBytes, testDeps, testEnv } from '../helpers/http';
 import { complete, MiB, PART, putPart, type Started, start } from '../helpers/uploads';
 
 const sendPart = putPart;
@@ -183,7 +183,7 @@ describe('multipart uploads', () => {
     expect(await errorCode(res)).toBe('UPLOAD_EXPIRED');
     expect(await errorCode(await call(`/v1/uploads/${a.uploadId}`))).toBe('UPLOAD_UNKNOWN');
 
-    expect(await expireStaleUploads({ db, bucket: testEnv.BLOBS })).toBeGreaterThanOrEqual(1);
+    expect(await expireStaleUploads(testDeps())).toBeGreaterThanOrEqual(1);
     const left = await db.select().from(uploads);
     expect(left.find((u) => u.id === b.uploadId)).toBeUndefined();
   });

@@ -4,9 +4,10 @@
  * level further up when that input has inputs of its own ("the model changed because the
  * features changed because the raw data changed").
  */
+
 import { sql } from 'drizzle-orm';
 import type { DataDiff, InputDiff, InputSide } from '../../contract/diff';
-import type { Db } from '../../db/client';
+import type { Deps } from '../../deps';
 import type { ManifestInput } from '../manifest';
 import { readManifest } from '../versions';
 import { diffFiles } from './files';
@@ -18,7 +19,8 @@ export type { DataDiff, InputSide } from '../../contract/diff';
 
 type VersionInfo = { artifact: string; version: number };
 
-async function versionInfo(db: Db, digests: readonly string[]): Promise<Map<string, VersionInfo>> {
+async function versionInfo(deps: Deps, digests: readonly string[]): Promise<Map<string, VersionInfo>> {
+  const { db } = deps;
   if (digests.length === 0) return new Map();
   const rows = await db.all<{ digest: string; artifact: string; version: number }>(sql`
     SELECT v.digest, a.name AS artifact, v.number AS version
@@ -55,14 +57,13 @@ export function matchInputs(
 }
 
 export async function diffData(
-  db: Db,
-  bucket: R2Bucket,
+  deps: Deps,
   from: readonly ManifestInput[],
   to: readonly ManifestInput[],
   level = 1,
 ): Promise<DataDiff> {
   const info = await versionInfo(
-    db,
+    deps,
     [...from, ...to].map((i) => i.digest),
   );
   const side = (i: ManifestInput | null): InputSide | null =>
@@ -84,10 +85,10 @@ export async function diffData(
         to: side(b),
       };
       if (status !== 'changed') return diff;
-      const [ma, mb] = await Promise.all([readManifest(bucket, a!.digest), readManifest(bucket, b!.digest)]);
+      const [ma, mb] = await Promise.all([readManifest(deps, a!.digest), readManifest(deps, b!.digest)]);
       diff.files = diffFiles(ma.files, mb.files);
       if (level < DATA_LEVELS && (ma.inputs.length > 0 || mb.inputs.length > 0)) {
-        diff.upstream = await diffData(db, bucket, ma.inputs, mb.inputs, level + 1);
+        diff.upstream = await diffData(deps, ma.inputs, mb.inputs, level + 1);
       }
       return diff;
     }),

@@ -4,7 +4,7 @@
  */
 import type { EnvironmentDiff, LockfileDiff } from '../../contract/diff';
 import type { Digest } from '../../lib/digest';
-import { getBlob } from '../../storage/blob-store';
+import type { BlobStore } from '../../storage/blob-store';
 import { diffLines, diffPackages, parseLockfile } from '../lockfiles';
 import type { ManifestV1 } from '../manifest';
 import { diffParams } from './values';
@@ -16,19 +16,19 @@ export const MAX_LINE_DIFF_BYTES = 2 * 1024 * 1024;
 
 export type { EnvironmentDiff } from '../../contract/diff';
 
-async function readText(bucket: R2Bucket, digest: string | null): Promise<string | null> {
+async function readText(blobs: BlobStore, digest: string | null): Promise<string | null> {
   if (!digest) return '';
-  const object = await getBlob(bucket, digest as Digest);
-  if (!object) return null;
-  if (object.size > MAX_LOCKFILE_BYTES) {
-    await object.body.cancel();
+  const read = await blobs.get(digest as Digest);
+  if (!read) return null;
+  if (read.size > MAX_LOCKFILE_BYTES) {
+    await read.body.cancel();
     return null;
   }
-  return object.text();
+  return new TextDecoder().decode(await new Response(read.body).arrayBuffer());
 }
 
 async function compareLockfile(
-  bucket: R2Bucket,
+  blobs: BlobStore,
   path: string,
   from: string | null,
   to: string | null,
@@ -36,7 +36,7 @@ async function compareLockfile(
   const status = !from ? 'added' : !to ? 'removed' : from === to ? 'unchanged' : 'modified';
   const base: LockfileDiff = { path, status, from, to, format: null };
   if (status === 'unchanged') return base;
-  const [a, b] = await Promise.all([readText(bucket, from), readText(bucket, to)]);
+  const [a, b] = await Promise.all([readText(blobs, from), readText(blobs, to)]);
   if (a === null || b === null) return base;
   const pa = from ? parseLockfile(path, a) : null;
   const pb = to ? parseLockfile(path, b) : null;
@@ -50,7 +50,7 @@ async function compareLockfile(
 }
 
 export async function diffEnvironment(
-  bucket: R2Bucket,
+  blobs: BlobStore,
   from: ManifestV1['environment'],
   to: ManifestV1['environment'],
 ): Promise<EnvironmentDiff> {
@@ -58,7 +58,7 @@ export async function diffEnvironment(
   const b = new Map((to?.lockfiles ?? []).map((l) => [l.path, l.digest]));
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
   const lockfiles = await Promise.all(
-    paths.map((p) => compareLockfile(bucket, p, a.get(p) ?? null, b.get(p) ?? null)),
+    paths.map((p) => compareLockfile(blobs, p, a.get(p) ?? null, b.get(p) ?? null)),
   );
   const image = { from: from?.image ?? null, to: to?.image ?? null };
   const runtime = diffParams(from?.runtime, to?.runtime);

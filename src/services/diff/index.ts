@@ -3,8 +3,9 @@
  * Compares two versions' manifests pillar by pillar (code, data, environment, params), plus the
  * output files and metric deltas, and names the pillars that changed, in that order.
  */
+
 import type { CodeDiff, VersionDiff, VersionRefView } from '../../contract/diff';
-import type { Db } from '../../db/client';
+import type { Deps } from '../../deps';
 import type { Resolved } from '../artifacts';
 import type { ManifestV1 } from '../manifest';
 import { metricsOf, readManifest } from '../versions';
@@ -28,21 +29,16 @@ export function diffCode(from: ManifestV1['code'], to: ManifestV1['code']): Code
 /** What any version looks like when compared with "nothing" (a tag's first move). */
 const EMPTY: Partial<ManifestV1> & Pick<ManifestV1, 'files' | 'inputs'> = { files: [], inputs: [] };
 
-export async function diffVersions(
-  db: Db,
-  bucket: R2Bucket,
-  from: Resolved | null,
-  to: Resolved,
-): Promise<VersionDiff> {
+export async function diffVersions(deps: Deps, from: Resolved | null, to: Resolved): Promise<VersionDiff> {
   const [ma, mb, metricsA, metricsB] = await Promise.all([
-    from ? readManifest(bucket, from.version.digest) : Promise.resolve(EMPTY),
-    readManifest(bucket, to.version.digest),
-    from ? metricsOf(db, from.version.id) : null,
-    metricsOf(db, to.version.id),
+    from ? readManifest(deps, from.version.digest) : Promise.resolve(EMPTY),
+    readManifest(deps, to.version.digest),
+    from ? metricsOf(deps, from.version.id) : null,
+    metricsOf(deps, to.version.id),
   ]);
   const [data, environment] = await Promise.all([
-    diffData(db, bucket, ma.inputs, mb.inputs),
-    diffEnvironment(bucket, ma.environment, mb.environment),
+    diffData(deps, ma.inputs, mb.inputs),
+    diffEnvironment(deps.blobs, ma.environment, mb.environment),
   ]);
   const code = diffCode(ma.code, mb.code);
   const params = diffParams(ma.params, mb.params);

@@ -9,7 +9,8 @@
  * namespaces use or that it uploaded itself (services/blobs.ts), so it gets 404 for others on
  * download, and an upload action for them (the native PUT then makes it prove it has the bytes).
  */
-import type { Db } from '../../db/client';
+
+import type { Deps } from '../../deps';
 import type { Digest } from '../../lib/digest';
 import { HEX64_RE } from '../../lib/digest';
 import type { Principal } from '../auth';
@@ -76,11 +77,11 @@ export interface BatchRequest {
  * large for one request, 422 invalid oid or size, or a size that contradicts the stored bytes).
  * Upload batches also record the objects already stored as held by the repository.
  */
-export async function planBatch(db: Db, request: BatchRequest): Promise<PlannedObject[]> {
+export async function planBatch(deps: Deps, request: BatchRequest): Promise<PlannedObject[]> {
   const { operation, objects, links, maxUploadBytes } = request;
   const valid = objects.filter((o) => !objectProblem(o));
   const stored = await storedSizes(
-    db,
+    deps,
     valid.map((o) => `sha256:${o.oid}`),
     request.principal,
   );
@@ -90,7 +91,7 @@ export async function planBatch(db: Db, request: BatchRequest): Promise<PlannedO
     expires_in: links.expiresIn,
   });
 
-  const planned = objects.map((object): PlannedObject => {
+  const plan = (object: RequestedObject): PlannedObject => {
     const problem = objectProblem(object);
     if (problem) return objectError(object, 422, problem);
 
@@ -123,12 +124,16 @@ export async function planBatch(db: Db, request: BatchRequest): Promise<PlannedO
       authenticated: true,
       actions: { upload: action(links.blobHref(digest)), verify: action(links.verifyHref) },
     };
-  });
-  if (operation === 'upload') {
-    const kept = planned.filter((o) => !o.actions && !o.error).map((o): Digest => `sha256:${o.oid}`);
-    await holdObjects(db, request.repo, kept);
-  }
-  return planned;
+  };
+  const planned = objects.map(plan);
+  if (operation !== 'upload') return planned;
+  // Objects answered "stored" are held by the repository from now on, so GC keeps them. The hold
+  // is fenced (objects.ts): a blob GC marked since the read above is not held, and is answered as
+  // not stored (an upload action) instead: never "stored" for bytes about to be deleted.
+  const kept = planned.filter((o) => !o.actions && !o.error).map((o): Digest => `sha256:${o.oid}`);
+  const held = await holdObjects(deps, request.repo, kept);
+  for (const digest of kept) if (!held.has(digest)) stored.delete(digest);
+  return held.size === new Set(kept).size ? planned : objects.map(plan);
 }
 
 export type VerifyResult =
@@ -138,15 +143,16 @@ export type VerifyResult =
 
 /** The `verify` action: the object is stored (as the caller sees it), with the size it uploaded. */
 export async function verifyObject(
-  db: Db,
+  deps: Deps,
   repo: string,
   object: RequestedObject,
   principal: Principal | null,
 ): Promise<VerifyResult> {
   const digest: Digest = `sha256:${object.oid}`;
-  const storedSize = (await storedSizes(db, [digest], principal)).get(digest);
+  const storedSize = (await storedSizes(deps, [digest], principal)).get(digest);
   if (storedSize === undefined) return { ok: false, reason: 'missing' };
   if (storedSize !== object.size) return { ok: false, reason: 'size-mismatch', storedSize };
-  await holdObjects(db, repo, [digest]);
+  // Fenced like planBatch: a blob GC marked since the read is not held, and so not verified.
+  if (!(await holdObjects(deps, repo, [digest])).has(digest)) return { ok: false, reason: 'missing' };
   return { ok: true };
 }

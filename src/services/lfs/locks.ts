@@ -7,9 +7,11 @@
  * Ids sort by creation time (base-36 milliseconds, then randomness), so listing by id lists
  * oldest first and the id of the last lock shown is the cursor of the next page.
  */
+
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { type Db, runBatch } from '../../db/client';
+import { runBatch } from '../../db/client';
 import { type LfsLockRow, lfsLocks } from '../../db/schema';
+import type { Deps } from '../../deps';
 import { type Page, pageOf } from '../../lib/paging';
 import { actorOf, hasScope, type Principal } from '../auth';
 
@@ -39,12 +41,13 @@ function newLockId(now: number): string {
 export type CreateResult = { ok: true; lock: LockView } | { ok: false; reason: 'exists'; lock: LockView };
 
 export async function createLock(
-  db: Db,
+  deps: Deps,
   repo: string,
   path: string,
   principal: Principal,
-  now = Date.now(),
 ): Promise<CreateResult> {
+  const now = deps.now();
+  const { db } = deps;
   // Two tries: the clashing lock can be released between our insert and our read of it.
   for (let attempt = 0; attempt < 2; attempt++) {
     const [inserted] = await runBatch(db, [
@@ -71,7 +74,8 @@ export interface ListFilter {
 }
 
 /** One page of a repository's locks, oldest first (`limit + 1` rows read to know if more follow). */
-export async function listLocks(db: Db, repo: string, filter: ListFilter): Promise<Page<LfsLockRow>> {
+export async function listLocks(deps: Deps, repo: string, filter: ListFilter): Promise<Page<LfsLockRow>> {
+  const { db } = deps;
   const rows = await db
     .select()
     .from(lfsLocks)
@@ -90,12 +94,12 @@ export async function listLocks(db: Db, repo: string, filter: ListFilter): Promi
 
 /** For `git push` with `lfs.locksverify`: the caller's locks and everyone else's. */
 export async function verifyLocks(
-  db: Db,
+  deps: Deps,
   repo: string,
   principal: Principal,
   page: { cursor?: string | undefined; limit: number },
 ) {
-  const { items, nextCursor } = await listLocks(db, repo, page);
+  const { items, nextCursor } = await listLocks(deps, repo, page);
   return {
     ours: items.filter((r) => r.ownerId === principal.id).map(lockView),
     theirs: items.filter((r) => r.ownerId !== principal.id).map(lockView),
@@ -114,12 +118,13 @@ export type UnlockResult =
  * user's lock). Ids are never reused, so deleting by id removes exactly the lock checked.
  */
 export async function unlock(
-  db: Db,
+  deps: Deps,
   repo: string,
   id: string,
   principal: Principal,
   force: boolean,
 ): Promise<UnlockResult> {
+  const { db } = deps;
   const row = await db.query.lfsLocks.findFirst({ where: and(eq(lfsLocks.repo, repo), eq(lfsLocks.id, id)) });
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.ownerId !== principal.id) {
