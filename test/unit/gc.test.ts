@@ -4,14 +4,12 @@
  * back-dating their rows (D1 is the clock GC reads), so no other test file's blobs qualify.
  */
 import { describe, expect, it } from 'vitest';
-import { createDb } from '../../src/db/client';
 import { collectGarbage } from '../../src/services/gc';
-import { blobKey } from '../../src/storage/blob-store';
-import { call, createToken, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
+import { blobKey } from '../../src/storage/r2-blob-store';
+import { call, createToken, errorCode, putBlob, randomBytes, testDeps, testEnv } from '../helpers/http';
 import { publish, publishOk, storedFile, uniqueName } from '../helpers/registry';
 import { PART, start } from '../helpers/uploads';
 
-const db = createDb(testEnv.DB);
 const DAY = 86_400_000;
 const GRACE = 30 * DAY;
 const RACERS = 200;
@@ -25,7 +23,7 @@ async function backdate(digests: readonly string[], days = 40) {
 }
 
 const gc = (dryRun = false, maxBlobs = 10_000) =>
-  collectGarbage(db, testEnv.BLOBS, { dryRun, graceMs: GRACE, maxBlobs, orphanPages: 0 });
+  collectGarbage(testDeps(), { dryRun, graceMs: GRACE, maxBlobs, orphanPages: 0 });
 
 const inR2 = async (digest: string) =>
   (await testEnv.BLOBS.head(blobKey(digest as `sha256:${string}`))) !== null;
@@ -135,13 +133,12 @@ describe('POST /v1/admin/gc', () => {
         : (BigInt(`0x${hex.slice(0, 8)}`) - 1n).toString(16).padStart(8, '0');
     // A clock 31 days ahead makes the fresh object old; only this key range is scanned.
     const scan = (dryRun: boolean) =>
-      collectGarbage(db, testEnv.BLOBS, {
+      collectGarbage(testDeps({ now: () => Date.now() + 31 * DAY }), {
         dryRun,
         graceMs: GRACE,
         orphanPages: 1,
         orphanStart: before,
         maxBlobs: 1,
-        now: Date.now() + 31 * DAY,
       });
     const dry = await scan(true);
     expect(dry.orphans.sample).toContain(digest);
@@ -191,5 +188,10 @@ describe('GC racing publishes', () => {
     );
     expect(referencedDeleted).toBe(0);
     expect(committed.length + refused.length).toBe(RACERS);
-  });
+    // A run without a race proves nothing: GC collected some of these blobs mid-run, so some
+    // publishes were refused and others landed. (gc-fences.test.ts forces each order exactly.)
+    expect(collected).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(committed.length).toBeGreaterThan(0);
+  }, 120_000);
 });
