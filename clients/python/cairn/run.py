@@ -88,8 +88,9 @@ class Run:
             return  # the block failed: publish nothing, let the exception through
         if not self.files:
             raise usage(f"run {self.name}: no files were added (run.add_file(path)), nothing to publish")
+        # `ns/name@<n>` names one version forever, and reads better in a diff than a digest.
         pinned = [
-            {**given, "ref": f"{found['artifact']}@{found['digest']}"} for given, found in zip(self.inputs, self.resolved)
+            {**given, "ref": f"{found['artifact']}@{found['version']}"} for given, found in zip(self.inputs, self.resolved)
         ]
         self.published = self.registry.publish_files(
             self.name,
