@@ -88,10 +88,7 @@ class Run:
             return  # the block failed: publish nothing, let the exception through
         if not self.files:
             raise usage(f"run {self.name}: no files were added (run.add_file(path)), nothing to publish")
-        # `ns/name@<n>` names one version forever, and reads better in a diff than a digest.
-        pinned = [
-            {**given, "ref": f"{found['artifact']}@{found['version']}"} for given, found in zip(self.inputs, self.resolved)
-        ]
+        pinned = [{**given, "ref": ref} for given, ref in zip(self.inputs, self.pinned)]
         self.published = self.registry.publish_files(
             self.name,
             self.files,
@@ -104,6 +101,12 @@ class Run:
             provenance=self._provenance,
             image=self.image,
         )
+
+    @property
+    def pinned(self) -> list[str]:
+        """The inputs as the versions they named when the run started, `ns/name@<n>` (what the
+        version records; pull these rather than a tag that may move during the training)."""
+        return [f"{found['artifact']}@{found['version']}" for found in self.resolved]
 
     def log_metric(self, key: str, value: float) -> None:
         """Records a metric (the last value logged for a key wins)."""
