@@ -10,6 +10,7 @@ directories, and a proxy in front of the registry that counts requests and can b
     proxy.after = lambda request: None          # once an answer has been sent
     proxy.stop()
 """
+
 from __future__ import annotations
 
 import http.client
@@ -23,7 +24,8 @@ import threading
 import unittest
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional
+from typing import Callable
+from unittest import mock
 from urllib.parse import urlsplit
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -102,10 +104,10 @@ class Proxy:
     def __init__(self, target: str) -> None:
         upstream = urlsplit(target)
         self.requests: list[Request] = []
-        self.drop: Optional[Callable[[str, str], bool]] = None
-        self.before: Optional[Callable[[str, str], None]] = None
-        self.tamper: Optional[Callable[[str, str], bool]] = None
-        self.after: Optional[Callable[[Request], None]] = None
+        self.drop: Callable[[str, str], bool] | None = None
+        self.before: Callable[[str, str], None] | None = None
+        self.tamper: Callable[[str, str], bool] | None = None
+        self.after: Callable[[Request], None] | None = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -175,6 +177,34 @@ class Proxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ProxiedCase(unittest.TestCase):
+    """A suite whose clients talk through one Proxy; each test gets a scratch directory and its
+    own hash cache (what one test hashed must not help another)."""
+
+    proxy: Proxy
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.proxy = Proxy(URL)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.proxy.stop()
+
+    def setUp(self) -> None:
+        self.proxy.reset()
+        self.scratch = Scratch(self)
+        patcher = mock.patch.dict(os.environ, {"XDG_CACHE_HOME": self.scratch.join("cache")})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def client(self, **options: object) -> Registry:
+        """A client going through the proxy, closed after the test."""
+        reg = registry(self.proxy.url, **options)
+        self.addCleanup(reg.close)
+        return reg
 
 
 def registry(url: str = "", **options: object) -> Registry:

@@ -1,6 +1,7 @@
 """Bad input, end to end: a wrong token, an unknown ref, a file that changes while it uploads, a
 multipart push interrupted (a dropped connection, then Ctrl-C) and resumed. Every failure is
 one CairnError carrying the registry's status, code, details and request id."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,9 @@ import sys
 import unittest
 from unittest import mock
 
-from support import CLIENT_DIR, MiB, TOKEN, URL, Proxy, Scratch, fresh_name, needs_registry, random_file, registry
+from support import CLIENT_DIR, TOKEN, URL, MiB, ProxiedCase, fresh_name, needs_registry, random_file
 
+# isort: split
 from cairn import CairnError, Registry
 
 PARTS = r"^/v1/uploads/upl_[\w-]+/parts/\d+$"
@@ -19,31 +21,12 @@ SMALL_PARTS = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
 
 
 @needs_registry
-class BadInput(unittest.TestCase):
-    proxy: Proxy
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.proxy = Proxy(URL)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.proxy.stop()
-
-    def setUp(self) -> None:
-        self.proxy.reset()
-        self.scratch = Scratch(self)
-        patcher = mock.patch.dict(os.environ, {"XDG_CACHE_HOME": self.scratch.join("cache")})
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-    def client(self, **options: object) -> Registry:
-        reg = registry(self.proxy.url, **options)
-        self.addCleanup(reg.close)
-        return reg
-
+class BadInput(ProxiedCase):
     def test_a_wrong_token_is_401_with_the_request_id(self) -> None:
-        with Registry(URL, "cairn_not_a_token", progress=False) as reg, self.assertRaises(CairnError) as caught:
+        with (
+            Registry(URL, "cairn_not_a_token", progress=False) as reg,
+            self.assertRaises(CairnError) as caught,
+        ):
             reg.push(self.scratch.file("a.txt", b"a"), fresh_name("x"), code="none", lockfiles=None)
         err = caught.exception
         self.assertEqual((err.status, err.code), (401, "UNAUTHORIZED"))
@@ -60,7 +43,9 @@ class BadInput(unittest.TestCase):
             self.assertIn(caught.exception.code, ("ARTIFACT_UNKNOWN", "TAG_UNKNOWN", "VERSION_UNKNOWN"))
             self.assertTrue(caught.exception.request_id)
         with self.assertRaises(CairnError) as caught:
-            reg.push(self.scratch.file("m.bin", b"m"), fresh_name("m"), inputs=[f"{name}:latest"], code="none")
+            reg.push(
+                self.scratch.file("m.bin", b"m"), fresh_name("m"), inputs=[f"{name}:latest"], code="none"
+            )
         self.assertEqual((caught.exception.status, caught.exception.code), (422, "REF_UNKNOWN"))
 
     def test_malformed_arguments_fail_before_any_request(self) -> None:
@@ -75,9 +60,10 @@ class BadInput(unittest.TestCase):
                 call()
             self.assertEqual((caught.exception.status, caught.exception.code), (0, "USAGE"))
         self.assertEqual(self.proxy.requests, [])
-        with mock.patch.dict(os.environ, {"CAIRN_URL": "", "XDG_CONFIG_HOME": self.scratch.path}), self.assertRaises(
-            CairnError
-        ) as caught:
+        with (
+            mock.patch.dict(os.environ, {"CAIRN_URL": "", "XDG_CONFIG_HOME": self.scratch.path}),
+            self.assertRaises(CairnError) as caught,
+        ):
             Registry()
         self.assertEqual(caught.exception.code, "USAGE")
 
@@ -168,7 +154,7 @@ class BadInput(unittest.TestCase):
         stored = []
 
         def after(request: object) -> None:
-            if getattr(request, "method") == "PUT" and getattr(request, "status") == 200 and "/parts/" in getattr(request, "path"):
+            if request.method == "PUT" and request.status == 200 and "/parts/" in request.path:
                 stored.append(request)
                 if len(stored) == 2:
                     child.send_signal(signal.SIGINT)

@@ -1,4 +1,5 @@
 """`python -m cairn`: the Node CLI's commands, output and exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,11 @@ class Cli(unittest.TestCase):
             "XDG_CACHE_HOME": self.scratch.join("cache"),
         }
         return subprocess.run(
-            [sys.executable, "-m", "cairn", *args], cwd=self.scratch.path, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "cairn", *args],
+            cwd=self.scratch.path,
+            env=env,
+            capture_output=True,
+            text=True,
         )
 
     def ok(self, *args: str) -> str:
@@ -39,18 +44,16 @@ class Cli(unittest.TestCase):
         self.scratch.file("requirements.txt", f"scikit-learn==1.3.0\n# {model}\n".encode())
         self.scratch.file("model.pkl", f"v1 {model}".encode())
         self.ok("push", "train.csv", data, "--kind", "dataset", "--tag", "latest")
-        out = self.ok(
-            "push", "model.pkl", model, "--kind", "model", "--input", f"{data}:latest=training",
-            "--lockfile", "requirements.txt", "--param", "max_depth=6", "--metric", "auc=0.91", "--json",
-        )  # fmt: skip
-        first = json.loads(out)
+        push_model = ["push", "model.pkl", model, "--kind", "model", "--input", f"{data}:latest=training"]
+        push_model += ["--lockfile", "requirements.txt", "--param", "max_depth=6"]
+        first = json.loads(self.ok(*push_model, "--metric", "auc=0.91", "--json"))
         self.assertEqual((first["version"], first["created"], first["upload"]["uploadedBlobs"]), (1, True, 2))
-        self.assertEqual(self.ok("promote", f"{model}@1", "--to", "production").splitlines()[0][-71:], first["digest"])
+        promoted = self.ok("promote", f"{model}@1", "--to", "production")
+        self.assertEqual(promoted.splitlines()[0][-71:], first["digest"])
 
         self.scratch.file("requirements.txt", f"scikit-learn==1.4.0\n# {model}\n".encode())
         self.scratch.file("model.pkl", b"v2")
-        self.ok("push", "model.pkl", model, "--kind", "model", "--input", f"{data}:latest=training",
-                "--lockfile", "requirements.txt", "--param", "max_depth=6", "--metric", "auc=0.93")  # fmt: skip
+        self.ok(*push_model, "--metric", "auc=0.93")
         self.ok("promote", f"{model}@2", "--to", "production", "--reason", "AUC 0.93")
         why = self.ok("diff", f"{model}:production")
         self.assertIn("changed: environment", why)

@@ -1,5 +1,6 @@
 """The package stays installable anywhere a training job runs: Python 3.9 syntax, and imports
 from the standard library (and itself) only."""
+
 from __future__ import annotations
 
 import ast
@@ -26,7 +27,9 @@ class Compat(unittest.TestCase):
                 if any(isinstance(n, (ast.AnnAssign, ast.arg)) and n.annotation for n in ast.walk(tree)):
                     self.assertIn("from __future__ import annotations", source)
 
-    @unittest.skipUnless(hasattr(sys, "stdlib_module_names"), "needs Python >= 3.10 to list the standard library")
+    @unittest.skipUnless(
+        hasattr(sys, "stdlib_module_names"), "needs Python >= 3.10 to list the standard library"
+    )
     def test_standard_library_only(self) -> None:
         allowed = set(sys.stdlib_module_names) | {"cairn", "__future__"}
         for path in SOURCES:

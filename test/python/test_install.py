@@ -1,5 +1,6 @@
 """The README's install command, verbatim, in a fresh virtual environment with no package index:
 pip builds the package with its own standard-library backend (no setuptools, no network)."""
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,17 @@ def readme_block(first_line: str) -> str:
     return found[0] + "\n"
 
 
+def has_ensurepip() -> bool:
+    try:
+        import ensurepip  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@unittest.skipUnless(
+    has_ensurepip(), "this Python cannot create a venv with pip (Debian: apt-get install python3-venv)"
+)
 class Install(unittest.TestCase):
     def test_pip_installs_the_package_offline_from_the_repository_path(self) -> None:
         scratch = Scratch(self)
@@ -37,16 +49,22 @@ class Install(unittest.TestCase):
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         }
         script = readme_block("python3 -m pip install")
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
 
         check = "import cairn, sys; print(cairn.__version__, cairn.__file__)"
-        done = subprocess.run([python, "-c", check], cwd=scratch.path, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [python, "-c", check], cwd=scratch.path, env=env, capture_output=True, text=True
+        )
         self.assertEqual(done.returncode, 0, done.stderr)
         version, location = done.stdout.split()
         self.assertEqual(version, "0.1.0")
         self.assertTrue(location.startswith(env_dir), f"imported from {location}, not the venv")
-        done = subprocess.run([python, "-m", "cairn", "--help"], cwd=scratch.path, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [python, "-m", "cairn", "--help"], cwd=scratch.path, env=env, capture_output=True, text=True
+        )
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("push", done.stdout)
         self.assertNotEqual(sys.prefix, env_dir)

@@ -1,5 +1,6 @@
 """The run context manager: inputs resolved and pinned on entry, the git commit, script and
 lockfiles recorded, one version published on success, nothing on an exception."""
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from unittest import mock
 
 from support import Scratch, fresh_name, needs_registry, registry
 
+# isort: split
 from cairn import CairnError
 
 
@@ -48,12 +50,18 @@ class RunContext(unittest.TestCase):
         self.addCleanup(os.chdir, cwd)
         self.data = fresh_name("data")
         self.model = fresh_name("model")
-        self.reg.push(self.scratch.file("train.csv", b"a,b\n1,0\n"), self.data, kind="dataset", tags=["latest"])
+        self.reg.push(
+            self.scratch.file("train.csv", b"a,b\n1,0\n"), self.data, kind="dataset", tags=["latest"]
+        )
 
     def test_a_successful_block_publishes_one_version_with_its_provenance(self) -> None:
-        with self.reg.run(self.model, inputs=[f"{self.data}:latest=training"], params={"max_depth": 6}) as run:
+        with self.reg.run(
+            self.model, inputs=[f"{self.data}:latest=training"], params={"max_depth": 6}
+        ) as run:
             # The tag moves during the training: the version records what the run started with.
-            self.reg.push(self.scratch.file("train.csv", b"a,b\n1,0\n2,1\n"), self.data, kind="dataset", tags=["latest"])
+            self.reg.push(
+                self.scratch.file("train.csv", b"a,b\n1,0\n2,1\n"), self.data, kind="dataset", tags=["latest"]
+            )
             with open("model.pkl", "wb") as f:
                 f.write(b"weights")
             run.log_metric("auc", 0.91)
@@ -72,7 +80,8 @@ class RunContext(unittest.TestCase):
         self.assertEqual(manifest["inputs"][0]["role"], "training")
         self.assertEqual(manifest["inputs"][0]["digest"], run.resolved[0]["digest"])
         self.assertEqual(
-            manifest["code"], {"repo": "https://git.example/acme/churn.git", "commit": self.commit, "dirty": False}
+            manifest["code"],
+            {"repo": "https://git.example/acme/churn.git", "commit": self.commit, "dirty": False},
         )
         self.assertEqual([lf["path"] for lf in manifest["environment"]["lockfiles"]], ["requirements.txt"])
 
@@ -105,7 +114,9 @@ class RunContext(unittest.TestCase):
             with self.assertRaises(CairnError):
                 run.add_file("metrics.json", "eval/metrics.json")
         manifest = self.reg.manifest(run.published.ref if run.published else "")
-        self.assertEqual([f["path"] for f in manifest["files"]], ["eval/metrics.json", "model/a.bin", "model/sub/b.bin"])
+        self.assertEqual(
+            [f["path"] for f in manifest["files"]], ["eval/metrics.json", "model/a.bin", "model/sub/b.bin"]
+        )
         self.assertNotIn("code", manifest)
         self.assertNotIn("environment", manifest)
 

@@ -6,6 +6,7 @@ environments have no setuptools to fall back on. This backend needs nothing (`re
 so `pip install ./clients/python` works offline anywhere pip does. It reads name, version,
 description and requires-python from pyproject.toml's [project] table and packages `cairn/`.
 """
+
 from __future__ import annotations
 
 import base64

@@ -7,6 +7,7 @@
 
 Every failure is a CairnError carrying the registry's `status`, `code`, `details` and `request_id`.
 """
+
 from .client import CURRENT, Registry
 from .errors import CairnError
 from .models import Published, Pulled, Verified

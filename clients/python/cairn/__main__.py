@@ -2,6 +2,7 @@
 exit codes (0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 conflict, 6 verification failed,
 7 network error or interrupted: run the same command again to resume).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,8 @@ import os
 import re
 import signal
 import sys
-from typing import Any, Callable, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, NoReturn
 
 from . import errors, render
 from .client import Registry
@@ -21,7 +23,13 @@ from .refs import normalize_ref, split_tag_ref
 from .version import __version__
 
 OK, ERROR, USAGE, AUTH, NOT_FOUND, CONFLICT, VERIFY_FAILED, NETWORK = range(8)
-_VERIFY_CODES = ("DIGEST_MISMATCH", "SIZE_MISMATCH", errors.VERIFY_FAILED, errors.PATH_UNSAFE, errors.FILE_CHANGED)
+_VERIFY_CODES = (
+    "DIGEST_MISMATCH",
+    "SIZE_MISMATCH",
+    errors.VERIFY_FAILED,
+    errors.PATH_UNSAFE,
+    errors.FILE_CHANGED,
+)
 
 
 def exit_code(err: CairnError) -> tuple[int, str | None]:
@@ -29,15 +37,26 @@ def exit_code(err: CairnError) -> tuple[int, str | None]:
     if err.code == errors.USAGE:
         return USAGE, None
     if err.code == errors.INTERRUPTED:
-        return NETWORK, "run the same command again to resume: stored blobs are skipped and an unfinished multipart upload continues from its last part"
+        return (
+            NETWORK,
+            "run the same command again to resume: stored blobs are skipped and an unfinished "
+            "multipart upload continues from its last part",
+        )
     if err.is_network:
-        return NETWORK, "is the registry running there? (set CAIRN_URL or --url) Rerunning resumes any transfer."
+        return (
+            NETWORK,
+            "is the registry running there? (set CAIRN_URL or --url) Rerunning resumes any transfer.",
+        )
     if err.status == 401:
         return AUTH, "the token was refused: check CAIRN_TOKEN (or run `cairn login` with a valid one)"
     if err.status == 403:
         return AUTH, "this needs a token with more scope (or one allowed in this namespace)"
     if err.code == "TAG_UNKNOWN" and str(err.details.get("ref", "")).endswith(":latest"):
-        return NOT_FOUND, "a bare ns/name means ns/name:latest, which only a push with --tag latest moves; name a version (ns/name@<n>)"
+        return (
+            NOT_FOUND,
+            "a bare ns/name means ns/name:latest, which only a push with --tag latest moves; "
+            "name a version (ns/name@<n>)",
+        )
     if err.status == 404 or err.code == "REF_UNKNOWN":
         return NOT_FOUND, "check the name, tag or version: `python -m cairn log <ns/name>` lists versions"
     if err.status == 409:
@@ -147,7 +166,8 @@ class Command:
         pulled = self.registry().pull(self.args.ref, self.args.output)
         self.result(
             f"{pulled.artifact}@{pulled.version} → {pulled.dest}\n"
-            f"{pulled.downloaded} file(s) downloaded ({format_bytes(pulled.bytes)}), {pulled.skipped} already present",
+            f"{pulled.downloaded} file(s) downloaded ({format_bytes(pulled.bytes)}), "
+            f"{pulled.skipped} already present",
             pulled,
         )
 
@@ -155,10 +175,15 @@ class Command:
         a = self.args
         if a.delete:
             self.registry().untag(a.target, *a.tags, reason=a.reason)
-            self.result(f"deleted {', '.join(f'{a.target}:{t}' for t in a.tags)}", {"artifact": a.target, "deleted": a.tags})
+            self.result(
+                f"deleted {', '.join(f'{a.target}:{t}' for t in a.tags)}",
+                {"artifact": a.target, "deleted": a.tags},
+            )
             return
         moves = self.registry().tag(a.target, *a.tags, reason=a.reason)
-        self.result("\n".join(f"{m['artifact']}:{m['tag']} → @{m['version']} {m['digest']}" for m in moves), moves)
+        self.result(
+            "\n".join(f"{m['artifact']}:{m['tag']} → @{m['version']} {m['digest']}" for m in moves), moves
+        )
 
     def promote(self) -> None:
         a = self.args
@@ -167,13 +192,16 @@ class Command:
         except CairnError as err:
             if err.code == "TAG_CONFLICT":
                 now = err.details.get("current") or "somewhere else"
-                err.message = f"{a.ref.split(':')[0].split('@')[0]}:{a.to} moved to {now} while you were promoting; nothing was changed"
+                name = split_tag_ref(normalize_ref(a.ref))[0]
+                err.message = f"{name}:{a.to} moved to {now} while you were promoting; nothing was changed"
             raise
         if move.get("unchanged"):
             self.result(f"{move['artifact']}:{a.to} already points to @{move['version']}", move)
         else:
             self.result(
-                f"{move['artifact']}:{a.to} → @{move['version']} {move['digest']}\n(was {move['previous'] or 'unset'})", move
+                f"{move['artifact']}:{a.to} → @{move['version']} {move['digest']}\n"
+                f"(was {move['previous'] or 'unset'})",
+                move,
             )
 
     def log(self) -> None:
@@ -207,7 +235,10 @@ class Command:
         registry = self.registry()
         if a.impact:
             impact = registry.impact(a.ref)
-            lines = [f"{v['artifact']}@{v['version']}  [{', '.join(v['tags'])}]  {render.short(v['digest'])}" for v in impact["versions"]]
+            lines = [
+                f"{v['artifact']}@{v['version']}  [{', '.join(v['tags'])}]  {render.short(v['digest'])}"
+                for v in impact["versions"]
+            ]
             nothing = f"nothing under {', '.join(impact['protectedTags'])} is built on {normalize_ref(a.ref)}"
             self.result("\n".join(lines) or nothing, impact)
             return
@@ -227,7 +258,9 @@ class Command:
     def verify(self) -> None:
         report = self.registry().verify(self.args.target)
         self.result(
-            f"ok: manifest {report.digest} and {report.checked} blob(s) ({format_bytes(report.bytes)}) verified", report
+            f"ok: manifest {report.digest} and {report.checked} blob(s) "
+            f"({format_bytes(report.bytes)}) verified",
+            report,
         )
 
 
@@ -252,14 +285,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("name", help="ns/name")
     p.add_argument("--kind", default="other", choices=["dataset", "model", "other"])
-    p.add_argument("--input", action="append", default=[], metavar="REF[=ROLE]", help="an input version (repeatable)")
-    p.add_argument("--param", action="append", default=[], metavar="K=V", help="a parameter; numbers, booleans and JSON are typed")
+    p.add_argument(
+        "--input", action="append", default=[], metavar="REF[=ROLE]", help="an input version (repeatable)"
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter; numbers, booleans and JSON are typed",
+    )
     p.add_argument("--params", metavar="FILE.json", help="parameters from a JSON file (--param wins)")
     p.add_argument("--metric", action="append", default=[], metavar="K=NUMBER")
-    p.add_argument("--lockfile", action="append", default=[], metavar="PATH|auto", help="an environment lockfile (repeatable)")
+    p.add_argument(
+        "--lockfile",
+        action="append",
+        default=[],
+        metavar="PATH|auto",
+        help="an environment lockfile (repeatable)",
+    )
     p.add_argument("--image", help="the container image the version was built in")
     p.add_argument("--tag", action="append", default=[], help="move this tag to the new version (repeatable)")
-    p.add_argument("--code", default="auto", choices=["auto", "none"], help="record the git remote, commit and dirty state")
+    p.add_argument(
+        "--code",
+        default="auto",
+        choices=["auto", "none"],
+        help="record the git remote, commit and dirty state",
+    )
     p.add_argument("--code-path", help="the script that produced it, e.g. train.py")
     p.add_argument("--parallel", type=int, default=8, help="uploads in flight (default 8)")
     p.add_argument("--rehash", action="store_true", help="hash every file again, ignoring the cache")
@@ -298,7 +350,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--both", action="store_true")
     p.add_argument("--depth", type=int)
     p.add_argument("--format", choices=["text", "json", "mermaid", "dot"])
-    p.add_argument("--impact", action="store_true", help="versions a protected tag points to that are built on it")
+    p.add_argument(
+        "--impact", action="store_true", help="versions a protected tag points to that are built on it"
+    )
 
     p = command("verify", "re-hash a version: its manifest and every file it names")
     p.add_argument("target", help="a ref or a manifest URL")

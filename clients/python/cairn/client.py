@@ -1,10 +1,11 @@
 """Registry: the Python client of a Cairn registry, with the guarantees of the `cairn` CLI.
 
-    from cairn import Registry
-    registry = Registry()                      # CAIRN_URL and CAIRN_TOKEN (or url=, token=)
-    registry.push("data/", "acme/churn-data", kind="dataset", tags=["latest"])
-    registry.pull("acme/churn-data:latest", "data-copy/")
+from cairn import Registry
+registry = Registry()                      # CAIRN_URL and CAIRN_TOKEN (or url=, token=)
+registry.push("data/", "acme/churn-data", kind="dataset", tags=["latest"])
+registry.pull("acme/churn-data:latest", "data-copy/")
 """
+
 from __future__ import annotations
 
 import io
@@ -12,7 +13,8 @@ import json
 import os
 import threading
 import time
-from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from .config import load_settings
 from .download import VerifiedReader, assert_real_parent_inside, download_to, mismatch, safe_join
@@ -25,7 +27,10 @@ from .progress import Progress, terminal_stream
 from .provenance import find_lockfiles, git_info
 from .refs import DIGEST_RE, artifact_name, normalize_ref, split_tag_ref
 from .transport import READ_CHUNK, Transport, artifact_path, ref_path
-from .upload import DEFAULT_SINGLE_LIMIT, UploadItem, Uploader
+from .upload import DEFAULT_SINGLE_LIMIT, Uploader, UploadItem
+
+if TYPE_CHECKING:
+    from .run import Run
 
 KINDS = ("dataset", "model", "other")
 #: Hashing is CPU on one core and I/O: a few files at a time keep the disk busy without thrashing.
@@ -57,7 +62,9 @@ def parse_input(spec: InputSpec) -> dict[str, str]:
 class Provenance:
     """The code and environment of a version, captured at one moment (a push, or a run's start)."""
 
-    def __init__(self, code: CodeSpec = "auto", code_path: str | None = None, lockfiles: LockfileSpec = "auto"):
+    def __init__(
+        self, code: CodeSpec = "auto", code_path: str | None = None, lockfiles: LockfileSpec = "auto"
+    ):
         if isinstance(code, str) and code not in ("auto", "none"):
             raise usage('code is "auto", "none", None or a dict of repo, commit, path, dirty')
         requested = [lockfiles] if isinstance(lockfiles, str) else list(lockfiles or [])
@@ -235,7 +242,8 @@ class Registry:
         environment: dict[str, Any] = {}
         if provenance.lockfiles:
             environment["lockfiles"] = [
-                {"path": f.path, "digest": d} for f, (d, _) in zip(provenance.lockfiles, digests[len(files) :])
+                {"path": f.path, "digest": d}
+                for f, (d, _) in zip(provenance.lockfiles, digests[len(files) :])
             ]
         if image:
             environment["image"] = image
@@ -248,7 +256,9 @@ class Registry:
         if tag_list:
             body["tags"] = tag_list
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        res = self._http.send("POST", f"/v1/artifacts/{artifact_path(name)}/versions", json_body=body, headers=headers)
+        res = self._http.send(
+            "POST", f"/v1/artifacts/{artifact_path(name)}/versions", json_body=body, headers=headers
+        )
         answer = res.json()
         return Published(
             artifact=answer["artifact"],
@@ -261,7 +271,9 @@ class Registry:
             upload=stats,
         )
 
-    def _hash_all(self, files: Sequence[LocalFile], rehash: bool, cancel: threading.Event) -> list[tuple[str, int]]:
+    def _hash_all(
+        self, files: Sequence[LocalFile], rehash: bool, cancel: threading.Event
+    ) -> list[tuple[str, int]]:
         cache = HashCache() if self.hash_cache and not rehash else None
         hashing = self._progress("hash", sum(f.size for f in files), len(files))
 
@@ -274,7 +286,9 @@ class Registry:
                 started = time.time()
                 digest, size = hash_file(file.abs, hashing.add_bytes)
                 if size != st.st_size:
-                    raise CairnError(0, FILE_CHANGED, f"{file.abs} changed while it was being hashed; push again")
+                    raise CairnError(
+                        0, FILE_CHANGED, f"{file.abs} changed while it was being hashed; push again"
+                    )
                 if cache:
                     cache.record(file.abs, st, digest, started)
             else:
@@ -365,8 +379,7 @@ class Registry:
         while left is None or left > 0:
             size = 500 if left is None else min(left, 500)
             page = self._http.json("GET", path, query={"limit": size, "cursor": cursor})[1]
-            for item in page["items"]:
-                yield item
+            yield from page["items"]
             if left is not None:
                 left -= len(page["items"])
             cursor = page.get("nextCursor")
@@ -461,7 +474,10 @@ class Registry:
         digest = target if DIGEST_RE.match(target) else self.resolve(target)["digest"]
         manifest = self.manifest(digest)
         blobs = [(f["path"], f["digest"], f["size"]) for f in manifest["files"]]
-        blobs += [(f"lockfile {lf['path']}", lf["digest"], -1) for lf in manifest.get("environment", {}).get("lockfiles", [])]
+        blobs += [
+            (f"lockfile {lf['path']}", lf["digest"], -1)
+            for lf in manifest.get("environment", {}).get("lockfiles", [])
+        ]
         total = sum(f["size"] for f in manifest["files"])
         progress = self._progress("verify", total, len(blobs))
         failures: list[dict[str, str]] = []
@@ -483,7 +499,12 @@ class Registry:
                 if err.code != VERIFY_FAILED and err.status != 404:
                     raise
                 with lock:
-                    failures.append({"path": path, "problem": err.message if err.status != 404 else f"{blob_digest} is not stored"})
+                    failures.append(
+                        {
+                            "path": path,
+                            "problem": err.message if err.status != 404 else f"{blob_digest} is not stored",
+                        }
+                    )
             progress.add_item()
 
         try:
@@ -492,7 +513,10 @@ class Registry:
             progress.finish()
         if failures:
             raise CairnError(
-                0, VERIFY_FAILED, f"{len(failures)} of {len(blobs) + 1} check(s) failed", {"failures": failures}
+                0,
+                VERIFY_FAILED,
+                f"{len(failures)} of {len(blobs) + 1} check(s) failed",
+                {"failures": failures},
             )
         return Verified(digest=digest, files=len(manifest["files"]), bytes=total, checked=len(blobs))
 
@@ -533,7 +557,9 @@ class Registry:
                 }
         return self._move(resolved, to, expect, reason, conditional=True)
 
-    def _move(self, resolved: Resolved, tag: str, expect: str | None, reason: str | None, conditional: bool) -> TagMove:
+    def _move(
+        self, resolved: Resolved, tag: str, expect: str | None, reason: str | None, conditional: bool
+    ) -> TagMove:
         body: dict[str, Any] = {"digest": resolved["digest"]}
         if conditional:
             body["expect"] = expect
@@ -590,4 +616,3 @@ def _present(target: str, digest: str, size: int) -> bool:
     except OSError:
         return False
     return hash_file(target)[0] == digest
-

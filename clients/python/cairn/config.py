@@ -2,12 +2,13 @@
 CAIRN_TOKEN, then the file `cairn login` writes (`$XDG_CONFIG_HOME/cairn/config.json`, else
 `~/.config/cairn/config.json`), shared with the Node CLI.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from .errors import usage

@@ -3,6 +3,7 @@ into a temp file beside the destination that replaces it only when digest and si
 tampered or truncated body leaves nothing behind). Manifest paths are checked before any byte is
 written: the registry refuses unsafe paths at publish, but a pull does not trust that.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +35,10 @@ def unsafe_path_reason(path: str) -> str | None:
 
 def _escape(path: str, reason: str) -> CairnError:
     return CairnError(
-        0, PATH_UNSAFE, f"refusing to write {path!r}: {reason}; it would escape the target directory", {"path": path}
+        0,
+        PATH_UNSAFE,
+        f"refusing to write {path!r}: {reason}; it would escape the target directory",
+        {"path": path},
     )
 
 
@@ -57,7 +61,9 @@ def assert_real_parent_inside(root: str, parent: str, path: str) -> None:
         raise _escape(path, f"its directory resolves to {real_parent}")
 
 
-def mismatch(what: str, digest: str, size: int, got_digest: str, got_size: int, after: str = "") -> CairnError:
+def mismatch(
+    what: str, digest: str, size: int, got_digest: str, got_size: int, after: str = ""
+) -> CairnError:
     detail = f"{got_size} bytes instead of {size}" if got_size != size else f"it hashes to {got_digest}"
     return CairnError(
         0,

@@ -4,10 +4,12 @@ An API error keeps the registry's HTTP status, error code, message, details and 
 (quote the id when reporting a problem). A failure with no answer to quote has `status == 0` and
 one of the client's own codes below.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # Codes the client uses itself (status 0): the registry gave no answer to quote.
 NETWORK_ERROR = "NETWORK_ERROR"  # refused, reset or dropped connection: retrying resumes
@@ -82,7 +84,9 @@ def error_from_body(status: int, body: bytes, request_id: str | None, what: str)
     # Not the registry's error shape: a proxy, a load balancer, or not a Cairn server at all.
     snippet = " ".join(body[:200].decode("utf-8", "replace").split())
     code = "NOT_FOUND" if status == 404 else BAD_RESPONSE
-    return CairnError(status, code, f"{what} answered {status}{': ' + snippet if snippet else ''}", {}, request_id)
+    return CairnError(
+        status, code, f"{what} answered {status}{': ' + snippet if snippet else ''}", {}, request_id
+    )
 
 
 def usage(message: str) -> CairnError:

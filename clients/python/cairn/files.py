@@ -2,6 +2,7 @@
 are followed, symlinked directories are not, so a loop cannot trap the walk), named by their
 POSIX path relative to that directory (NFC), sorted.
 """
+
 from __future__ import annotations
 
 import os

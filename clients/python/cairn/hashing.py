@@ -8,13 +8,15 @@ stored ("racily clean", as git says: a write in the same clock tick would leave 
 they are hashed again next time. It lives in `$XDG_CACHE_HOME/cairn/hashes.json` (else
 `~/.cache/cairn`), the same file and format as the Node CLI's. A corrupt file is ignored.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import threading
-from typing import Callable, Mapping
+from collections.abc import Mapping
+from typing import Callable
 
 READ_CHUNK = 1024 * 1024
 _VERSION = 1

@@ -4,15 +4,16 @@ typed for editors and type checkers), and the results the client builds itself.
 The larger answers (a version's detail, a diff, an explanation, a lineage graph, an impact) are
 returned as the registry sends them (`dict[str, Any]`); the README and API.md list their fields.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TypedDict
+from typing import Any, Optional, TypedDict
 
 from .upload import UploadStats
 
 #: A version detail, diff, explanation, lineage graph or impact, as the registry answers it.
-Answer = Dict[str, Any]
+Answer = dict[str, Any]
 
 
 class Resolved(TypedDict):
@@ -37,7 +38,7 @@ class Input(TypedDict, total=False):
 class TagMove(TypedDict, total=False):
     tag: str
     digest: str
-    previous: Optional[str]
+    previous: Optional[str]  # noqa: UP045 - evaluated by get_type_hints() on 3.9
     artifact: str
     version: int
     #: True when the tag already pointed there (nothing was written).
@@ -51,8 +52,8 @@ class VersionSummary(TypedDict):
     createdBy: str
     fileCount: int
     size: int
-    tags: List[str]
-    labels: Dict[str, str]
+    tags: list[str]
+    labels: dict[str, str]
 
 
 @dataclass(frozen=True)

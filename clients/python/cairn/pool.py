@@ -3,11 +3,13 @@ in input order. The first failure stops new work from starting and is raised onc
 flight has stopped (so no request is left running behind the caller's back). Ctrl-C sets the
 shared `cancel` event, which the transfers check between chunks.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -2,6 +2,7 @@
 100 ms, the same line as the Node CLI's. Without a stream (stderr is not a terminal, or progress
 is off) it only counts, so callers never branch. Safe to update from several threads.
 """
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 the working tree, and the environment lockfiles next to the code (the git top level, else the
 current directory), in the formats the registry's diff understands.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,5 +63,7 @@ def git_info(cwd: str) -> tuple[str, dict[str, Any]] | None:
 def find_lockfiles(directory: str) -> list[str]:
     """Absolute paths of the known lockfiles in `directory`."""
     return [
-        os.path.join(directory, name) for name in LOCKFILE_NAMES if os.path.isfile(os.path.join(directory, name))
+        os.path.join(directory, name)
+        for name in LOCKFILE_NAMES
+        if os.path.isfile(os.path.join(directory, name))
     ]

@@ -1,4 +1,5 @@
 """Refs and artifact names, checked before any request: `ns/name` alone means `ns/name:latest`."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ def normalize_ref(raw: str) -> str:
     """`acme/data` → `acme/data:latest`; `ns/name:tag`, `ns/name@3`, `ns/name@sha256:…` as they are."""
     ref = f"{raw}:latest" if _NAME_RE.match(raw) else raw
     if not _REF_RE.match(ref):
-        raise usage(f'"{raw}" is not a ref: refs are ns/name, ns/name:tag, ns/name@<n> or ns/name@sha256:<hex>')
+        raise usage(
+            f'"{raw}" is not a ref: refs are ns/name, ns/name:tag, ns/name@<n> or ns/name@sha256:<hex>'
+        )
     return ref
 
 

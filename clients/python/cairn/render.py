@@ -1,10 +1,12 @@
 """The text `python -m cairn` prints for people (the same lines as the Node CLI's); --json prints
 the answers themselves instead.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .progress import format_bytes
 
@@ -44,7 +46,9 @@ def show(v: Mapping[str, Any]) -> str:
     if v["tags"]:
         lines.append(f"tags:      {', '.join(v['tags'])}")
     lines.append(f"files:     {v['fileCount']} ({format_bytes(v['size'])})")
-    lines += [f"  {f['path']}  {format_bytes(f['size'])}  {short(f['digest'])}" for f in m["files"][:_SHOWN_FILES]]
+    lines += [
+        f"  {f['path']}  {format_bytes(f['size'])}  {short(f['digest'])}" for f in m["files"][:_SHOWN_FILES]
+    ]
     if len(m["files"]) > _SHOWN_FILES:
         lines.append(f"  … and {len(m['files']) - _SHOWN_FILES} more (--json lists all)")
     if m["inputs"]:
@@ -85,13 +89,23 @@ def _file_list(files: Mapping[str, Any], indent: str) -> list[str]:
     return out
 
 
+def _side(s: Mapping[str, Any] | None) -> str:
+    return f"{s['ref']} {short(s['digest'])}" if s else "(none)"
+
+
+def _version(v: Mapping[str, Any] | None) -> str:
+    return f"{v['artifact']}@{v['version']}" if v else "(nothing)"
+
+
 def _data_lines(data: Mapping[str, Any], indent: str) -> list[str]:
     out: list[str] = []
     for i in data["inputs"]:
         if i["status"] == "unchanged":
             continue
-        side = lambda s: f"{s['ref']} {short(s['digest'])}" if s else "(none)"  # noqa: E731
-        out.append(f"{indent}{i['role']} ({i.get('artifact') or 'unknown'}): {i['status']}, {side(i['from'])} → {side(i['to'])}")
+        out.append(
+            f"{indent}{i['role']} ({i.get('artifact') or 'unknown'}): {i['status']}, "
+            f"{_side(i['from'])} → {_side(i['to'])}"
+        )
         if i.get("files"):
             out.append(f"{indent}  files: {_files_line(i['files'])}")
             out += _file_list(i["files"], indent + "    ")
@@ -111,11 +125,13 @@ def _value_lines(diff: Mapping[str, Any], indent: str) -> list[str]:
 
 def diff(d: Mapping[str, Any]) -> str:
     """A diff (or an explanation) pillar by pillar: what changed, then the detail of each."""
-    name = lambda v: f"{v['artifact']}@{v['version']}" if v else "(nothing)"  # noqa: E731
-    out = [f"{name(d.get('from'))} → {name(d.get('to'))}"]
+    out = [f"{_version(d.get('from'))} → {_version(d.get('to'))}"]
     move = d.get("move")
     if move:
-        out.append(f"moved {move['at']} by {move['by']}{': ' + json.dumps(move['reason']) if move.get('reason') else ''}")
+        out.append(
+            f"moved {move['at']} by {move['by']}"
+            + (f": {json.dumps(move['reason'])}" if move.get("reason") else "")
+        )
     out.append(f"changed: {', '.join(d['changed']) or 'nothing (same code, data, environment and params)'}")
     code = d["code"]
     if code["changed"]:
@@ -141,7 +157,10 @@ def diff(d: Mapping[str, Any]) -> str:
             if len(packages) > _MAX_LINES:
                 out.append("    …")
             if lock.get("lines"):
-                out.append(f"    {len(lock['lines']['added'])} line(s) added, {len(lock['lines']['removed'])} removed")
+                out.append(
+                    f"    {len(lock['lines']['added'])} line(s) added, "
+                    f"{len(lock['lines']['removed'])} removed"
+                )
         if env["image"]["changed"]:
             out.append(f"  image: {env['image']['from'] or '(none)'} → {env['image']['to'] or '(none)'}")
         out += _value_lines(env["runtime"], "  runtime ")
@@ -153,7 +172,9 @@ def diff(d: Mapping[str, Any]) -> str:
     if metrics:
         out.append("metrics:")
         for m in metrics:
-            delta = "" if m["delta"] is None else " ({}{:.6g})".format("+" if m["delta"] >= 0 else "", m["delta"])
+            delta = (
+                "" if m["delta"] is None else " ({}{:.6g})".format("+" if m["delta"] >= 0 else "", m["delta"])
+            )
             out.append(f"  {m['key']}: {_value(m['from'])} → {_value(m['to'])}{delta}")
     return "\n".join(out)
 
@@ -169,7 +190,10 @@ def lineage(graph: Mapping[str, Any]) -> str:
     for n in sorted(graph["nodes"], key=lambda n: (n["depth"], n["artifact"], n["version"])):
         role = f" ({', '.join(roles[n['digest']])})" if n["depth"] > 0 and n["digest"] in roles else ""
         tags = f"  [{', '.join(n['tags'])}]" if n["tags"] else ""
-        lines.append(f"{'  ' * n['depth']}{n['artifact']}@{n['version']}  {n['kind']}{role}{tags}  {short(n['digest'])}")
+        lines.append(
+            f"{'  ' * n['depth']}{n['artifact']}@{n['version']}  {n['kind']}{role}{tags}  "
+            f"{short(n['digest'])}"
+        )
     if graph.get("truncated"):
         lines.append("… truncated (the closest versions are shown)")
     if graph.get("hidden"):

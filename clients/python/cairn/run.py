@@ -11,12 +11,14 @@ starts, and the version records the input versions that were current when it sta
 their tags move meanwhile), and the git commit and lockfiles are recorded. On leaving normally,
 the added files are pushed and the version published; on an exception nothing is published.
 """
+
 from __future__ import annotations
 
 import math
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import usage
 from .files import LocalFile, list_files

@@ -7,6 +7,7 @@ connections, Node's after 5 s, and a request sent on one just as it closes would
 request without a streamed body that fails on a reused connection before any answer is sent
 once more on a new one.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -15,7 +16,8 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import BAD_RESPONSE, NETWORK_ERROR, TIMEOUT, CairnError, error_from_body
@@ -124,7 +126,9 @@ class Transport:
                 self._host, self._port, timeout=self.timeout, context=self._ssl, blocksize=READ_CHUNK
             )
         else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout, blocksize=READ_CHUNK)
+            conn = http.client.HTTPConnection(
+                self._host, self._port, timeout=self.timeout, blocksize=READ_CHUNK
+            )
         conn.connect()
         # A body is sent after its headers: without this, Nagle's algorithm can hold the last
         # segment until the server's delayed ACK (tens of ms on every small upload).

@@ -5,17 +5,19 @@ other, in order (the server then hashes them as they stream, and completion cost
 Starting the same digest again returns the open session and the parts it already has, so a push
 that was interrupted resumes where it stopped and sends only the missing parts.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, TypeVar
 
 from .errors import FILE_CHANGED, INTERRUPTED, CairnError
-from .transport import Transport
 from .pool import map_limit
 from .progress import Progress
+from .transport import Transport
 
 MiB = 1024 * 1024
 #: The server's default single-request limit; a 413 tells us the real one.
@@ -50,7 +52,9 @@ class FileSlice:
     ends early (it shrank since it was hashed) fails the request instead of leaving the server
     waiting for the rest of its Content-Length."""
 
-    def __init__(self, path: str, start: int, end: int, on_bytes: Callable[[int], None], cancel: threading.Event):
+    def __init__(
+        self, path: str, start: int, end: int, on_bytes: Callable[[int], None], cancel: threading.Event
+    ):
         self._path = path
         self._left = end - start
         self._on_bytes = on_bytes
@@ -78,7 +82,9 @@ def missing_blobs(transport: Transport, digests: Sequence[str]) -> list[str]:
     """The digests not stored yet, asking in batches of 1,000 (one round trip each)."""
     missing: list[str] = []
     for i in range(0, len(digests), CHECK_BATCH):
-        _, body = transport.json("POST", "/v1/blobs/check", json_body={"digests": list(digests[i : i + CHECK_BATCH])})
+        _, body = transport.json(
+            "POST", "/v1/blobs/check", json_body={"digests": list(digests[i : i + CHECK_BATCH])}
+        )
         missing.extend(body["missing"])
     return missing
 
@@ -184,10 +190,14 @@ class Uploader:
                 continue
             start, end = bounds(n)
 
-            def put_part(on_bytes: Callable[[int], None], n: int = n, start: int = start, end: int = end) -> None:
+            def put_part(
+                on_bytes: Callable[[int], None], n: int = n, start: int = start, end: int = end
+            ) -> None:
                 body = FileSlice(item.abs, start, end, on_bytes, self._cancel)
                 try:
-                    self._http.send("PUT", f"/v1/uploads/{upload_id}/parts/{n}", body=body, size=end - start).read()
+                    self._http.send(
+                        "PUT", f"/v1/uploads/{upload_id}/parts/{n}", body=body, size=end - start
+                    ).read()
                 finally:
                     body.close()
 
@@ -201,7 +211,7 @@ class Uploader:
         for i in range(1, ATTEMPTS + 1):
             counted = [0]
 
-            def on_bytes(n: int) -> None:
+            def on_bytes(n: int, counted: list[int] = counted) -> None:
                 counted[0] += n
                 self._progress.add_bytes(n)
 
