@@ -2,7 +2,7 @@
  * `npm run test:python`: the Python client's suites (test/python, `unittest`, no third-party
  * runner) against a real `npm start`: one server for all of them, its URL and admin token in
  * CAIRN_URL / CAIRN_TOKEN, config and hash cache in its scratch directory. Fails when any Python
- * test fails; Python's own report is echoed. (Not named *.test.mjs: `test:e2e` would run it too.)
+ * test fails; each Python test's line and the summary are reported as diagnostics. (Not named *.test.mjs: `test:e2e` would run it too.)
  *
  *   PYTHON   the interpreter (default python3; the client supports 3.9 and later)
  */
@@ -25,18 +25,17 @@ function unittest(args, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, ['-m', 'unittest', ...args], { cwd: join(ROOT, 'test', 'python'), env });
     let output = '';
-    const echo = (chunk) => {
+    const keep = (chunk) => {
       output += chunk;
-      process.stderr.write(chunk);
     };
-    child.stdout.on('data', echo);
-    child.stderr.on('data', echo);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, output }));
   });
 }
 
-test('the Python client (python -m unittest discover -s test/python)', { timeout: 900_000 }, () =>
+test('the Python client (python -m unittest discover -s test/python)', { timeout: 900_000 }, (t) =>
   server.withLog(async () => {
     const result = await unittest(['discover', '-s', '.', '-p', 'test_*.py', '-v'], {
       ...process.env,
@@ -46,8 +45,19 @@ test('the Python client (python -m unittest discover -s test/python)', { timeout
       XDG_CACHE_HOME: join(server.workDir, 'cache'),
       PYTHONDONTWRITEBYTECODE: '1',
     });
-    assert.equal(result.code, 0, `python -m unittest exited ${result.code ?? result.signal}`);
+    // One line per Python test (`-v`), then its summary: visible in the report either way.
+    for (const line of result.output.split('\n'))
+      if (/ \.\.\. |^Ran |^OK|^FAILED/.test(line)) t.diagnostic(line);
+    assert.equal(
+      result.code,
+      0,
+      `python -m unittest exited ${result.code ?? result.signal}\n${result.output}`,
+    );
     assert.match(result.output, /^Ran [1-9]\d* tests? in /m, 'some tests ran');
-    assert.doesNotMatch(result.output, /CAIRN_URL and CAIRN_TOKEN are not set/, 'every suite got the registry');
-  }),
+    assert.doesNotMatch(
+      result.output,
+      /CAIRN_URL and CAIRN_TOKEN are not set/,
+      'every suite got the registry',
+    );
+  })(),
 );

@@ -130,6 +130,15 @@ class VerifiedReader(io.RawIOBase):
         view[: len(data)] = data
         return len(data)
 
+    def readall(self) -> bytes:
+        """The rest, read in 1 MiB chunks (RawIOBase's own reads 8 KiB at a time)."""
+        chunks = []
+        while True:
+            chunk = self.read(READ_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
     def close(self) -> None:
         if not self.closed:
             self._res.close()
