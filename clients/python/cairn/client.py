@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from .config import load_settings
 from .download import VerifiedReader, assert_real_parent_inside, download_to, mismatch, safe_join
@@ -346,7 +346,7 @@ class Registry:
 
     def resolve(self, ref: str) -> Resolved:
         """Which version a ref names now: ``{"ref", "artifact", "version", "digest", "manifestUrl"}``."""
-        return self._http.json("GET", f"/v1/resolve/{ref_path(normalize_ref(ref))}")[1]
+        return cast(Resolved, self._http.json("GET", f"/v1/resolve/{ref_path(normalize_ref(ref))}")[1])
 
     def manifest(self, ref: str) -> dict[str, Any]:
         """The manifest of a version (ref or ``sha256:…`` digest), checked against its digest."""
@@ -355,13 +355,13 @@ class Registry:
         got = sha256_bytes(data)
         if got != digest:
             raise mismatch(f"manifest {digest}", digest, len(data), got, len(data))
-        return json.loads(data.decode("utf-8"))
+        return cast("dict[str, Any]", json.loads(data.decode("utf-8")))
 
     def show(self, ref: str) -> Answer:
         """One version: manifest, tags, metrics (merged, with history), labels, created at and by."""
         resolved = self.resolve(ref)
         path = f"/v1/artifacts/{artifact_path(resolved['artifact'])}/versions/{resolved['digest']}"
-        return self._http.json("GET", path)[1]
+        return cast(Answer, self._http.json("GET", path)[1])
 
     def versions(self, name: str, *, limit: int | None = None) -> Iterator[VersionSummary]:
         """The versions of `name`, newest first, fetched page by page as you iterate."""
@@ -388,7 +388,10 @@ class Registry:
 
     def tags(self, name: str) -> dict[str, str]:
         """The tags of `name` and the digests they point to."""
-        return self._http.json("GET", f"/v1/artifacts/{artifact_path(artifact_name(name))}/tags")[1]
+        return cast(
+            "dict[str, str]",
+            self._http.json("GET", f"/v1/artifacts/{artifact_path(artifact_name(name))}/tags")[1],
+        )
 
     def pull(self, ref: str, dest: str | os.PathLike[str] = ".") -> Pulled:
         """Downloads every file of a version into `dest`, verified while it streams.
@@ -567,7 +570,11 @@ class Registry:
             body["reason"] = reason
         path = f"/v1/artifacts/{artifact_path(resolved['artifact'])}/tags/{tag}"
         move: TagMove = self._http.json("PUT", path, json_body=body)[1]
-        move.update(artifact=resolved["artifact"], version=resolved["version"], unchanged=False)
+        move["artifact"], move["version"], move["unchanged"] = (
+            resolved["artifact"],
+            resolved["version"],
+            False,
+        )
         return move
 
     # Lineage and diff
@@ -575,14 +582,19 @@ class Registry:
     def diff(self, a: str, b: str) -> Answer:
         """Two versions compared pillar by pillar: ``changed`` names the pillars (code, data,
         environment, params) that differ; ``files`` and ``metrics`` beside them."""
-        return self._http.json("GET", "/v1/diff", query={"from": normalize_ref(a), "to": normalize_ref(b)})[1]
+        return cast(
+            Answer,
+            self._http.json("GET", "/v1/diff", query={"from": normalize_ref(a), "to": normalize_ref(b)})[1],
+        )
 
     def explain(self, ref: str) -> Answer:
         """Why a tag (``ns/name:tag``) changed things: the diff of its last move, plus ``move``."""
         name, tag = split_tag_ref(normalize_ref(ref))
         if tag is None:
             raise usage("explain takes a tag ref, ns/name:tag (e.g. acme/churn-model:production)")
-        return self._http.json("GET", f"/v1/artifacts/{artifact_path(name)}/tags/{tag}/explain")[1]
+        return cast(
+            Answer, self._http.json("GET", f"/v1/artifacts/{artifact_path(name)}/tags/{tag}/explain")[1]
+        )
 
     def lineage(
         self, ref: str, *, direction: str = "up", depth: int | None = None, format: str = "json"
@@ -599,13 +611,15 @@ class Registry:
 
     def impact(self, ref: str) -> Answer:
         """The versions a protected tag (production) points to now that are built on `ref`."""
-        return self._http.json("GET", f"/v1/impact/{ref_path(normalize_ref(ref))}")[1]
+        return cast(Answer, self._http.json("GET", f"/v1/impact/{ref_path(normalize_ref(ref))}")[1])
 
     def add_metrics(self, ref: str, metrics: Mapping[str, float]) -> Answer:
         """Appends metrics to a version (an annotation: the history is kept)."""
         resolved = self.resolve(ref)
         path = f"/v1/artifacts/{artifact_path(resolved['artifact'])}/versions/{resolved['digest']}/metrics"
-        return self._http.json("POST", path, json_body={"metrics": dict(metrics)}, retry=False)[1]
+        return cast(
+            Answer, self._http.json("POST", path, json_body={"metrics": dict(metrics)}, retry=False)[1]
+        )
 
 
 def _present(target: str, digest: str, size: int) -> bool:

@@ -132,7 +132,7 @@ class VerifiedReader(io.RawIOBase):
 
     def readall(self) -> bytes:
         """The rest, read in 1 MiB chunks (RawIOBase's own reads 8 KiB at a time)."""
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = self.read(READ_CHUNK)
             if not chunk:

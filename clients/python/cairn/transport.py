@@ -241,7 +241,7 @@ class Transport:
         headers: Mapping[str, str],
     ) -> http.client.HTTPResponse:
         try:
-            conn.request(method, url, body=data, headers=dict(headers))  # type: ignore[arg-type]
+            conn.request(method, url, body=data, headers=dict(headers))
         except (BrokenPipeError, ConnectionResetError):
             # The server answered before it read the whole body (401, 413) and closed: the
             # answer may still be waiting in the socket, and it says more than the broken pipe.
