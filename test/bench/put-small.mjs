@@ -9,7 +9,7 @@
  *   raw    PUT /__bench/raw/{key}          a plain BLOBS.put of the same bytes (the baseline)
  *   diag   PUT /__bench/raw/{key}?sha256=  the raw put with R2's SHA-256 check, as ours asks for
  *
- * BENCH_ROUNDS rounds (default 3) after one warm-up round of 40 each, the order rotating from
+ * BENCH_ROUNDS rounds (default 5) after one warm-up round of 40 each, the order rotating from
  * round to round; uploads/s of each round (BENCH_PUTS ÷ wall time), medians; ratio ours / raw.
  *
  * Environment: BENCH_PUTS, BENCH_ROUNDS (above), BENCH_KEEP=1 keeps the temp dir, BENCH_CONFIG
@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { benchClient, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
 
 const PUTS = Number(process.env.BENCH_PUTS || 400);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const IN_FLIGHT = 8;
 const SIZE = 4096;
 const WARMUP_PUTS = 40;
