@@ -17,8 +17,16 @@
  * Prints a table and writes test/bench/.out/put-small.json. Exit 0 unless something fails.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
-import { benchClient, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
+import { loadavg } from 'node:os';
+import {
+  benchClient,
+  median,
+  rotate,
+  runConditions,
+  runSuite,
+  startSuiteServer,
+  writeResult,
+} from './bench-server.mjs';
 
 const PUTS = Number(process.env.BENCH_PUTS || 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
@@ -61,25 +69,15 @@ async function round(side, count) {
 async function main() {
   const t0 = Date.now();
   const load0 = loadavg();
-  server = await startBenchServer({
-    ...(process.env.BENCH_CONFIG ? { config: process.env.BENCH_CONFIG } : {}),
-    keep: process.env.BENCH_KEEP === '1',
-    prefix: 'cairn-bench-put-small-',
-  });
+  server = await startSuiteServer('cairn-bench-put-small-');
   const names = Object.keys(SIDES);
   console.log(
     `cairn small-PUT bench at ${server.base}: ${PUTS} PUTs of ${SIZE / 1024} KiB, ${IN_FLIGHT} in flight, ${ROUNDS} rounds`,
   );
   for (const side of names) await round(side, WARMUP_PUTS);
-  const rates = Object.fromEntries(names.map((side) => [side, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < names.length; k++) {
-      const side = names[(k + r) % names.length];
-      rates[side].push(await round(side, PUTS));
-    }
-    process.stdout.write(`\rround ${r + 1}/${ROUNDS}`);
-  }
-  process.stdout.write('\n\n');
+  const samples = await rotate('rounds', names, (side) => round(side, PUTS), { runs: ROUNDS });
+  const rates = Object.fromEntries(names.map((side, k) => [side, samples[k]]));
+  process.stdout.write('\n');
   const rounded = (xs) => xs.map((x) => Math.round(x * 10) / 10);
   const rows = names.map((side) => ({
     side,
@@ -94,12 +92,7 @@ async function main() {
   const ratio = Math.round((median(rates.ours) / median(rates.raw)) * 100) / 100;
   console.log(`ratio ours / raw: ${ratio.toFixed(2)}`);
   writeResult('put-small', {
-    generatedAt: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    loadavgStart: load0,
-    loadavgEnd: loadavg(),
-    durationS: Math.round((Date.now() - t0) / 1000),
+    ...runConditions(t0, load0),
     puts: PUTS,
     sizeBytes: SIZE,
     inFlight: IN_FLIGHT,

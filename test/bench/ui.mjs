@@ -22,8 +22,16 @@
  * keeps the temp dir, BENCH_CONFIG another bench wrangler.toml (for A/B runs).
  * Prints a table and writes test/bench/.out/ui.json. Exit 0 unless something fails.
  */
-import { cpus, loadavg } from 'node:os';
-import { benchClient, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
+import { loadavg } from 'node:os';
+import {
+  benchClient,
+  median,
+  rotate,
+  runConditions,
+  runSuite,
+  startSuiteServer,
+  writeResult,
+} from './bench-server.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 15);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -71,16 +79,7 @@ async function text(path) {
  */
 async function compare(label, page, json) {
   const sides = [[page], json, ...json.map((path) => [path])];
-  const times = sides.map(() => []);
-  for (let w = 0; w < WARMUP; w++) for (const side of sides) await timeGets(side);
-  for (let run = 0; run < RUNS; run++) {
-    for (let k = 0; k < sides.length; k++) {
-      const i = (k + run) % sides.length;
-      times[i].push(await timeGets(sides[i]));
-    }
-    process.stdout.write(`\r${label}: run ${run + 1}/${RUNS}`);
-  }
-  process.stdout.write('\n');
+  const times = await rotate(label, sides, timeGets, { runs: RUNS, warmup: WARMUP });
   const [pageMs, jsonMs, ...aloneMs] = times.map(median);
   return {
     operation: label,
@@ -158,11 +157,7 @@ const nextLink = (html) =>
 async function main() {
   const t0 = Date.now();
   const load0 = loadavg();
-  server = await startBenchServer({
-    ...(process.env.BENCH_CONFIG ? { config: process.env.BENCH_CONFIG } : {}),
-    keep: process.env.BENCH_KEEP === '1',
-    prefix: 'cairn-bench-ui-',
-  });
+  server = await startSuiteServer('cairn-bench-ui-');
   console.log(`cairn web UI bench at ${server.base}: ${RUNS} runs after ${WARMUP} warm-up, medians`);
   const publishS = await seed();
 
@@ -212,12 +207,7 @@ async function main() {
       console.log(`${''.padEnd(48)}(diagnostic) ${d.what}: ${d.medianMs.toFixed(2)} ms`);
   }
   writeResult('ui', {
-    generatedAt: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    loadavgStart: load0,
-    loadavgEnd: loadavg(),
-    durationS: Math.round((Date.now() - t0) / 1000),
+    ...runConditions(t0, load0),
     runs: RUNS,
     warmup: WARMUP,
     versions: VERSIONS,
