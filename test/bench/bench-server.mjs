@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../e2e/harness.mjs';
@@ -189,4 +189,46 @@ export async function runSuite(name, main, getServer) {
   } finally {
     await getServer()?.stop();
   }
+}
+
+/**
+ * Starts the bench server for a suite: BENCH_CONFIG names another bench wrangler.toml (e.g. a
+ * patched copy of the tree, for A/B runs), BENCH_KEEP=1 keeps the temp dir.
+ */
+export function startSuiteServer(prefix) {
+  return startBenchServer({
+    ...(process.env.BENCH_CONFIG ? { config: process.env.BENCH_CONFIG } : {}),
+    keep: process.env.BENCH_KEEP === '1',
+    prefix,
+  });
+}
+
+/** What a suite's JSON result records of the run's conditions; `started` is Date.now() at its start. */
+export function runConditions(started, loadavgStart) {
+  return {
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadavgStart,
+    loadavgEnd: loadavg(),
+    durationS: Math.round((Date.now() - started) / 1000),
+  };
+}
+
+/**
+ * Measures every side `runs` times, after `warmup` untimed rounds, the order rotating from run to
+ * run so that no side always goes first; returns the samples of each side, in `sides` order.
+ */
+export async function rotate(label, sides, measure, { runs, warmup = 0 }) {
+  const samples = sides.map(() => []);
+  for (let w = 0; w < warmup; w++) for (const side of sides) await measure(side);
+  for (let run = 0; run < runs; run++) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (k + run) % sides.length;
+      samples[i].push(await measure(sides[i]));
+    }
+    process.stdout.write(`\r${label}: run ${run + 1}/${runs}`);
+  }
+  process.stdout.write('\n');
+  return samples;
 }
