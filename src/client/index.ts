@@ -6,6 +6,6 @@
  *   const { digest } = await cairn.resolve('acme/churn-model:production');
  */
 export { all, CairnClient, CHECK_BATCH, type LineageOptions, type MoveTagRequest } from './client';
-export { CairnError, type ClientErrorCode } from './errors';
+export { CairnError, type CairnErrorCode, type ClientErrorCode } from './errors';
 export type { TransportOptions, UploadBody } from './http';
 export type * from './types';

@@ -4,10 +4,10 @@
  * local dev server gzips responses on the fly, which made downloads several times slower).
  */
 import type { Context } from 'hono';
+import type { Digest } from '../contract/grammar';
 import type { BlobRow } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
 import { parseRange } from '../lib/range';
 import { BLOB_CONTENT_TYPE, getBlob } from '../storage/blob-store';
 import { etagOf, IMMUTABLE, notModified } from './caching';

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { manifestUrl } from '../contract/urls';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobResponse } from '../http/blob-response';
@@ -11,7 +12,7 @@ import { IMMUTABLE, NO_CACHE } from '../http/caching';
 import { sha256Hex } from '../lib/digest';
 import { requireScope } from '../middleware/auth';
 import { publishSchema } from '../schemas/publish';
-import { manifestUrl, requireArtifact, requireVersion } from '../services/artifacts';
+import { requireArtifact, requireVersion } from '../services/artifacts';
 import { actorOf, assertNamespaceWritable } from '../services/auth';
 import { findReplay, IDEMPOTENCY_KEY_RE, recordPublish } from '../services/idempotency';
 import { publishVersion } from '../services/publish';

@@ -1,8 +1,9 @@
 /**
- * The body of POST /v1/artifacts/{ns}/{name}/versions (API.md "Versions and manifests").
+ * The body of POST /v1/artifacts/{ns}/{name}/versions (docs/API.md "Versions and manifests").
  * Only `files` is required. The service's input type is inferred from this schema.
  */
 import { z } from 'zod';
+import { SEGMENT, SEGMENT_RE } from '../contract/grammar';
 import { KINDS } from '../db/schema';
 import { digestSchema, pathSchema, refSchema, settableTagSchema } from '../validation';
 
@@ -40,10 +41,7 @@ export const publishSchema = z.object({
     .array(
       z.object({
         ref: refSchema,
-        role: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'roles are lowercase [a-z0-9][a-z0-9._-]{0,63}')
-          .default('input'),
+        role: z.string().regex(SEGMENT_RE, `roles are lowercase ${SEGMENT}`).default('input'),
       }),
     )
     .max(MAX_INPUTS_PER_VERSION)

@@ -16,10 +16,11 @@
  * enough to obtain the bytes.
  */
 import { eq, sql } from 'drizzle-orm';
+import { type Digest, hexOf } from '../contract/grammar';
 import { type BatchStatement, chunk, type Db, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
 import { ApiError } from '../errors';
-import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
+import { sha256OfStream } from '../lib/digest';
 import { putVerified } from '../storage/blob-store';
 import type { Principal } from './auth';
 

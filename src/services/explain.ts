@@ -2,10 +2,10 @@
  * Explain a tag: its last move (who, when, why) and the diff between where it pointed before and
  * where it points now. One answer for the API's explain route and the web UI's explain page.
  */
+import type { Digest } from '../contract/grammar';
 import type { Db } from '../db/client';
 import type { ArtifactRow } from '../db/schema';
 import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
 import { findVersion } from './artifacts';
 import { diffVersions, type VersionDiff } from './diff';
 import { lastMove } from './tags';

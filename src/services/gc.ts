@@ -22,8 +22,8 @@
  * inserted for them by the statement that checks they are still unclaimed.
  */
 import { sql } from 'drizzle-orm';
+import { hexOf, isDigest } from '../contract/grammar';
 import { chunk, type Db, runBatch } from '../db/client';
-import { hexOf, isDigest } from '../lib/digest';
 import { deleteBlobs, listBlobObjects } from '../storage/blob-store';
 import { expireStaleUploads } from './uploads';
 

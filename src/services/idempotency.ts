@@ -5,6 +5,7 @@
  * Records older than IDEMPOTENCY_TTL_MS are ignored and swept by the cron.
  */
 import { and, eq, lt, sql } from 'drizzle-orm';
+import { manifestUrl } from '../contract/urls';
 import type { BatchStatement, Db } from '../db/client';
 import { idempotencyKeys } from '../db/schema';
 import { ApiError } from '../errors';
@@ -48,11 +49,12 @@ export function recordPublish(
   },
   now = Date.now(),
 ): BatchStatement {
+  // The answer's manifestUrl: the URL up to its digest, which SQL appends (v.digest).
   return sql`
     INSERT INTO idempotency_keys (principal_id, key, request_hash, status, body, created_at)
     SELECT ${r.principalId}, ${r.key}, ${r.requestHash}, ${r.status},
            json_object('artifact', a.name, 'version', v.number, 'digest', v.digest,
-                       'manifestUrl', ${`${r.origin}/v1/manifests/`} || v.digest),
+                       'manifestUrl', ${manifestUrl(r.origin, '')} || v.digest),
            ${now}
     FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.digest = ${r.digest}
     ON CONFLICT (principal_id, key) DO UPDATE SET

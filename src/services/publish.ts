@@ -12,9 +12,9 @@
  * reclaim); a failure in 4 rolls the whole batch back.
  */
 import { sql } from 'drizzle-orm';
+import type { Digest } from '../contract/grammar';
 import { type BatchStatement, chunkJson, type Db, runBatch } from '../db/client';
 import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
 import type { PublishInput } from '../schemas/publish';
 import { putVerified } from '../storage/blob-store';
 import { findArtifact, resolveRef } from './artifacts';

@@ -55,12 +55,12 @@
  */
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../config';
+import { type Digest, hexOf } from '../contract/grammar';
 import type { PartReceipt, UploadSession } from '../contract/uploads';
 import { type Db, runBatch } from '../db/client';
 import { blobs, type UploadRow, uploadParts, uploads } from '../db/schema';
 import { ApiError } from '../errors';
 import { base64url } from '../lib/cursor';
-import { type Digest, hexOf } from '../lib/digest';
 import { ResumableSha256 } from '../lib/resumable-sha256';
 import {
   abortMultipart,

@@ -3,6 +3,7 @@
  * by path, and metrics annotations (appended, history kept; the version shows the merge).
  */
 import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { Digest } from '../contract/grammar';
 import type { MetricsEntry, VersionDetail, VersionSummary } from '../contract/versions';
 import type { Db } from '../db/client';
 import {
@@ -15,7 +16,6 @@ import {
   versionMetrics,
   versions,
 } from '../db/schema';
-import type { Digest } from '../lib/digest';
 import { pageOf } from '../lib/paging';
 import { getBlob } from '../storage/blob-store';
 import { canAccessNamespace, type Principal } from './auth';

@@ -11,7 +11,8 @@
  * re-hashed after assembly), no D1 `blobs` row exists, so nothing serves it (see
  * services/uploads.ts).
  */
-import { type Digest, hexOf, isDigest, sha256OfStream } from '../lib/digest';
+import { type Digest, hexOf, isDigest } from '../contract/grammar';
+import { sha256OfStream } from '../lib/digest';
 
 export const BLOB_CONTENT_TYPE = 'application/octet-stream';
 

@@ -7,8 +7,8 @@
  * repository never comes to hold bytes its writers did not have, whatever digests they name.
  */
 import { sql } from 'drizzle-orm';
+import type { Digest } from '../../contract/grammar';
 import { type Db, runBatch } from '../../db/client';
-import type { Digest } from '../../lib/digest';
 
 export async function holdObjects(db: Db, repo: string, digests: readonly Digest[], now = Date.now()) {
   if (digests.length === 0) return;
