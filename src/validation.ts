@@ -131,9 +131,9 @@ export function validationError(issues: readonly Issue[], where: string): ApiErr
 }
 
 /** JSON bodies larger than this are refused (413) before parsing; publish allows more. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Deepest nesting of arrays and objects a JSON body may have. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -143,7 +143,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * well-formed UTF-16 (lone surrogates: no canonical JSON, no UTF-8), and `__proto__` keys (an
  * object built from them would lose the key to its prototype). Iterative, so any depth is safe.
  */
-export function jsonProblem(value: unknown): string | null {
+function jsonProblem(value: unknown): string | null {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;

@@ -43,7 +43,7 @@ import type {
 } from './types';
 
 /** The most digests one `POST /v1/blobs/check` takes. */
-export const CHECK_BATCH = 1000;
+const CHECK_BATCH = 1000;
 
 export interface LineageOptions {
   direction?: Direction;

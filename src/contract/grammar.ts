@@ -8,7 +8,7 @@
 // Digests
 
 /** `sha256:` + 64 lowercase hex. The hex alone is what R2 keys and Git LFS oids use. */
-export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 export const HEX64_RE = /^[0-9a-f]{64}$/;
 export const DIGEST_RULE = 'digest must be "sha256:" followed by 64 lowercase hex characters';
 
@@ -30,7 +30,7 @@ export const SEGMENT_RE = new RegExp(`^${SEGMENT}$`);
 export const NAME_RULE = `names are lowercase ${SEGMENT}`;
 const ARTIFACT_NAME_RE = new RegExp(`^${SEGMENT}/${SEGMENT}$`);
 
-export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export const TAG_RULE = 'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127}';
 
 export function isSegment(value: unknown): value is string {
@@ -57,7 +57,7 @@ export function isSettableTag(value: unknown): value is string {
 // Version numbers
 
 /** 1, 2, 3…: no sign, no leading zero, at most Number.MAX_SAFE_INTEGER (it must round-trip). */
-export function parseVersionNumber(raw: string): number | null {
+function parseVersionNumber(raw: string): number | null {
   if (!/^[1-9]\d{0,15}$/.test(raw)) return null;
   const n = Number(raw);
   return Number.isSafeInteger(n) ? n : null;
@@ -79,7 +79,7 @@ export interface Ref {
   selector: Selector;
 }
 
-export const REF_RULE = 'a ref is ns/name:tag, ns/name@<number> or ns/name@sha256:<hex>';
+const REF_RULE = 'a ref is ns/name:tag, ns/name@<number> or ns/name@sha256:<hex>';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 

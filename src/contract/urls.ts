@@ -5,7 +5,7 @@
 import { type Digest, isDigest } from './grammar';
 
 /** The path every manifest URL starts with; the digest follows. */
-export const MANIFESTS_PATH = '/v1/manifests/';
+const MANIFESTS_PATH = '/v1/manifests/';
 
 export function manifestPath(digest: string): string {
   return `${MANIFESTS_PATH}${digest}`;

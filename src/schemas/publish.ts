@@ -8,10 +8,10 @@ import { KINDS } from '../db/schema';
 import { digestSchema, pathSchema, refSchema, settableTagSchema } from '../validation';
 
 /** Documented limits (README): keep a manifest parseable inside a Worker's 128 MB. */
-export const MAX_FILES_PER_VERSION = 100_000;
-export const MAX_INPUTS_PER_VERSION = 100;
-export const MAX_LOCKFILES = 50;
-export const MAX_TAGS_PER_PUBLISH = 20;
+const MAX_FILES_PER_VERSION = 100_000;
+const MAX_INPUTS_PER_VERSION = 100;
+const MAX_LOCKFILES = 50;
+const MAX_TAGS_PER_PUBLISH = 20;
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
