@@ -23,7 +23,6 @@ export const ERROR_STATUS = {
   ARTIFACT_UNKNOWN: 404,
   VERSION_UNKNOWN: 404,
   TAG_UNKNOWN: 404,
-  METHOD_NOT_ALLOWED: 405,
   UPLOAD_IN_PROGRESS: 409,
   BLOB_BUSY: 409,
   TAG_CONFLICT: 409,
@@ -41,7 +40,7 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
 } as const satisfies Record<
   string,
-  400 | 401 | 403 | 404 | 405 | 409 | 410 | 411 | 413 | 415 | 416 | 422 | 429 | 500
+  400 | 401 | 403 | 404 | 409 | 410 | 411 | 413 | 415 | 416 | 422 | 429 | 500
 >;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
