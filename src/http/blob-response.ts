@@ -49,7 +49,7 @@ export async function blobResponse(
     digest,
     range.kind === 'range' ? { offset: range.offset, length: range.length } : undefined,
   );
-  // A row without bytes breaks invariant 2; say so loudly rather than serve an empty body.
+  // A row without bytes breaks docs/DESIGN.md invariant 2; say so loudly rather than serve an empty body.
   if (!object) throw new Error(`blob ${digest} has a D1 row but no R2 object`);
   return new Response(object.body, { status, headers });
 }

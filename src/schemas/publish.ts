@@ -1,5 +1,5 @@
 /**
- * The body of POST /v1/artifacts/{ns}/{name}/versions (docs/API.md "Versions and manifests").
+ * The body of POST /v1/artifacts/{ns}/{name}/versions (docs/API.md "Artifacts, versions and manifests").
  * Only `files` is required. The service's input type is inferred from this schema.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Publishing a version. Order is the integrity story (DESIGN invariants 2–4):
+ * Publishing a version. Order is the integrity story (docs/DESIGN.md invariants 2–4):
  *   1. validate everything that can be refused: duplicate paths, missing or mis-sized blobs
  *      (422 BLOB_UNKNOWN / SIZE_MISMATCH), unknown input refs (422 REF_UNKNOWN), kind;
  *   2. build the canonical manifest; its SHA-256 is the version digest. An existing digest is an

@@ -2,7 +2,7 @@
  * Multipart uploads for blobs above the single-request limit, on R2 multipart with the session
  * in D1 so any request (and any client restart) can resume it.
  *
- * Integrity story (DESIGN invariant 2):
+ * Integrity story (docs/DESIGN.md invariant 2):
  * 1. Parts are stored by R2 as they arrive; each part's size is checked against the plan, so the
  *    assembled size is known to be the declared size before assembly.
  * 2. `complete` first takes a lease on the session with one conditional UPDATE, so exactly one

@@ -1,5 +1,5 @@
 /**
- * The only module that knows R2 keys. Layout (content addressing, DESIGN invariant 1):
+ * The only module that knows R2 keys. Layout (content addressing, docs/DESIGN.md invariant 1):
  *
  *   blobs/
  *     sha256/
