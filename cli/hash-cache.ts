@@ -19,7 +19,7 @@ const MAX_ENTRIES = 500_000;
 
 type Entry = [dev: string, ino: string, size: string, mtimeNs: string, ctimeNs: string, digest: string];
 
-export function hashCachePath(env: NodeJS.ProcessEnv = process.env): string {
+function hashCachePath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME?.trim() || join(homedir(), '.cache');
   return join(base, 'cairn', 'hashes.json');
 }

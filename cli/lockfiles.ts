@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const LOCKFILE_NAMES = [
+const LOCKFILE_NAMES = [
   'requirements.txt',
   'uv.lock',
   'poetry.lock',

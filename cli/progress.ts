@@ -2,9 +2,7 @@
  * A one-line progress bar on stderr: bytes done of total, rate, ETA, items. Redrawn at most
  * every 100 ms; with no stream (not a TTY, or --quiet) it only counts, so callers never branch.
  */
-import { formatBytes } from '../src/ui/format';
-
-export { formatBytes };
+import { formatBytes } from '../src/lib/format';
 
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;

@@ -4,36 +4,36 @@
  */
 import canonicalize from 'canonicalize';
 import type { CairnClient, Manifest, Resolved } from '../src/client/index';
+import { isArtifactName, NAME_RULE, parseRef, type Ref } from '../src/contract/grammar';
 import { CliError, EXIT, usageError } from './exit-codes';
 import { sha256 } from './hashing';
 
-const NAME = '[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}';
-const REF_RE = new RegExp(`^${NAME}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@(\\d+|sha256:[0-9a-f]{64}))$`);
-const NAME_RE = new RegExp(`^${NAME}$`);
+/** The contract's ref grammar (the server's), with its reason, as a usage error. */
+function parse(raw: string, ref: string): Ref {
+  const parsed = parseRef(ref);
+  if (parsed.ok) return parsed.value;
+  throw usageError(
+    `"${raw}" is not a ref: ${parsed.reason}`,
+    'refs are ns/name, ns/name:tag, ns/name@<number> or ns/name@sha256:<hex>',
+  );
+}
 
 export function normalizeRef(raw: string): string {
-  const ref = NAME_RE.test(raw) ? `${raw}:latest` : raw;
-  if (!REF_RE.test(ref)) {
-    throw usageError(
-      `"${raw}" is not a ref`,
-      'refs are ns/name, ns/name:tag, ns/name@<number> or ns/name@sha256:<hex>',
-    );
-  }
+  const ref = isArtifactName(raw) ? `${raw}:latest` : raw;
+  parse(raw, ref);
   return ref;
 }
 
 export function artifactName(raw: string): string {
-  if (!NAME_RE.test(raw))
-    throw usageError(`"${raw}" is not an artifact name`, 'names are ns/name, lowercase [a-z0-9._-]');
+  if (!isArtifactName(raw)) throw usageError(`"${raw}" is not an artifact name`, `ns/name: ${NAME_RULE}`);
   return raw;
 }
 
-/** `ns/name:tag` → [`ns/name`, `tag`]; other refs → [`ns/name`, null]. */
-export function splitTagRef(ref: string): [string, string | null] {
-  const i = ref.indexOf(':');
-  return i > 0 && !ref.includes('@')
-    ? [ref.slice(0, i), ref.slice(i + 1)]
-    : [ref.replace(/[@:].*$/, ''), null];
+/** `ns/name:tag` → [`ns/name`, `tag`]; `ns/name` and other refs → [`ns/name`, null]. */
+export function splitTagRef(raw: string): [string, string | null] {
+  if (isArtifactName(raw)) return [raw, null];
+  const { artifact, selector } = parse(raw, raw);
+  return [artifact, selector.kind === 'tag' ? selector.tag : null];
 }
 
 export interface VerifiedManifest {

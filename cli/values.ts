@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { usageError } from './exit-codes';
 
-export function splitKeyValue(raw: string, option: string): [string, string] {
+function splitKeyValue(raw: string, option: string): [string, string] {
   const i = raw.indexOf('=');
   if (i <= 0) throw usageError(`--${option} ${JSON.stringify(raw)}: expected key=value`);
   return [raw.slice(0, i), raw.slice(i + 1)];

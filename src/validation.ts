@@ -1,5 +1,6 @@
 /**
- * Shared zod schemas for the API's conventions and the one validator used by every route.
+ * Shared zod schemas for the API's conventions (their grammar is src/contract/grammar.ts) and
+ * the one validator used by every route.
  * A schema that maps to a specific API error code carries it in the issue's `params.code`;
  * the hook renders the first such code (or BAD_REQUEST) with every issue in `details`.
  */
@@ -7,40 +8,38 @@ import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { ApiError, type ErrorCode } from './errors';
-import { type Digest, isDigest } from './lib/digest';
-import { parseRef, parseSelector, type Ref, SEGMENT_RE, type Selector, TAG_RE } from './lib/refs';
+import type { ErrorCode } from './contract/errors';
+import {
+  DIGEST_RULE,
+  type Digest,
+  isDigest,
+  isSegment,
+  isSettableTag,
+  isTag,
+  NAME_RULE,
+  parseRef,
+  parseSelector,
+  type Ref,
+  type Selector,
+  TAG_RULE,
+} from './contract/grammar';
+import { ApiError } from './errors';
 
 function coded<T>(check: (v: unknown) => v is T, code: ErrorCode, message: string) {
   return z.custom<T>(check, { message, params: { code } });
 }
 
-export const digestSchema = coded<Digest>(
-  isDigest,
-  'DIGEST_INVALID',
-  'digest must be "sha256:" followed by 64 lowercase hex characters',
-);
+export const digestSchema = coded<Digest>(isDigest, 'DIGEST_INVALID', DIGEST_RULE);
 
-export const segmentSchema = coded<string>(
-  (v): v is string => typeof v === 'string' && SEGMENT_RE.test(v),
-  'NAME_INVALID',
-  'names are lowercase [a-z0-9][a-z0-9._-]{0,63}',
-);
+export const segmentSchema = coded<string>(isSegment, 'NAME_INVALID', NAME_RULE);
 
-export const tagSchema = coded<string>(
-  (v): v is string => typeof v === 'string' && TAG_RE.test(v),
-  'TAG_INVALID',
-  'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127}',
-);
+export const tagSchema = coded<string>(isTag, 'TAG_INVALID', TAG_RULE);
 
-/**
- * A tag that can be set: also not all digits, which version URLs would read as a number
- * (`…/versions/1` is version 1). A narrowing of the contract's tag grammar, on purpose.
- */
+/** A tag that can be set: not all digits, which a version URL would read as a number. */
 export const settableTagSchema = coded<string>(
-  (v): v is string => typeof v === 'string' && TAG_RE.test(v) && !/^\d+$/.test(v),
+  isSettableTag,
   'TAG_INVALID',
-  'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127} and not all digits (that would read as a version number)',
+  `${TAG_RULE} and not all digits (that would read as a version number)`,
 );
 
 /** `{ns}/{name}` route params. */
@@ -132,9 +131,9 @@ export function validationError(issues: readonly Issue[], where: string): ApiErr
 }
 
 /** JSON bodies larger than this are refused (413) before parsing; publish allows more. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Deepest nesting of arrays and objects a JSON body may have. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -144,7 +143,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * well-formed UTF-16 (lone surrogates: no canonical JSON, no UTF-8), and `__proto__` keys (an
  * object built from them would lose the key to its prototype). Iterative, so any depth is safe.
  */
-export function jsonProblem(value: unknown): string | null {
+function jsonProblem(value: unknown): string | null {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;

@@ -11,7 +11,7 @@ import { normalizeRef } from '../refs';
 const FORMATS = ['text', 'json', 'mermaid', 'dot'] as const;
 
 /** One line per node, indented by its depth, with the roles of the edges that reach it. */
-export function renderLineage(graph: LineageGraph): string {
+function renderLineage(graph: LineageGraph): string {
   const roles = new Map<string, Set<string>>();
   for (const e of graph.edges) {
     const key = graph.direction === 'down' ? e.to : e.from;

@@ -2,9 +2,9 @@
  * `cairn log <ns/name>`: versions, newest first; `--tag <t>`: that tag's moves, newest first.
  */
 import type { TagEvent, VersionSummary } from '../../src/client/index';
+import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { usageError } from '../exit-codes';
-import { formatBytes } from '../progress';
 import { artifactName } from '../refs';
 
 const short = (digest: string | null) => (digest ? digest.slice(0, 19) : '(none)');

@@ -6,12 +6,12 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ManifestFile } from '../../src/client/index';
+import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { downloadTo } from '../download';
 import { usageError } from '../exit-codes';
 import { hashFile } from '../hashing';
 import { mapLimit } from '../pool';
-import { formatBytes } from '../progress';
 import { resolveManifest } from '../refs';
 import { assertRealParentInside, safeJoin } from '../safe-path';
 

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type { Code, Environment, Kind, PublishRequest } from '../../src/client/index';
+import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { type LocalFile, listFiles } from '../files';
@@ -13,7 +14,6 @@ import { HashCache } from '../hash-cache';
 import { hashFile } from '../hashing';
 import { findLockfiles } from '../lockfiles';
 import { mapLimit } from '../pool';
-import { formatBytes } from '../progress';
 import { DEFAULT_SINGLE_LIMIT, uploadMissing } from '../upload';
 import { parseInputs, parseMetrics, parseParams, readParamsFile } from '../values';
 

@@ -3,8 +3,8 @@
  * params), its tags and metrics, and its pinned manifest URL.
  */
 import type { VersionDetail } from '../../src/client/index';
+import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
-import { formatBytes } from '../progress';
 import { normalizeRef } from '../refs';
 
 const SHOWN_FILES = 20;

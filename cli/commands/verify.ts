@@ -3,14 +3,13 @@
  * names, streaming, and say which do not match. Exit 6 if any does not.
  */
 import { CairnError } from '../../src/client/index';
+import { digestOfManifestUrl } from '../../src/contract/urls';
+import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { verifyBody } from '../download';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { mapLimit } from '../pool';
-import { formatBytes } from '../progress';
 import { fetchManifest, normalizeRef } from '../refs';
-
-const MANIFEST_URL_RE = /\/v1\/manifests\/(sha256:[0-9a-f]{64})$/;
 
 export const verify = defineCommand({
   name: 'verify',
@@ -25,7 +24,7 @@ export const verify = defineCommand({
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
       throw usageError('--parallel is 1 to 64');
     const client = await ctx.client();
-    const fromUrl = MANIFEST_URL_RE.exec(target)?.[1];
+    const fromUrl = digestOfManifestUrl(target);
     const digest = fromUrl ?? (await client.resolve(normalizeRef(target))).digest;
     const { manifest, canonical } = await fetchManifest(client, digest);
     const blobs = [

@@ -1,8 +1,9 @@
 /**
- * CairnClient: typed methods for the whole v1 API (API.md), one per route, over `Transport`.
+ * CairnClient: typed methods for the whole v1 API (docs/API.md), one per route, over `Transport`.
  * Artifact names are `ns/name`; refs are `ns/name:tag`, `ns/name@n` or `ns/name@sha256:…`;
  * a selector is what a version URL takes (a tag, a number or a digest).
  */
+import { manifestPath } from '../contract/urls';
 import { CairnError } from './errors';
 import {
   artifactPath,
@@ -42,7 +43,7 @@ import type {
 } from './types';
 
 /** The most digests one `POST /v1/blobs/check` takes. */
-export const CHECK_BATCH = 1000;
+const CHECK_BATCH = 1000;
 
 export interface LineageOptions {
   direction?: Direction;
@@ -217,7 +218,7 @@ export class CairnClient {
 
   /** The exact manifest bytes (what its digest is the SHA-256 of) and their parse. */
   async getManifest(digest: string): Promise<{ bytes: Uint8Array; manifest: Manifest }> {
-    const res = await this.http.send('GET', `/v1/manifests/${digest}`);
+    const res = await this.http.send('GET', manifestPath(digest));
     const bytes = new Uint8Array(await res.arrayBuffer());
     try {
       return { bytes, manifest: JSON.parse(new TextDecoder().decode(bytes)) as Manifest };

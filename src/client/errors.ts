@@ -3,10 +3,16 @@
  * message, details and request id (quote it when reporting a problem); a request that never got
  * an answer is `status: 0` with code `NETWORK_ERROR` (or `TIMEOUT`/`ABORTED`), the cause kept.
  */
-import type { ErrorBody } from './types';
+import type { ErrorBody, ErrorCode } from '../contract/errors';
 
 /** Codes the client itself uses when there is no API answer to quote. */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE';
+
+/**
+ * What `CairnError.code` can be. A code the server sends is kept as sent: one this client does
+ * not know yet (a newer server) matches no case of a switch over these.
+ */
+export type CairnErrorCode = ErrorCode | ClientErrorCode;
 
 export class CairnError extends Error {
   override readonly name = 'CairnError';
@@ -15,7 +21,7 @@ export class CairnError extends Error {
     /** HTTP status, or 0 when no response arrived. */
     readonly status: number,
     /** The API's error code (`TAG_CONFLICT`, `UNAUTHORIZED`, …) or a ClientErrorCode. */
-    readonly code: string,
+    readonly code: CairnErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
     readonly requestId: string | null = null,
@@ -30,6 +36,7 @@ export class CairnError extends Error {
   }
 }
 
+/** Our error shape; its code is not checked against the table (see CairnErrorCode). */
 function isErrorBody(value: unknown): value is ErrorBody {
   const error = (value as ErrorBody | null)?.error;
   return typeof error?.code === 'string' && typeof error.message === 'string';

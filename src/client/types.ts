@@ -1,5 +1,5 @@
 /**
- * The shapes of the Cairn v1 API (../shared API.md), for every client. The answers are declared
+ * The shapes of the Cairn v1 API (docs/API.md), for every client. The answers are declared
  * once in src/contract/ (pure types, no server imports), which the server's services use for
  * what they return, so a Node CLI or another Worker can use them without pulling in D1/R2 types.
  * What is left here is client-only: request bodies, options and what `publish` returns.
@@ -8,8 +8,6 @@
 import type { Code, Environment, Kind, ManifestFile, Scope } from '../contract';
 
 export type * from '../contract';
-
-export type Digest = `sha256:${string}`;
 
 export interface PageOptions {
   limit?: number;

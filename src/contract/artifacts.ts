@@ -1,4 +1,4 @@
-/** Artifacts (API.md "Artifacts"). */
+/** Artifacts (docs/API.md "Artifacts, versions and manifests"). */
 
 export interface ArtifactSummary {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The answers of the diff and explain routes (API.md "Lineage and diff"): two versions compared
+ * The answers of the diff and explain routes (docs/API.md "Lineage, impact and diff"): two versions compared
  * pillar by pillar (code, data, environment, params), plus output files and metric deltas.
  */
 import type { Code, ManifestFile } from './manifest';

@@ -1,4 +1,4 @@
-/** The answers of the lineage and impact routes (API.md "Lineage and diff"). */
+/** The answers of the lineage and impact routes (docs/API.md "Lineage, impact and diff"). */
 
 export type Direction = 'up' | 'down' | 'both';
 

@@ -1,5 +1,5 @@
 /**
- * The version manifest (API.md "Versions and manifests"): what makes a version reproducible.
+ * The version manifest (docs/API.md "Artifacts, versions and manifests"): what makes a version reproducible.
  * The server writes it as canonical JSON; absent sections are omitted, never null.
  */
 

@@ -1,4 +1,4 @@
-/** Tags: moves and their history (API.md "Tags"). */
+/** Tags: moves and their history (docs/API.md "Tags"). */
 
 /** The answer to a tag move. */
 export interface TagMove {

@@ -1,4 +1,4 @@
-/** API tokens (API.md "Tokens"). */
+/** API tokens (docs/API.md "Tokens"). */
 
 export type Scope = 'read' | 'write' | 'promote' | 'admin';
 

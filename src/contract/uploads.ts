@@ -1,4 +1,4 @@
-/** Blobs and multipart uploads (API.md "Blobs and uploads"). */
+/** Blobs and multipart uploads (docs/API.md "Blobs" and "Multipart uploads"). */
 
 export interface BlobInfo {
   digest: string;

@@ -1,4 +1,4 @@
-/** Versions: lists, one version, metrics and resolve (API.md "Versions and manifests"). */
+/** Versions: lists, one version, metrics and resolve (docs/API.md "Artifacts, versions and manifests"). */
 import type { Manifest } from './manifest';
 
 export interface VersionSummary {

@@ -40,9 +40,6 @@ export async function runBatch(db: Db, statements: readonly BatchStatement[]): P
   return results.map((r) => r.results ?? []);
 }
 
-/** D1 allows at most 100 bound parameters per statement: chunk multi-row statements by this. */
-export const D1_MAX_PARAMS = 100;
-
 /**
  * Rows per JSON-array parameter for `json_each` statements. D1 caps a string at 2,000,000 bytes;
  * 5,000 digest-sized items (~75 bytes each) stay far below it. Lists with long values (paths)
@@ -50,7 +47,7 @@ export const D1_MAX_PARAMS = 100;
  */
 export const JSON_CHUNK_ITEMS = 5_000;
 /** In UTF-16 units: at most 3 UTF-8 bytes each, so a chunk stays under 1.8 MB. */
-export const JSON_CHUNK_CHARS = 600_000;
+const JSON_CHUNK_CHARS = 600_000;
 
 /** Splits rows into JSON arrays of at most `maxChars` each (one row larger than that stands alone). */
 export function chunkJson(rows: readonly unknown[], maxChars = JSON_CHUNK_CHARS): string[] {

@@ -1,6 +1,7 @@
 /** HTTP answers for blob failures that several routes share (blobs, uploads, publish). */
+
+import type { Digest } from '../contract/grammar';
 import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
 
 /** Seconds a writer should wait when garbage collection is deleting the digest it writes. */
 export const BUSY_RETRY_SECONDS = 5;

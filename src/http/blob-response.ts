@@ -4,9 +4,9 @@
  * one the local dev server gzips responses on the fly, which made downloads several times slower).
  */
 import type { Context } from 'hono';
+import type { Digest } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import type { Digest } from '../lib/digest';
 import { parseRange } from '../lib/range';
 import type { BlobRead } from '../storage/blob-store';
 import { etagOf, IMMUTABLE, notModified } from './caching';

@@ -3,11 +3,12 @@
  * A token limited to namespaces sees other namespaces as not existing, so names cannot be
  * enumerated.
  */
+
+import type { Selector } from '../contract/grammar';
+import { formatSelector } from '../contract/grammar';
 import type { ArtifactRow, VersionRow } from '../db/schema';
 import type { Deps } from '../deps';
 import { ApiError } from '../errors';
-import type { Selector } from '../lib/refs';
-import { formatSelector } from '../lib/refs';
 import { findArtifact, findVersion } from '../services/artifacts';
 import { canAccessNamespace, type Principal } from '../services/auth';
 

@@ -5,9 +5,9 @@
  * not resolve (or names a namespace the token cannot see).
  */
 import type { Context } from 'hono';
+import { parseRef, type Ref } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError, type ApiErrorOptions } from '../errors';
-import { parseRef, type Ref } from '../lib/refs';
 import { type Resolved, resolveRef } from '../services/artifacts';
 
 export type RawRef = Ref & { raw: string };

@@ -1,20 +1,7 @@
 /**
- * Digests are `sha256:` + 64 lowercase hex, everywhere in the API. The hex part alone is what R2's
- * `sha256` put option, R2 keys and Git LFS oids use.
+ * Hashing bytes, strings and streams to SHA-256 hex in the Worker. What a digest looks like is
+ * the contract's grammar (src/contract/grammar.ts).
  */
-export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-export const HEX64_RE = /^[0-9a-f]{64}$/;
-
-export type Digest = `sha256:${string}`;
-
-export function isDigest(value: unknown): value is Digest {
-  return typeof value === 'string' && DIGEST_RE.test(value);
-}
-
-export function hexOf(digest: Digest): string {
-  return digest.slice('sha256:'.length);
-}
-
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   let out = '';

@@ -4,17 +4,17 @@
  * rendered into responses by the time `next()` returns (Hono's compose), so their status is seen.
  */
 import { createMiddleware } from 'hono/factory';
+import { SEGMENT } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { outcomeOf, recordAudit, shouldAudit } from '../services/audit';
 import { actorOf } from '../services/auth';
 
+const ARTIFACT_PATH_RE = new RegExp(`^/(?:v1/artifacts|lfs|ui/artifacts)/(${SEGMENT})/(${SEGMENT})(?:/|$)`);
+
 /** `ns/name` when the request path names an artifact (API, LFS and UI routes alike). */
 function artifactOf(path: string): string | null {
-  const m =
-    /^\/(?:v1\/artifacts|lfs|ui\/artifacts)\/([a-z0-9][a-z0-9._-]{0,63})\/([a-z0-9][a-z0-9._-]{0,63})(?:\/|$)/.exec(
-      path,
-    );
+  const m = ARTIFACT_PATH_RE.exec(path);
   return m ? `${m[1]}/${m[2]}` : null;
 }
 

@@ -7,7 +7,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 
-export async function drain(req: Request): Promise<void> {
+async function drain(req: Request): Promise<void> {
   if (!req.body || req.bodyUsed) return;
   try {
     await req.body.pipeTo(new WritableStream());

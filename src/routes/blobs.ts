@@ -4,13 +4,13 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { Digest } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobBusy } from '../http/blob-errors';
 import { blobResponse, fullBlobResponse } from '../http/blob-response';
 import { requireContentLength } from '../http/body-length';
 import { NO_STORE } from '../http/caching';
-import type { Digest } from '../lib/digest';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
 import { findBlob, findVisibleBlob, missingBlobs, type StoreFailure, storeBlob } from '../services/blobs';

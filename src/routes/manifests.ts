@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { manifestPath } from '../contract/urls';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobResponse } from '../http/blob-response';
@@ -20,7 +21,7 @@ export const manifestRoutes = new Hono<AppEnv>().get(
   validate('param', z.object({ digest: digestSchema })),
   async (c) => {
     const { digest } = c.req.valid('param');
-    return withImmutableCache(c, `/v1/manifests/${digest}`, async () => {
+    return withImmutableCache(c, manifestPath(digest), async () => {
       const found = await findManifest(c.var.deps, digest, c.var.principal);
       if (!found) {
         throw new ApiError(

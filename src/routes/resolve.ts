@@ -4,11 +4,11 @@
  * `Accept: application/vnd.cairn.manifest.v1+json` the answer is a 302 to the manifest.
  */
 import { Hono } from 'hono';
+import { manifestUrl } from '../contract/urls';
 import type { AppEnv } from '../env';
 import { etagOf, IMMUTABLE, NO_CACHE, notModified } from '../http/caching';
 import { refFromPath, requireResolved } from '../http/refs';
 import { requireScope } from '../middleware/auth';
-import { manifestUrl } from '../services/artifacts';
 import { MANIFEST_MEDIA_TYPE } from '../services/manifest';
 
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve/*', requireScope('read'), async (c) => {

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { manifestUrl } from '../contract/urls';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobBusy, blobsMissing } from '../http/blob-errors';
@@ -14,7 +15,6 @@ import { requireArtifact, requireVersion } from '../http/lookups';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
 import { publishSchema } from '../schemas/publish';
-import { manifestUrl } from '../services/artifacts';
 import { actorOf } from '../services/auth';
 import { IDEMPOTENCY_KEY_RE } from '../services/idempotency';
 import { type PublishFailure, publishVersion } from '../services/publish';

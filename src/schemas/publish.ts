@@ -1,16 +1,17 @@
 /**
- * The body of POST /v1/artifacts/{ns}/{name}/versions (API.md "Versions and manifests").
+ * The body of POST /v1/artifacts/{ns}/{name}/versions (docs/API.md "Artifacts, versions and manifests").
  * Only `files` is required. The service's input type is inferred from this schema.
  */
 import { z } from 'zod';
+import { SEGMENT, SEGMENT_RE } from '../contract/grammar';
 import { KINDS } from '../db/schema';
 import { digestSchema, pathSchema, refSchema, settableTagSchema } from '../validation';
 
 /** Documented limits (README): keep a manifest parseable inside a Worker's 128 MB. */
-export const MAX_FILES_PER_VERSION = 100_000;
-export const MAX_INPUTS_PER_VERSION = 100;
-export const MAX_LOCKFILES = 50;
-export const MAX_TAGS_PER_PUBLISH = 20;
+const MAX_FILES_PER_VERSION = 100_000;
+const MAX_INPUTS_PER_VERSION = 100;
+const MAX_LOCKFILES = 50;
+const MAX_TAGS_PER_PUBLISH = 20;
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([
@@ -40,10 +41,7 @@ export const publishSchema = z.object({
     .array(
       z.object({
         ref: refSchema,
-        role: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'roles are lowercase [a-z0-9][a-z0-9._-]{0,63}')
-          .default('input'),
+        role: z.string().regex(SEGMENT_RE, `roles are lowercase ${SEGMENT}`).default('input'),
       }),
     )
     .max(MAX_INPUTS_PER_VERSION)

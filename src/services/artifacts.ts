@@ -6,10 +6,10 @@
 
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { ArtifactDetail, ArtifactSummary } from '../contract/artifacts';
+import type { Ref, Selector } from '../contract/grammar';
 import { type ArtifactRow, artifacts, tags, type VersionRow, versions } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
-import type { Ref, Selector } from '../lib/refs';
 import { canAccessNamespace, type Principal } from './auth';
 import { listTags } from './tags';
 
@@ -80,10 +80,6 @@ export async function resolveRef(
     .where(and(eq(artifacts.name, ref.artifact), selectorCondition(ref.selector)))
     .limit(1);
   return row;
-}
-
-export function manifestUrl(origin: string, digest: string): string {
-  return `${origin}/v1/manifests/${digest}`;
 }
 
 /** Artifacts by name; `prefix` narrows (`acme/` or `acme/ch`); the cursor is the last name seen. */

@@ -17,10 +17,11 @@
  */
 
 import { eq, sql } from 'drizzle-orm';
+import { type Digest, hexOf } from '../contract/grammar';
 import { type BatchStatement, chunk, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
 import type { Deps } from '../deps';
-import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
+import { sha256OfStream } from '../lib/digest';
 import type { Principal } from './auth';
 import type { Failure, Result } from './result';
 

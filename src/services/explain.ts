@@ -3,9 +3,9 @@
  * where it points now. One answer for the API's explain route and the web UI's explain page.
  */
 
+import type { Digest } from '../contract/grammar';
 import type { ArtifactRow } from '../db/schema';
 import type { Deps } from '../deps';
-import type { Digest } from '../lib/digest';
 import { findVersion } from './artifacts';
 import { diffVersions, type VersionDiff } from './diff';
 import type { Failure, Result } from './result';

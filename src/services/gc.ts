@@ -23,9 +23,9 @@
  */
 
 import { sql } from 'drizzle-orm';
+import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { chunk, runBatch } from '../db/client';
 import type { Deps } from '../deps';
-import { type Digest, hexOf, isDigest } from '../lib/digest';
 import { expireStaleUploads } from './uploads';
 
 const DAY_MS = 86_400_000;

@@ -6,6 +6,7 @@
  */
 
 import { and, eq, lt, sql } from 'drizzle-orm';
+import { manifestUrl } from '../contract/urls';
 import type { BatchStatement } from '../db/client';
 import { idempotencyKeys } from '../db/schema';
 import type { Deps } from '../deps';
@@ -51,7 +52,7 @@ export function recordPublish(
     INSERT INTO idempotency_keys (principal_id, key, request_hash, status, body, created_at)
     SELECT ${r.principalId}, ${r.key}, ${r.requestHash}, ${r.status},
            json_object('artifact', a.name, 'version', v.number, 'digest', v.digest,
-                       'manifestUrl', ${`${r.origin}/v1/manifests/`} || v.digest),
+                       'manifestUrl', ${manifestUrl(r.origin, '')} || v.digest),
            ${now}
     FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.digest = ${r.digest}
     ON CONFLICT (principal_id, key) DO UPDATE SET

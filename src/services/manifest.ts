@@ -6,8 +6,9 @@
  * units, the order JCS uses for keys) and absent sections are omitted, never null.
  */
 import canonicalize from 'canonicalize';
+import type { Digest } from '../contract/grammar';
 import type { Manifest as ManifestV1 } from '../contract/manifest';
-import { type Digest, sha256Hex } from '../lib/digest';
+import { sha256Hex } from '../lib/digest';
 
 export const MANIFEST_SCHEMA = 'cairn.manifest/v1';
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.cairn.manifest.v1+json';

@@ -14,9 +14,10 @@
  * reclaim); a failure in 4 rolls the whole batch back.
  */
 import { sql } from 'drizzle-orm';
+import type { Digest } from '../contract/grammar';
 import { type BatchStatement, chunkJson, runBatch } from '../db/client';
 import type { Deps } from '../deps';
-import { type Digest, sha256Hex } from '../lib/digest';
+import { sha256Hex } from '../lib/digest';
 import type { PublishInput } from '../schemas/publish';
 import { findArtifact, resolveRef } from './artifacts';
 import { actorOf, type Principal } from './auth';

@@ -4,6 +4,7 @@
  */
 
 import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { Digest } from '../contract/grammar';
 import type { MetricsEntry, VersionDetail, VersionSummary } from '../contract/versions';
 import {
   type ArtifactRow,
@@ -16,7 +17,6 @@ import {
   versions,
 } from '../db/schema';
 import type { Deps } from '../deps';
-import type { Digest } from '../lib/digest';
 import { pageOf } from '../lib/paging';
 import { readJson } from '../storage/blob-store';
 import { canAccessNamespace, type Principal } from './auth';

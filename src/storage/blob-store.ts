@@ -15,7 +15,8 @@
  *     were written by a verified `put`; false for an assembly, whose check is the caller's.
  *   - visibility (which blobs exist for the API) lives in D1 (services/blobs.ts), not here.
  */
-import { type Digest, hexOf, sha256OfStream } from '../lib/digest';
+import { type Digest, hexOf } from '../contract/grammar';
+import { sha256OfStream } from '../lib/digest';
 
 /** Bytes to store: a stream (of a known length, for R2) or bytes in memory. */
 export type BlobBody = ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array | string;

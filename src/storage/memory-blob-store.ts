@@ -3,7 +3,8 @@
  * random etag per part write, parts checked by etag on assembly). For tests and tools; it holds
  * every byte in memory, so it is no place for large blobs.
  */
-import { type Digest, hexOf, sha256Hex } from '../lib/digest';
+import { type Digest, hexOf } from '../contract/grammar';
+import { sha256Hex } from '../lib/digest';
 import type { BlobBody, BlobStore, ByteRange, MultipartStore, StoredBlob } from './blob-store';
 
 interface Entry {

@@ -11,7 +11,8 @@
  * uploads); until the assembled bytes are verified, no D1 `blobs` row exists, so nothing serves
  * them (services/uploads/).
  */
-import { type Digest, hexOf, isDigest, toHex } from '../lib/digest';
+import { type Digest, hexOf, isDigest } from '../contract/grammar';
+import { toHex } from '../lib/digest';
 import type {
   AssembleOutcome,
   BlobBody,

@@ -5,8 +5,9 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
+import { formatBytes } from '../lib/format';
 import { Digest, Facts, Pager, Table, TagChips, Time } from './components';
-import { formatBytes, formatNumber } from './format';
+import { formatNumber } from './format';
 import { page } from './layout';
 import { artifactFromPath, parseWith } from './params';
 import { artifactOverview, type TagEventItem } from './queries';

@@ -3,13 +3,14 @@
  * each with its "from" and "to" side by side, then the output files and metric deltas. Shared
  * by the diff page and a tag's explain page.
  */
+import { formatBytes } from '../lib/format';
 import { PILLARS, type Pillar, type VersionDiff } from '../services/diff';
 import type { DataDiff, InputSide } from '../services/diff/data';
 import type { EnvironmentDiff } from '../services/diff/environment';
 import type { FilesDiff } from '../services/diff/files';
 import type { ParamsDiff } from '../services/diff/values';
 import { Digest, Table } from './components';
-import { formatBytes, formatDelta, formatNumber, formatValue } from './format';
+import { formatDelta, formatNumber, formatValue } from './format';
 import { versionUrl } from './urls';
 
 type Side = { artifact: string; version: number; digest: string } | null;

@@ -1,15 +1,4 @@
-/** Display formatting shared by the pages: sizes, digests, times, JSON values. */
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
-}
+/** Display formatting shared by the pages: digests, times, numbers, JSON values (sizes: lib/format.ts). */
 
 /** `sha256:0123456789ab…`: enough to tell versions apart at a glance (the full one is in a title). */
 export function shortDigest(digest: string): string {

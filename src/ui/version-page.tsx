@@ -5,12 +5,14 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { manifestPath } from '../contract/urls';
 import type { AppEnv } from '../env';
+import { formatBytes } from '../lib/format';
 import { flatten } from '../services/diff/values';
 import { lineage } from '../services/lineage';
 import { versionDetail } from '../services/versions';
 import { Digest, Facts, KeyValues, Note, Pager, Table, TagChips, Time } from './components';
-import { formatBytes, formatNumber, formatValue } from './format';
+import { formatNumber, formatValue } from './format';
 import { page } from './layout';
 import { LineageSvg } from './lineage-svg';
 import { parseWith, versionFromPath } from './params';
@@ -223,7 +225,7 @@ export async function versionPage(c: Context<AppEnv>) {
         next={offset + FILES_PER_PAGE < manifest.files.length ? here(offset + FILES_PER_PAGE) : undefined}
       />
       <p class="muted">
-        Manifest: <code>{formatValue(`/v1/manifests/${version.digest}`)}</code>
+        Manifest: <code>{formatValue(manifestPath(version.digest))}</code>
       </p>
     </>,
   );

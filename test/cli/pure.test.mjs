@@ -12,7 +12,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { assertRealParentInside, safeJoin, unsafePathReason } = await import('../../cli/safe-path.ts');
-const { formatBytes, formatDuration, renderProgress } = await import('../../cli/progress.ts');
+const { formatDuration, renderProgress } = await import('../../cli/progress.ts');
+const { formatBytes } = await import('../../src/lib/format.ts');
 const { parseInputs, parseMetrics, parseParams, parseScalar } = await import('../../cli/values.ts');
 const { normalizeRef, splitTagRef } = await import('../../cli/refs.ts');
 const { mapLimit } = await import('../../cli/pool.ts');

@@ -1,5 +1,5 @@
 /**
- * The registry's integrity invariants (DESIGN.md 1–2, STYLE habit 8), checked against the real
+ * The registry's integrity invariants (docs/DESIGN.md invariants 1–3 and 8), checked against the real
  * local D1 and R2 for the blobs and artifacts a test touched: nothing visible may reference bytes
  * that are missing or wrong. Returns the problems found (empty when consistent), so a failing
  * test says exactly what broke.

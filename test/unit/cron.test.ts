@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readConfig } from '../../src/config';
 import worker from '../../src/index';
 import { IDEMPOTENCY_TTL_MS } from '../../src/services/idempotency';
-import { blobKey } from '../../src/storage/blob-store';
+import { blobKey } from '../../src/storage/r2-blob-store';
 import { call, digestOf, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 import { PART, putPart, start } from '../helpers/uploads';

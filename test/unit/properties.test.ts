@@ -3,7 +3,7 @@
  * selectors, paths (traversal, absolute, NUL, control characters, Unicode tricks, overlong
  * percent-encodings), refs, upload ids, part numbers, query parameters and JSON bodies (broken
  * syntax, wrong types, missing fields, huge numbers, deep nesting, `__proto__` keys). Every case
- * must answer 4xx with the error code of its class (API.md), never 5xx; afterwards R2 holds no
+ * must answer 4xx with the error code of its class (docs/API.md), never 5xx; afterwards R2 holds no
  * key outside the documented layout (README "Storage layout"). Fixed seed, counts printed.
  *
  * The classes are written from the contract, not read from src/: a grammar oracle below decides
@@ -20,7 +20,7 @@ import { uniqueName } from '../helpers/registry';
 const SEED = 20_261_126;
 const RUNS = 32;
 
-// The contract's grammars (API.md "Conventions").
+// The contract's grammars (docs/API.md "Conventions").
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const SEGMENT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -174,7 +174,7 @@ const encodePath = (v: string) => v.split('/').map(encode).join('/');
 const urlPiece = (values: fc.Arbitrary<string>, enc = encode) =>
   fc.oneof({ weight: 5, arbitrary: values.map(enc) }, { weight: 1, arbitrary: fc.constantFrom(...OVERLONG) });
 
-/** What the server answers a version selector with (API.md: a number, a tag or a digest). */
+/** What the server answers a version selector with (docs/API.md: a number, a tag or a digest). */
 function selectorCode(piece: string): string {
   let v = piece;
   try {

@@ -5,7 +5,7 @@
  * downloads, and paging through a 1,000-version artifact.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Digest } from '../../src/lib/digest';
+import type { Digest } from '../../src/contract/grammar';
 import { buildManifest, encodeManifest } from '../../src/services/manifest';
 import { blobKey } from '../../src/storage/r2-blob-store';
 import { CSS_URL } from '../../src/ui/styles';

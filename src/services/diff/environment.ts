@@ -3,7 +3,7 @@
  * back to a line diff for formats we do not parse), the container image, and runtime versions.
  */
 import type { EnvironmentDiff, LockfileDiff } from '../../contract/diff';
-import type { Digest } from '../../lib/digest';
+import type { Digest } from '../../contract/grammar';
 import type { BlobStore } from '../../storage/blob-store';
 import { diffLines, diffPackages, parseLockfile } from '../lockfiles';
 import type { ManifestV1 } from '../manifest';

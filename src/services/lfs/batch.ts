@@ -10,9 +10,9 @@
  * download, and an upload action for them (the native PUT then makes it prove it has the bytes).
  */
 
+import type { Digest } from '../../contract/grammar';
+import { HEX64_RE } from '../../contract/grammar';
 import type { Deps } from '../../deps';
-import type { Digest } from '../../lib/digest';
-import { HEX64_RE } from '../../lib/digest';
 import type { Principal } from '../auth';
 import { storedSizes } from '../blobs';
 import { holdObjects } from './objects';

@@ -13,12 +13,16 @@
  */
 
 import { sql } from 'drizzle-orm';
+import type { Digest } from '../../contract/grammar';
 import { runBatch } from '../../db/client';
 import type { Deps } from '../../deps';
-import type { Digest } from '../../lib/digest';
 
 /** Holds `digests` for `repo`; returns those held now (the others are no longer live blobs). */
-export async function holdObjects(deps: Deps, repo: string, digests: readonly Digest[]): Promise<Set<string>> {
+export async function holdObjects(
+  deps: Deps,
+  repo: string,
+  digests: readonly Digest[],
+): Promise<Set<string>> {
   if (digests.length === 0) return new Set();
   const [rows] = await runBatch(deps.db, [
     sql`INSERT INTO lfs_objects (repo, digest, created_at)

@@ -4,10 +4,10 @@
  * See index.ts for the whole integrity story.
  */
 import { and, eq, lt, or, sql } from 'drizzle-orm';
+import { type Digest, hexOf } from '../../contract/grammar';
 import { runBatch } from '../../db/client';
 import { type UploadRow, uploads } from '../../db/schema';
 import type { Deps } from '../../deps';
-import { type Digest, hexOf } from '../../lib/digest';
 import { ResumableSha256 } from '../../lib/resumable-sha256';
 import { hashStored } from '../../storage/blob-store';
 import type { Principal } from '../auth';

@@ -3,10 +3,10 @@
  * order (the fast path of index.ts): announce, then write.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Digest } from '../../contract/grammar';
 import type { PartReceipt } from '../../contract/uploads';
 import { type UploadRow, uploadParts, uploads } from '../../db/schema';
 import type { Deps } from '../../deps';
-import type { Digest } from '../../lib/digest';
 import { ResumableSha256 } from '../../lib/resumable-sha256';
 import type { PartOutcome } from '../../storage/blob-store';
 import type { Failure, Result } from '../result';

@@ -5,12 +5,12 @@
  */
 import { asc, eq, lt, sql } from 'drizzle-orm';
 import { R2_MAX_PARTS } from '../../config';
+import type { Digest } from '../../contract/grammar';
 import type { UploadSession } from '../../contract/uploads';
 import { runBatch } from '../../db/client';
 import { blobs, type UploadRow, uploadParts, uploads } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { base64url } from '../../lib/cursor';
-import type { Digest } from '../../lib/digest';
 import type { Principal } from '../auth';
 import { findVisibleBlob } from '../blobs';
 import type { Failure, Result } from '../result';
