@@ -1,0 +1,189 @@
+/**
+ * The BlobStore contract (src/storage/blob-store.ts), one suite run against every implementation,
+ * after distribution/distribution's storage driver suite: R2 (the real local bucket) and memory.
+ * A new implementation (e.g. chunked storage) joins by adding a line to STORES.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Digest, hexOf } from '../../src/contract/grammar';
+import type { BlobStore } from '../../src/storage/blob-store';
+import { hashStored, readJson } from '../../src/storage/blob-store';
+import { memoryBlobStore } from '../../src/storage/memory-blob-store';
+import { r2BlobStore } from '../../src/storage/r2-blob-store';
+import { digestOf, randomBytes, testEnv } from '../helpers/http';
+
+const MiB = 1024 * 1024;
+const STORES: [string, () => BlobStore][] = [
+  ['r2', () => r2BlobStore(testEnv.BLOBS)],
+  ['memory', () => memoryBlobStore()],
+];
+
+const text = async (body: ReadableStream<Uint8Array>) =>
+  new Uint8Array(await new Response(body).arrayBuffer());
+const streamOf = (bytes: Uint8Array) => new Blob([bytes]).stream();
+
+/** A stream of known length, as R2 needs (a request body has one; a Blob stream is wrapped). */
+function sized(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  const fixed = new FixedLengthStream(bytes.byteLength);
+  void streamOf(bytes).pipeTo(fixed.writable);
+  return fixed.readable;
+}
+
+describe.each(STORES)('BlobStore contract: %s', (_name, make) => {
+  it('put verifies: the right bytes are stored and read back whole, vouched for', async () => {
+    const store = make();
+    const bytes = randomBytes(1000);
+    const digest = await digestOf(bytes);
+    expect(await store.put(digest, bytes)).toEqual({ ok: true, size: 1000 });
+    const read = await store.get(digest);
+    expect(read?.size).toBe(1000);
+    expect(read?.verified).toBe(true);
+    expect(await text(read!.body)).toEqual(bytes);
+    expect(await store.head(digest)).toMatchObject({ size: 1000, verified: true });
+  });
+
+  it('put refuses bytes that do not hash to the digest and keeps nothing (stream and buffer)', async () => {
+    const store = make();
+    const digest = await digestOf(randomBytes(64));
+    expect(await store.put(digest, randomBytes(64))).toEqual({ ok: false, reason: 'digest-mismatch' });
+    expect(await store.put(digest, sized(randomBytes(64)))).toEqual({ ok: false, reason: 'digest-mismatch' });
+    expect(await store.get(digest)).toBeNull();
+    expect(await store.head(digest)).toBeNull();
+  });
+
+  it('put of the same bytes twice is idempotent; the empty blob is a blob', async () => {
+    const store = make();
+    const bytes = randomBytes(10);
+    const digest = await digestOf(bytes);
+    await store.put(digest, bytes);
+    expect(await store.put(digest, sized(bytes))).toEqual({ ok: true, size: 10 });
+    const empty = await digestOf(new Uint8Array(0));
+    expect(await store.put(empty, '')).toEqual({ ok: true, size: 0 });
+    expect((await store.head(empty))?.size).toBe(0);
+  });
+
+  it('get with a range returns exactly those bytes and the whole size', async () => {
+    const store = make();
+    const bytes = randomBytes(5000);
+    const digest = await digestOf(bytes);
+    await store.put(digest, bytes);
+    for (const [offset, length] of [
+      [0, 1],
+      [4999, 1],
+      [1234, 2000],
+      [0, 5000],
+    ] as const) {
+      const read = await store.get(digest, { offset, length });
+      expect(read?.size).toBe(5000);
+      expect(await text(read!.body)).toEqual(bytes.subarray(offset, offset + length));
+    }
+  });
+
+  it('absent blobs: get and head are null, delete is a no-op', async () => {
+    const store = make();
+    const digest = await digestOf(randomBytes(8));
+    expect(await store.get(digest)).toBeNull();
+    expect(await store.head(digest)).toBeNull();
+    await store.delete([digest]);
+  });
+
+  it('delete removes every listed blob and nothing else', async () => {
+    const store = make();
+    const kept = randomBytes(20);
+    const keptDigest = await digestOf(kept);
+    await store.put(keptDigest, kept);
+    const gone: Digest[] = [];
+    for (let i = 0; i < 3; i++) {
+      const bytes = randomBytes(20);
+      const digest = await digestOf(bytes);
+      await store.put(digest, bytes);
+      gone.push(digest);
+    }
+    await store.delete(gone);
+    for (const digest of gone) expect(await store.head(digest)).toBeNull();
+    expect(await store.head(keptDigest)).not.toBeNull();
+  });
+
+  it('list pages through blobs in digest order from any starting prefix', async () => {
+    const store = make();
+    const digests: Digest[] = [];
+    for (let i = 0; i < 7; i++) {
+      const bytes = randomBytes(16);
+      const digest = await digestOf(bytes);
+      await store.put(digest, bytes);
+      digests.push(digest);
+    }
+    const seen: string[] = [];
+    let after: string | null = '';
+    while (after !== null) {
+      const page = await store.list(after, 3);
+      expect(page.blobs.length).toBeLessThanOrEqual(3);
+      seen.push(...page.blobs.map((b) => b.digest));
+      after = page.next;
+    }
+    for (const digest of digests) expect(seen).toContain(digest);
+    expect([...seen].sort()).toEqual(seen);
+    // From the middle: only digests after the prefix.
+    const middle = hexOf([...digests].sort()[3]!);
+    const rest = await store.list(middle, 1000);
+    expect(rest.blobs.every((b) => hexOf(b.digest) > middle)).toBe(true);
+  });
+
+  it('multipart: parts assemble in order, unverified until the caller checks them', async () => {
+    const store = make();
+    const part1 = randomBytes(5 * MiB);
+    const part2 = randomBytes(1000);
+    const whole = new Uint8Array([...part1, ...part2]);
+    const digest = await digestOf(whole);
+    const id = await store.multipart.create(digest);
+    const p2 = await store.multipart.putPart(digest, id, 2, sized(part2));
+    const p1 = await store.multipart.putPart(digest, id, 1, part1.slice().buffer as ArrayBuffer);
+    expect(p1.ok && p2.ok).toBe(true);
+    if (!p1.ok || !p2.ok) return;
+    expect(await store.head(digest)).toBeNull(); // nothing visible before assembly
+    const assembled = await store.multipart.assemble(digest, id, [
+      { partNumber: 1, etag: p1.etag },
+      { partNumber: 2, etag: p2.etag },
+    ]);
+    expect(assembled).toEqual({ ok: true, size: whole.byteLength });
+    expect(await hashStored(store, digest)).toEqual({ matches: true, size: whole.byteLength });
+    const read = await store.get(digest, { offset: 5 * MiB - 2, length: 4 });
+    expect(read?.verified).toBe(false); // an assembly is the caller's to verify
+    expect(await text(read!.body)).toEqual(whole.subarray(5 * MiB - 2, 5 * MiB + 2));
+    // The upload is used up.
+    expect(await store.multipart.assemble(digest, id, [{ partNumber: 1, etag: p1.etag }])).toEqual({
+      ok: false,
+      reason: 'upload-unknown',
+    });
+  });
+
+  it('multipart: a superseded etag is refused; an aborted upload is unknown and abort is idempotent', async () => {
+    const store = make();
+    const bytes = randomBytes(100);
+    const digest = await digestOf(bytes);
+    const id = await store.multipart.create(digest);
+    const first = await store.multipart.putPart(digest, id, 1, bytes.slice().buffer as ArrayBuffer);
+    const second = await store.multipart.putPart(digest, id, 1, bytes.slice().buffer as ArrayBuffer);
+    expect(first.ok && second.ok).toBe(true);
+    if (!first.ok || !second.ok) return;
+    expect(await store.multipart.assemble(digest, id, [{ partNumber: 1, etag: `${first.etag}x` }])).toEqual({
+      ok: false,
+      reason: 'parts-invalid',
+    });
+    await store.multipart.abort(digest, id);
+    await store.multipart.abort(digest, id);
+    expect(await store.multipart.putPart(digest, id, 2, bytes.slice().buffer as ArrayBuffer)).toEqual({
+      ok: false,
+      reason: 'upload-unknown',
+    });
+    expect(await store.head(digest)).toBeNull();
+  });
+
+  it('readJson parses a stored document; null when absent', async () => {
+    const store = make();
+    const bytes = new TextEncoder().encode('{"a":[1,2]}');
+    const digest = await digestOf(bytes);
+    await store.put(digest, bytes);
+    expect(await readJson(store, digest)).toEqual({ a: [1, 2] });
+    expect(await readJson(store, await digestOf('nope'))).toBeNull();
+  });
+});
