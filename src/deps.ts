@@ -8,7 +8,7 @@ import { readConfig } from './config';
 import { createDb, type Db } from './db/client';
 import type { Bindings } from './env';
 import type { BlobStore } from './storage/blob-store';
-import { r2BlobStore } from './storage/r2-blob-store';
+import { r2BlobStoreOf } from './storage/r2-blob-store';
 
 export interface Deps {
   db: Db;
@@ -18,21 +18,10 @@ export interface Deps {
   now(): number;
 }
 
-const stores = new WeakMap<R2Bucket, BlobStore>();
-
-function blobStoreOf(bucket: R2Bucket): BlobStore {
-  let store = stores.get(bucket);
-  if (!store) {
-    store = r2BlobStore(bucket);
-    stores.set(bucket, store);
-  }
-  return store;
-}
-
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
   return {
     db: createDb(env.DB),
-    blobs: blobStoreOf(env.BLOBS),
+    blobs: r2BlobStoreOf(env.BLOBS),
     config: readConfig(env),
     now: Date.now,
     ...overrides,

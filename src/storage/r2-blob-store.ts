@@ -157,3 +157,15 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
     multipart,
   };
 }
+
+const stores = new WeakMap<R2Bucket, BlobStore>();
+
+/** One store per bucket binding, reused across requests (like the Drizzle handle). */
+export function r2BlobStoreOf(bucket: R2Bucket): BlobStore {
+  let store = stores.get(bucket);
+  if (!store) {
+    store = r2BlobStore(bucket);
+    stores.set(bucket, store);
+  }
+  return store;
+}
