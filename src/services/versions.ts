@@ -75,10 +75,15 @@ export async function listVersions(db: Db, artifactId: number, limit: number, be
   );
 }
 
-export async function readManifest(bucket: R2Bucket, digest: string): Promise<ManifestV1> {
+/** A manifest's canonical JSON, unparsed (the diff reads its file list without parsing it). */
+export async function readManifestText(bucket: R2Bucket, digest: string): Promise<string> {
   const object = await getBlob(bucket, digest as Digest);
   if (!object) throw new Error(`manifest ${digest} has a version row but no R2 object`);
-  return object.json<ManifestV1>();
+  return object.text();
+}
+
+export async function readManifest(bucket: R2Bucket, digest: string): Promise<ManifestV1> {
+  return JSON.parse(await readManifestText(bucket, digest)) as ManifestV1;
 }
 
 export async function metricsOf(db: Db, versionId: number) {
