@@ -7,10 +7,11 @@ import type { CodeDiff, VersionDiff, VersionRefView } from '../../contract/diff'
 import type { Db } from '../../db/client';
 import type { Resolved } from '../artifacts';
 import type { ManifestV1 } from '../manifest';
-import { metricsOf, readManifest } from '../versions';
+import { metricsOf } from '../versions';
 import { diffData } from './data';
 import { diffEnvironment } from './environment';
 import { diffFiles } from './files';
+import { readSplitManifest } from './manifest-text';
 import { diffParams, metricDeltas } from './values';
 
 export const PILLARS = ['code', 'data', 'environment', 'params'] as const;
@@ -26,7 +27,10 @@ export function diffCode(from: ManifestV1['code'], to: ManifestV1['code']): Code
 }
 
 /** What any version looks like when compared with "nothing" (a tag's first move). */
-const EMPTY: Partial<ManifestV1> & Pick<ManifestV1, 'files' | 'inputs'> = { files: [], inputs: [] };
+const EMPTY: { manifest: Partial<ManifestV1> & Pick<ManifestV1, 'inputs'>; files: string } = {
+  manifest: { inputs: [] },
+  files: '',
+};
 
 export async function diffVersions(
   db: Db,
@@ -34,12 +38,13 @@ export async function diffVersions(
   from: Resolved | null,
   to: Resolved,
 ): Promise<VersionDiff> {
-  const [ma, mb, metricsA, metricsB] = await Promise.all([
-    from ? readManifest(bucket, from.version.digest) : Promise.resolve(EMPTY),
-    readManifest(bucket, to.version.digest),
-    from ? metricsOf(db, from.version.id) : null,
-    metricsOf(db, to.version.id),
-  ]);
+  const [{ manifest: ma, files: filesA }, { manifest: mb, files: filesB }, metricsA, metricsB] =
+    await Promise.all([
+      from ? readSplitManifest(bucket, from.version.digest) : EMPTY,
+      readSplitManifest(bucket, to.version.digest),
+      from ? metricsOf(db, from.version.id) : null,
+      metricsOf(db, to.version.id),
+    ]);
   const [data, environment] = await Promise.all([
     diffData(db, bucket, ma.inputs, mb.inputs),
     diffEnvironment(bucket, ma.environment, mb.environment),
@@ -65,7 +70,7 @@ export async function diffVersions(
     data,
     environment,
     params,
-    files: diffFiles(ma.files, mb.files),
+    files: diffFiles(filesA, filesB),
     metrics: metricDeltas(metricsA?.merged ?? {}, metricsB.merged),
   };
 }
