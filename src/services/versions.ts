@@ -18,7 +18,6 @@ import {
 } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
-import { readJson } from '../storage/blob-store';
 import { canAccessNamespace, type Principal } from './auth';
 import type { ManifestV1 } from './manifest';
 
@@ -78,10 +77,15 @@ export async function listVersions(deps: Deps, artifactId: number, limit: number
   );
 }
 
+/** A manifest's canonical JSON, unparsed (the diff reads its file list without parsing it). */
+export async function readManifestText(deps: Deps, digest: string): Promise<string> {
+  const read = await deps.blobs.get(digest as Digest);
+  if (!read) throw new Error(`manifest ${digest} has a version row but no stored bytes`);
+  return new TextDecoder().decode(await new Response(read.body).arrayBuffer());
+}
+
 export async function readManifest(deps: Deps, digest: string): Promise<ManifestV1> {
-  const manifest = await readJson<ManifestV1>(deps.blobs, digest as Digest);
-  if (!manifest) throw new Error(`manifest ${digest} has a version row but no stored bytes`);
-  return manifest;
+  return JSON.parse(await readManifestText(deps, digest)) as ManifestV1;
 }
 
 export async function metricsOf(deps: Deps, versionId: number) {

@@ -112,10 +112,3 @@ export async function hashStored(
   if (!read) return null;
   return { matches: (await sha256OfStream(read.body)) === hexOf(digest), size: read.size };
 }
-
-/** A stored blob's bytes parsed as JSON (manifests); null when absent. */
-export async function readJson<T>(store: BlobStore, digest: Digest): Promise<T | null> {
-  const read = await store.get(digest);
-  if (!read) return null;
-  return (await new Response(read.body).json()) as T;
-}

@@ -23,7 +23,9 @@
  * with JSON.parse (as the diff's readManifest does), and each only decoded as UTF-8 text.
  *
  * Environment: BENCH_RUNS, BENCH_WARMUP, BENCH_EDGES (above); BENCH_KEEP=1 keeps the temp dir;
- * BENCH_CONFIG another bench wrangler.toml (e.g. a patched copy of the tree, for A/B runs).
+ * BENCH_CONFIG another bench wrangler.toml (e.g. a patched copy of the tree, for A/B runs);
+ * BENCH_CASES a comma-separated subset of `lineage,impact,diff` (default all three; impact needs
+ * lineage's seeded graph).
  *
  * Prints a table and writes test/bench/.out/lineage.json. Exit 0 even when a target is missed.
  */
@@ -40,6 +42,7 @@ const MODEL_VERSIONS = 25;
 const PUBLISH_CONCURRENCY = 4;
 const DIFF_FILES = 100_000;
 const TARGETS = { lineage: 5, diff: 2 };
+const CASES = new Set((process.env.BENCH_CASES || 'lineage,impact,diff').split(','));
 
 const round2 = (x) => Math.round(x * 100) / 100;
 
@@ -306,8 +309,10 @@ async function main() {
   });
   console.log(`cairn lineage bench at ${server.base}: ${RUNS} runs after ${WARMUP} warm-up, medians`);
 
-  const lineage = await lineageCase();
-  const rows = [lineage.row, await impactCase(), await diffCase()];
+  const lineage = CASES.has('lineage') ? await lineageCase() : null;
+  const rows = lineage ? [lineage.row] : [];
+  if (CASES.has('impact')) rows.push(await impactCase());
+  if (CASES.has('diff')) rows.push(await diffCase());
 
   console.log();
   for (const r of rows) {
@@ -326,7 +331,8 @@ async function main() {
     durationS: Math.round((Date.now() - t0) / 1000),
     runs: RUNS,
     warmup: WARMUP,
-    graph: lineage.graph,
+    cases: [...CASES],
+    graph: lineage?.graph,
     rows,
   };
   writeResult('lineage', result);

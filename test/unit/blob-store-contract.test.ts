@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Digest, hexOf } from '../../src/contract/grammar';
 import type { BlobStore } from '../../src/storage/blob-store';
-import { hashStored, readJson } from '../../src/storage/blob-store';
+import { hashStored } from '../../src/storage/blob-store';
 import { memoryBlobStore } from '../../src/storage/memory-blob-store';
 import { r2BlobStore } from '../../src/storage/r2-blob-store';
 import { digestOf, randomBytes, testEnv } from '../helpers/http';
@@ -176,14 +176,5 @@ describe.each(STORES)('BlobStore contract: %s', (_name, make) => {
       reason: 'upload-unknown',
     });
     expect(await store.head(digest)).toBeNull();
-  });
-
-  it('readJson parses a stored document; null when absent', async () => {
-    const store = make();
-    const bytes = new TextEncoder().encode('{"a":[1,2]}');
-    const digest = await digestOf(bytes);
-    await store.put(digest, bytes);
-    expect(await readJson(store, digest)).toEqual({ a: [1, 2] });
-    expect(await readJson(store, await digestOf('nope'))).toBeNull();
   });
 });

@@ -1,6 +1,4 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffFiles } from '../../src/services/diff/files';
 import { diffParams, flatten } from '../../src/services/diff/values';
 import { call, errorCode } from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
@@ -262,43 +260,6 @@ describe('GET …/tags/:tag/explain', () => {
     expect(body.move.from).toBeNull();
     expect(body.changed).toEqual(['code', 'data', 'environment', 'params']);
     expect(await errorCode(await call(`/v1/artifacts/${s.model}/tags/nope/explain`))).toBe('TAG_UNKNOWN');
-  });
-});
-
-describe('diffFiles (stream merge)', () => {
-  const fileArb = fc.record({
-    path: fc.stringMatching(/^[a-d]{1,3}(\/[a-d]{1,2})?$/),
-    digest: fc.constantFrom('sha256:1', 'sha256:2', 'sha256:3'),
-    size: fc.nat(10),
-  });
-  const filesArb = fc.uniqueArray(fileArb, { selector: (f) => f.path, maxLength: 30 });
-
-  it('agrees with a naive map-based comparison for any two file lists', () => {
-    fc.assert(
-      fc.property(filesArb, filesArb, (a, b) => {
-        const d = diffFiles(a, b);
-        const ma = new Map(a.map((f) => [f.path, f.digest]));
-        const mb = new Map(b.map((f) => [f.path, f.digest]));
-        const added = b.filter((f) => !ma.has(f.path)).length;
-        const removed = a.filter((f) => !mb.has(f.path)).length;
-        const modified = a.filter((f) => mb.has(f.path) && mb.get(f.path) !== f.digest).length;
-        expect(d.counts).toEqual({ added, removed, modified, unchanged: a.length - removed - modified });
-        expect(d.changed).toBe(added + removed + modified > 0);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('caps listed entries but keeps exact counts', () => {
-    const a = Array.from({ length: 50 }, (_, i) => ({
-      path: `f${String(i).padStart(3, '0')}`,
-      digest: 'sha256:1',
-      size: 1,
-    }));
-    const d = diffFiles([], a, 10);
-    expect(d.added).toHaveLength(10);
-    expect(d.counts.added).toBe(50);
-    expect(d.truncated).toBe(true);
   });
 });
 

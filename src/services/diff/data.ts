@@ -9,8 +9,8 @@ import { sql } from 'drizzle-orm';
 import type { DataDiff, InputDiff, InputSide } from '../../contract/diff';
 import type { Deps } from '../../deps';
 import type { ManifestInput } from '../manifest';
-import { readManifest } from '../versions';
 import { diffFiles } from './files';
+import { readSplitManifest } from './manifest-text';
 
 /** Levels of inputs compared file by file: the version's own inputs, and theirs. */
 export const DATA_LEVELS = 2;
@@ -85,8 +85,11 @@ export async function diffData(
         to: side(b),
       };
       if (status !== 'changed') return diff;
-      const [ma, mb] = await Promise.all([readManifest(deps, a!.digest), readManifest(deps, b!.digest)]);
-      diff.files = diffFiles(ma.files, mb.files);
+      const [{ manifest: ma, files: filesA }, { manifest: mb, files: filesB }] = await Promise.all([
+        readSplitManifest(deps, a!.digest),
+        readSplitManifest(deps, b!.digest),
+      ]);
+      diff.files = diffFiles(filesA, filesB);
       if (level < DATA_LEVELS && (ma.inputs.length > 0 || mb.inputs.length > 0)) {
         diff.upstream = await diffData(deps, ma.inputs, mb.inputs, level + 1);
       }

@@ -8,10 +8,11 @@ import type { CodeDiff, VersionDiff, VersionRefView } from '../../contract/diff'
 import type { Deps } from '../../deps';
 import type { Resolved } from '../artifacts';
 import type { ManifestV1 } from '../manifest';
-import { metricsOf, readManifest } from '../versions';
+import { metricsOf } from '../versions';
 import { diffData } from './data';
 import { diffEnvironment } from './environment';
 import { diffFiles } from './files';
+import { readSplitManifest } from './manifest-text';
 import { diffParams, metricDeltas } from './values';
 
 export const PILLARS = ['code', 'data', 'environment', 'params'] as const;
@@ -27,15 +28,19 @@ export function diffCode(from: ManifestV1['code'], to: ManifestV1['code']): Code
 }
 
 /** What any version looks like when compared with "nothing" (a tag's first move). */
-const EMPTY: Partial<ManifestV1> & Pick<ManifestV1, 'files' | 'inputs'> = { files: [], inputs: [] };
+const EMPTY: { manifest: Partial<ManifestV1> & Pick<ManifestV1, 'inputs'>; files: string } = {
+  manifest: { inputs: [] },
+  files: '',
+};
 
 export async function diffVersions(deps: Deps, from: Resolved | null, to: Resolved): Promise<VersionDiff> {
-  const [ma, mb, metricsA, metricsB] = await Promise.all([
-    from ? readManifest(deps, from.version.digest) : Promise.resolve(EMPTY),
-    readManifest(deps, to.version.digest),
-    from ? metricsOf(deps, from.version.id) : null,
-    metricsOf(deps, to.version.id),
-  ]);
+  const [{ manifest: ma, files: filesA }, { manifest: mb, files: filesB }, metricsA, metricsB] =
+    await Promise.all([
+      from ? readSplitManifest(deps, from.version.digest) : EMPTY,
+      readSplitManifest(deps, to.version.digest),
+      from ? metricsOf(deps, from.version.id) : null,
+      metricsOf(deps, to.version.id),
+    ]);
   const [data, environment] = await Promise.all([
     diffData(deps, ma.inputs, mb.inputs),
     diffEnvironment(deps.blobs, ma.environment, mb.environment),
@@ -61,7 +66,7 @@ export async function diffVersions(deps: Deps, from: Resolved | null, to: Resolv
     data,
     environment,
     params,
-    files: diffFiles(ma.files, mb.files),
+    files: diffFiles(filesA, filesB),
     metrics: metricDeltas(metricsA?.merged ?? {}, metricsB.merged),
   };
 }
