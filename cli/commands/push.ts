@@ -14,7 +14,7 @@ import { HashCache } from '../hash-cache';
 import { hashFile } from '../hashing';
 import { findLockfiles } from '../lockfiles';
 import { mapLimit } from '../pool';
-import { DEFAULT_SINGLE_LIMIT, uploadMissing } from '../upload';
+import { DEFAULT_SINGLE_LIMIT, Uploader } from '../upload';
 import { parseInputs, parseMetrics, parseParams, readParamsFile } from '../values';
 
 const KINDS: readonly Kind[] = ['dataset', 'model', 'other'];
@@ -104,13 +104,14 @@ export const push = defineCommand({
     hashing.finish();
     await cache?.save();
 
-    const uploading = ctx.out.progress('upload', 0, 0);
-    const stats = await uploadMissing(client, hashed, {
+    const uploader = new Uploader(client, {
       parallel,
       singleLimit: DEFAULT_SINGLE_LIMIT,
-      progress: uploading,
       signal: ctx.signal,
+      note: (message) => ctx.out.info(message),
     });
+    const uploading = ctx.out.progress('upload', 0, 0);
+    const stats = await uploader.uploadMissing(hashed, uploading);
     uploading.finish();
 
     const body: PublishRequest = {
@@ -131,7 +132,9 @@ export const push = defineCommand({
     if (Object.keys(metrics).length > 0) body.metrics = metrics;
     if (values.tag?.length) body.tags = values.tag;
 
-    const published = await client.publish(name, body);
+    const reuploading = ctx.out.progress('re-upload', 0, 0);
+    const published = await uploader.publish(name, body, hashed, reuploading);
+    reuploading.finish();
     const totalBytes = files.reduce((n, f) => n + f.size, 0);
     ctx.out.result(
       () =>

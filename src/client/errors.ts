@@ -16,6 +16,8 @@ export type CairnErrorCode = ErrorCode | ClientErrorCode;
 
 export class CairnError extends Error {
   override readonly name = 'CairnError';
+  /** Seconds the server asked to wait before retrying (its `Retry-After`), or null. */
+  readonly retryAfter: number | null;
 
   constructor(
     /** HTTP status, or 0 when no response arrived. */
@@ -25,9 +27,10 @@ export class CairnError extends Error {
     message: string,
     readonly details: Record<string, unknown> = {},
     readonly requestId: string | null = null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfter?: number | null },
   ) {
     super(message, options);
+    this.retryAfter = options?.retryAfter ?? null;
   }
 
   /** True when the request never reached an answer (retrying may help). */
@@ -42,9 +45,19 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof error?.code === 'string' && typeof error.message === 'string';
 }
 
+/** `Retry-After` as seconds from now: delay-seconds or an HTTP date; null if absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  // An HTTP date names its day and month (Date.parse alone would read "1.5" as a date).
+  const at = /[a-z]{3}/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 /** Builds the error for a non-2xx response, whatever its body holds. */
 export async function errorFromResponse(res: Response, what: string): Promise<CairnError> {
   const requestId = res.headers.get('x-request-id');
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   const text = await res.text().catch(() => '');
   let body: unknown;
   try {
@@ -57,6 +70,7 @@ export async function errorFromResponse(res: Response, what: string): Promise<Ca
       body.error.message,
       body.error.details ?? {},
       body.error.requestId ?? requestId,
+      { retryAfter },
     );
   }
   // Not our error shape: a proxy, a load balancer, or not a Cairn server at all.
@@ -67,6 +81,7 @@ export async function errorFromResponse(res: Response, what: string): Promise<Ca
     `${what} answered ${res.status}${snippet ? `: ${snippet}` : ''}`,
     {},
     requestId,
+    { retryAfter },
   );
 }
 

@@ -15,10 +15,14 @@
  *            vs raw GETs: the same 1,000 `GET /v1/blobs/<digest>` with 8 in flight from Node's
  *            fetch, bodies read and dropped (no hashing, no disk).
  *
- * Targets: push ≥ 3× faster than curl; re-push ≤ 5% of push. Sides alternate which goes first.
+ * Targets: push ≥ 3× faster than curl; re-push ≤ 5% of push. Sides take turns going first.
  * Prints a table and writes test/bench/.out/cli.json. Exit 0 (a measurement, not a test).
  *
- *   BENCH_RUNS   runs (default 3)
+ *   BENCH_RUNS           runs (default 3)
+ *   BENCH_BASELINE_CLI   another build's bin/cairn.mjs (e.g. an export of main): its push of
+ *                        the same kind of directory is timed in the same runs, as `push (baseline)`,
+ *                        so a change to the CLI is measured against what it replaces on the
+ *                        same (shared, noisy) machine
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +36,7 @@ const FILE_SIZE = 200 * 1024;
 const TOTAL = FILES * FILE_SIZE;
 const PARALLEL = 8;
 const RUNS = Number(process.env.BENCH_RUNS || 3);
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI || null;
 
 let server;
 
@@ -69,12 +74,15 @@ function makeDir(dir) {
   }
 }
 
-const cli = (args) =>
-  run(process.execPath, [CLI, ...args], {
+const cli = (args, bin = CLI) =>
+  run(process.execPath, [bin, ...args], {
     CAIRN_URL: server.base,
     CAIRN_TOKEN: server.token,
     XDG_CACHE_HOME: join(server.work, 'cache'),
   });
+
+const pushArgs = (dir, name) => ['push', dir, name, ...PUSH_FLAGS];
+const PUSH_FLAGS = ['--kind', 'dataset', '--code', 'none', '--quiet', '--json'];
 
 /** The naive script: hash and upload one file at a time, then publish. */
 const CURL_LOOP = `
@@ -120,14 +128,20 @@ const mibps = (ms) => Math.round((TOTAL / MiB / (ms / 1000)) * 10) / 10;
 async function oneRun(n, work) {
   const cliDir = join(work, `cli-${n}`);
   const curlDir = join(work, `curl-${n}`);
+  const baseDir = join(work, `base-${n}`);
   makeDir(cliDir);
   makeDir(curlDir);
   const sides = {
-    push: () =>
-      cli(['push', cliDir, `bench/cli-${n}`, '--kind', 'dataset', '--code', 'none', '--quiet', '--json']),
+    push: () => cli(pushArgs(cliDir, `bench/cli-${n}`)),
     curl: () => curlLoop(curlDir, `bench/curl-${n}`, work),
   };
-  const order = n % 2 === 0 ? ['push', 'curl'] : ['curl', 'push'];
+  if (BASELINE_CLI) {
+    makeDir(baseDir);
+    sides.base = () => cli(pushArgs(baseDir, `bench/base-${n}`), BASELINE_CLI);
+  }
+  // Each side goes first in turn (the first of a run meets a server warmed by the last run).
+  const names = Object.keys(sides);
+  const order = names.map((_, i) => names[(i + n) % names.length]);
   const ms = {};
   let published;
   for (const side of order) {
@@ -135,17 +149,7 @@ async function oneRun(n, work) {
     ms[side] = r.ms;
     if (side === 'push') published = JSON.parse(r.out);
   }
-  const again = await cli([
-    'push',
-    cliDir,
-    `bench/cli-${n}`,
-    '--kind',
-    'dataset',
-    '--code',
-    'none',
-    '--quiet',
-    '--json',
-  ]);
+  const again = await cli(pushArgs(cliDir, `bench/cli-${n}`));
   const repushed = JSON.parse(again.out);
   if (repushed.upload.uploadedBytes !== 0 || repushed.version !== published.version) {
     throw new Error(`re-push uploaded ${repushed.upload.uploadedBytes} bytes, version ${repushed.version}`);
@@ -156,8 +160,15 @@ async function oneRun(n, work) {
     await fetch(published.manifestUrl, { headers: { authorization: `Bearer ${server.token}` } })
   ).json();
   const raw = await rawGets(manifest.files.map((f) => f.digest));
-  for (const dir of [cliDir, curlDir, pullDir]) rmSync(dir, { recursive: true, force: true });
-  return { push: ms.push, curl: ms.curl, repush: again.ms, pull: pulled.ms, rawGets: raw };
+  for (const dir of [cliDir, curlDir, baseDir, pullDir]) rmSync(dir, { recursive: true, force: true });
+  return {
+    push: ms.push,
+    curl: ms.curl,
+    ...(BASELINE_CLI ? { base: ms.base } : {}),
+    repush: again.ms,
+    pull: pulled.ms,
+    rawGets: raw,
+  };
 }
 
 async function main() {
@@ -168,8 +179,9 @@ async function main() {
       const r = await oneRun(n, server.work);
       runs.push(r);
       console.log(
-        `run ${n}: push ${Math.round(r.push)} ms, curl loop ${Math.round(r.curl)} ms, re-push ${Math.round(r.repush)} ms, ` +
-          `pull ${Math.round(r.pull)} ms, raw GETs ${Math.round(r.rawGets)} ms`,
+        `run ${n}: push ${Math.round(r.push)} ms, curl loop ${Math.round(r.curl)} ms, ` +
+          (BASELINE_CLI ? `push (baseline) ${Math.round(r.base)} ms, ` : '') +
+          `re-push ${Math.round(r.repush)} ms, pull ${Math.round(r.pull)} ms, raw GETs ${Math.round(r.rawGets)} ms`,
       );
     }
     const m = (key) => Math.round(median(runs.map((r) => r[key])));
@@ -185,8 +197,16 @@ async function main() {
         repush: m('repush'),
         pull: m('pull'),
         rawGets: m('rawGets'),
+        ...(BASELINE_CLI ? { baseline: m('base') } : {}),
       },
       speedupOverCurl: Math.round((m('curl') / m('push')) * 100) / 100,
+      ...(BASELINE_CLI
+        ? {
+            baselineCli: BASELINE_CLI,
+            baselineSpeedupOverCurl: Math.round((m('curl') / m('base')) * 100) / 100,
+            speedupOverBaseline: Math.round((m('base') / m('push')) * 100) / 100,
+          }
+        : {}),
       repushOverPush: Math.round((m('repush') / m('push')) * 1000) / 1000,
       pullMiBps: mibps(m('pull')),
       rawGetsMiBps: mibps(m('rawGets')),
@@ -195,6 +215,7 @@ async function main() {
     console.table([
       { operation: 'push (cairn)', ms: result.medianMs.push },
       { operation: 'naive curl loop', ms: result.medianMs.curl },
+      ...(BASELINE_CLI ? [{ operation: 'push (baseline CLI)', ms: result.medianMs.baseline }] : []),
       { operation: 're-push, unchanged', ms: result.medianMs.repush },
       { operation: 'pull (cairn)', ms: result.medianMs.pull, 'MiB/s': result.pullMiBps },
       { operation: 'raw GETs, 8 in flight', ms: result.medianMs.rawGets, 'MiB/s': result.rawGetsMiBps },
@@ -203,6 +224,11 @@ async function main() {
       `push vs curl loop: ${result.speedupOverCurl}× faster (target ≥ 3); re-push / push: ` +
         `${(result.repushOverPush * 100).toFixed(1)}% (target ≤ 5%)`,
     );
+    if (BASELINE_CLI) {
+      console.log(
+        `baseline CLI vs curl loop: ${result.baselineSpeedupOverCurl}×; push vs baseline CLI: ${result.speedupOverBaseline}× faster`,
+      );
+    }
     writeResult('cli', result);
   } finally {
     await server.stop();

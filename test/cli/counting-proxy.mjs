@@ -1,15 +1,19 @@
 /**
  * A small HTTP proxy for the CLI tests, between the `cairn` command and the registry: it counts
  * every request (method, path, request-body bytes, status) so tests can assert how many check
- * round trips, uploads or parts a command made, and it can tamper with response bodies to prove
- * that downloads are verified.
+ * round trips, uploads or parts a command made; it can tamper with response bodies to prove
+ * that downloads are verified, and answer requests itself to stage what a test cannot provoke
+ * (a 409 BLOB_BUSY from a garbage collection in progress).
  *
  *   const proxy = await startProxy(server.url);
- *   proxy.url; proxy.requests (array of {method, path, bytes, status}); proxy.reset();
+ *   proxy.url; proxy.requests (array of {method, path, bytes, status, at (arrival, ms)}); proxy.reset();
  *   proxy.count('PUT', /^\/v1\/blobs\//); proxy.bytes('PUT', /^\/v1\/blobs\//)
  *   proxy.tamper = (req) => boolean   // flip the first byte of matching response bodies
  *   proxy.onResponse = (entry) => {}  // called when a response has been sent
  *   proxy.before = async (req) => {}  // awaited before a request is forwarded (to stage a race)
+ *   proxy.respond = (req) => null | { status, headers, json }
+ *                                     // answer a request here instead of forwarding it (its body is
+ *                                     // read and counted first); recorded with `injected: true`
  *   await proxy.stop();
  */
 import http from 'node:http';
@@ -22,6 +26,7 @@ export async function startProxy(target) {
     tamper: null,
     onResponse: null,
     before: null,
+    respond: null,
     reset() {
       proxy.requests = [];
     },
@@ -38,8 +43,27 @@ export async function startProxy(target) {
   const server = http.createServer(async (req, res) => {
     // The body stays paused (no listener yet) while `before` runs, so nothing is lost.
     await proxy.before?.(req);
-    const entry = { method: req.method, path: req.url.split('?')[0], bytes: 0, status: 0, done: false };
+    const entry = {
+      method: req.method,
+      path: req.url.split('?')[0],
+      bytes: 0,
+      status: 0,
+      done: false,
+      at: Date.now(),
+    };
     proxy.requests.push(entry);
+    const injected = proxy.respond?.(req) ?? null;
+    if (injected) {
+      for await (const chunk of req) entry.bytes += chunk.length;
+      const body = JSON.stringify(injected.json ?? {});
+      entry.status = injected.status;
+      entry.injected = true;
+      res.writeHead(injected.status, { 'content-type': 'application/json', ...injected.headers });
+      res.end(body);
+      entry.done = true;
+      proxy.onResponse?.(entry);
+      return;
+    }
     const flip = proxy.tamper?.(req) ?? false;
     const out = http.request(
       {
