@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type { Code, Environment, Kind, PublishRequest } from '../../src/client/index';
+import { isArtifactName, NAME_RULE } from '../../src/contract/grammar';
 import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { CliError, EXIT, usageError } from '../exit-codes';
@@ -62,8 +63,8 @@ export const push = defineCommand({
     const parallel = Number(values.parallel ?? 8);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
       throw usageError('--parallel is 1 to 64');
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) {
-      throw usageError(`"${name}" is not an artifact name`, 'names are ns/name, lowercase [a-z0-9._-]');
+    if (!isArtifactName(name)) {
+      throw usageError(`"${name}" is not an artifact name`, `names are ns/name; ${NAME_RULE}`);
     }
     const params = {
       ...(values.params ? await readParamsFile(values.params) : {}),
