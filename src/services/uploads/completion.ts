@@ -17,6 +17,7 @@ import {
   type BusyUpload,
   dropSession,
   type ExpiredUpload,
+  forgetSession,
   liveSession,
   receivedParts,
   type SessionFailure,
@@ -162,11 +163,5 @@ async function assemble(
     const missing = Array.from({ length: Math.min(session.partCount, 1000) }, (_, k) => k + 1);
     return { ok: false, reason: 'parts-missing', missing, lost: true };
   }
-  await deps.db.delete(uploads).where(eq(uploads.id, session.id));
-  return {
-    ok: false,
-    reason: 'upload-expired',
-    uploadId: session.id,
-    cause: 'storage no longer knows the upload',
-  };
+  return forgetSession(deps, session.id);
 }

@@ -13,6 +13,7 @@ import type { Failure, Result } from '../result';
 import {
   type BusyUpload,
   type ExpiredUpload,
+  forgetSession,
   liveSession,
   type SessionFailure,
   type UnknownUpload,
@@ -278,11 +279,5 @@ async function partAfterAssembly(
   if (object && object.size === row.size && received?.size === length) {
     return { ok: true, receipt: { part: partNumber, size: length } };
   }
-  await deps.db.delete(uploads).where(eq(uploads.id, row.id));
-  return {
-    ok: false,
-    reason: 'upload-expired',
-    uploadId: row.id,
-    cause: 'storage no longer knows the upload',
-  };
+  return forgetSession(deps, row.id);
 }

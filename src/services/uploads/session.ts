@@ -79,6 +79,12 @@ export async function dropSession(deps: Deps, row: UploadRow): Promise<void> {
   await deps.db.delete(uploads).where(eq(uploads.id, row.id));
 }
 
+/** The store no longer knows the session's upload: the session goes, and the client starts anew. */
+export async function forgetSession(deps: Deps, uploadId: string): Promise<ExpiredUpload> {
+  await deps.db.delete(uploads).where(eq(uploads.id, uploadId));
+  return { ok: false, reason: 'upload-expired', uploadId, cause: 'storage no longer knows the upload' };
+}
+
 export const isLeased = (row: UploadRow, now: number) =>
   row.state === 'completing' && row.leaseUntil !== null && row.leaseUntil > now;
 
