@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FilesDiff } from '../../src/contract/diff';
-import { commonPrefix, diffFiles } from '../../src/services/diff/files';
+import { commonPrefix, diffFiles, emptyFilesDiff } from '../../src/services/diff/files';
 import { filesText, splitManifest } from '../../src/services/diff/manifest-text';
 import {
   buildManifest,
@@ -19,14 +19,7 @@ import {
 function referenceDiff(a: ManifestFile[], b: ManifestFile[], max: number): FilesDiff {
   const ma = new Map(a.map((f) => [f.path, f]));
   const mb = new Map(b.map((f) => [f.path, f]));
-  const out: FilesDiff = {
-    changed: false,
-    added: [],
-    removed: [],
-    modified: [],
-    counts: { added: 0, removed: 0, modified: 0, unchanged: 0 },
-    truncated: false,
-  };
+  const out = emptyFilesDiff();
   for (const path of [...new Set([...ma.keys(), ...mb.keys()])].sort()) {
     const x = ma.get(path);
     const y = mb.get(path);

@@ -88,12 +88,9 @@ function countEntries(text: string, from: number): number {
 
 export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * Compares two file lists given as the entries of canonical manifests' `files` arrays (the text
- * between the brackets, as splitManifest returns it).
- */
-export function diffFiles(a: string, b: string, max = MAX_LISTED): FilesDiff {
-  const out: FilesDiff = {
+/** A diff with nothing in it yet. */
+export function emptyFilesDiff(): FilesDiff {
+  return {
     changed: false,
     added: [],
     removed: [],
@@ -101,6 +98,14 @@ export function diffFiles(a: string, b: string, max = MAX_LISTED): FilesDiff {
     counts: { added: 0, removed: 0, modified: 0, unchanged: 0 },
     truncated: false,
   };
+}
+
+/**
+ * Compares two file lists given as the entries of canonical manifests' `files` arrays (the text
+ * between the brackets, as splitManifest returns it).
+ */
+export function diffFiles(a: string, b: string, max = MAX_LISTED): FilesDiff {
+  const out = emptyFilesDiff();
   const push = <T>(list: T[], item: T) => {
     if (list.length < max) list.push(item);
     else out.truncated = true;
