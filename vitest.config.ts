@@ -10,7 +10,18 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: 'test-admin-token' },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: 'test-admin-token',
+            // A test-only registry signing key (ECDSA P-256, PKCS#8): never used outside tests.
+            REGISTRY_SIGNING_KEY: [
+              '-----BEGIN PRIVATE KEY-----',
+              'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgyxB8G8sL/9BNbSFQ',
+              'KioM++GC9sJSn53GZk/QHnijpEGhRANCAAQ0M27tnsVuhKzAy1uYXa5IlEHfvppj',
+              'LrxCtiiunib8CEZDyv7YfHdSMVdIe4XaI2vWUtyZ60OVNcJGtJc/tc/5',
+              '-----END PRIVATE KEY-----',
+            ].join('\n'),
+          },
         },
       }),
     ],

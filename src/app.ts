@@ -17,9 +17,12 @@ import { auditRoutes } from './routes/audit';
 import { blobRoutes } from './routes/blobs';
 import { diffRoutes } from './routes/diff';
 import { healthRoutes } from './routes/health';
+import { keyRoutes } from './routes/keys';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { policyRoutes } from './routes/policy';
+import { provenanceRoutes } from './routes/provenance';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
@@ -61,6 +64,9 @@ export function createApp() {
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
+  app.route('/v1/keys', keyRoutes);
+  app.route('/v1/artifacts/:ns/:name/versions', provenanceRoutes);
+  app.route('/v1/artifacts/:ns/:name/policy', policyRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -16,6 +16,8 @@ export interface Deps {
   config: Config;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** The registry's signing key (REGISTRY_SIGNING_KEY secret: PKCS#8 PEM or JWK), if configured. */
+  registryKey?: string | undefined;
 }
 
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
@@ -24,6 +26,7 @@ export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
     blobs: r2BlobStoreOf(env.BLOBS),
     config: readConfig(env),
     now: Date.now,
+    registryKey: env.REGISTRY_SIGNING_KEY,
     ...overrides,
   };
 }

@@ -9,6 +9,8 @@ import type { Principal } from './services/auth';
 export interface Bindings extends CloudflareBindings {
   /** Secret (`wrangler secret put ADMIN_TOKEN`; `.dev.vars` locally). */
   ADMIN_TOKEN?: string;
+  /** Secret: the registry's provenance signing key, PKCS#8 PEM or JWK (`npm start` creates one). */
+  REGISTRY_SIGNING_KEY?: string;
 }
 
 export interface Variables {

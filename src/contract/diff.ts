@@ -138,6 +138,8 @@ export interface LastMove {
   at: string;
   by: string;
   reason: string | null;
+  /** Digests of the attestations a policy-gated move relied on (absent when no policy applied). */
+  attestations?: string[];
 }
 
 /** Explain a tag: the diff between where it pointed before its last move and where it points now. */

@@ -15,4 +15,6 @@ export interface TagEvent {
   at: string;
   by: string;
   reason: string | null;
+  /** Digests of the attestations a policy-gated move relied on (absent when no policy applied). */
+  attestations?: string[];
 }

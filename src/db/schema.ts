@@ -21,6 +21,9 @@
  *   lfs_locks      Git LFS file locks, per `ns/name` repository
  *   audit_events   every write and every denied attempt: who, what, when, outcome (never a secret)
  *   auth_failures  failed authentications per client key and time window (429 when over the limit)
+ *   signing_keys   public keys that may sign attestations (the registry's own marked), revocable
+ *   attestations   verified signed statements (Sigstore bundles, stored as blobs) about a version
+ *   tag_policies   per tag, the attestations a move to a version requires (services/provenance/policy.ts)
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -230,6 +233,8 @@ export const tagEvents = sqliteTable(
     at: integer('at').notNull(),
     by: text('by').notNull(),
     reason: text('reason'),
+    /** JSON array of attestation digests a policy-gated move relied on; null when no policy applied. */
+    attestations: text('attestations', { mode: 'json' }).$type<string[] | null>(),
   },
   (t) => [index('tag_events_tag_idx').on(t.artifactId, t.tag, t.id)],
 );
@@ -351,3 +356,58 @@ export type VersionRow = typeof versions.$inferSelect;
 export type TagEventRow = typeof tagEvents.$inferSelect;
 export type LfsLockRow = typeof lfsLocks.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+export const signingKeys = sqliteTable('signing_keys', {
+  /** Hex SHA-256 of the DER SubjectPublicKeyInfo (a Sigstore bundle's `publicKey.hint`). */
+  keyId: text('key_id').primaryKey(),
+  name: text('name').notNull(),
+  algorithm: text('algorithm', { enum: ['ecdsa-p256', 'ed25519'] }).notNull(),
+  /** PEM SubjectPublicKeyInfo. */
+  publicKey: text('public_key').notNull(),
+  /** JSON array of namespaces whose artifacts the key may attest; null = all. */
+  namespaces: text('namespaces', { mode: 'json' }).$type<string[] | null>(),
+  /** One of the registry's own keys (current or rotated out): listed, never revoked by DELETE. */
+  registry: integer('registry', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+  revokedAt: integer('revoked_at'),
+  revokedBy: text('revoked_by'),
+});
+
+export const attestations = sqliteTable(
+  'attestations',
+  {
+    versionId: integer('version_id')
+      .notNull()
+      .references(() => versions.id),
+    /** SHA-256 of the bundle bytes as received: a blob, kept by GC while this row exists. */
+    digest: text('digest').notNull(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => signingKeys.keyId),
+    predicateType: text('predicate_type').notNull(),
+    size: integer('size').notNull(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.digest] }), index('attestations_digest_idx').on(t.digest)],
+);
+
+export const tagPolicies = sqliteTable(
+  'tag_policies',
+  {
+    artifactId: integer('artifact_id')
+      .notNull()
+      .references(() => artifacts.id),
+    tag: text('tag').notNull(),
+    predicateType: text('predicate_type').notNull(),
+    /** JSON array of key ids allowed to satisfy the rule; null = any registered, unrevoked key. */
+    keyIds: text('key_ids', { mode: 'json' }).$type<string[] | null>(),
+    updatedAt: integer('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.artifactId, t.tag, t.predicateType] })],
+);
+
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type AttestationRow = typeof attestations.$inferSelect;

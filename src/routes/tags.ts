@@ -9,6 +9,8 @@ import { ApiError } from '../errors';
 import { NO_CACHE } from '../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
 import { requireArtifact, tagUnknown } from '../http/lookups';
+import { policyUnsatisfied } from '../http/provenance-errors';
+import { unreachable } from '../lib/unreachable';
 import { requireScope, requireToken } from '../middleware/auth';
 import { findVersion } from '../services/artifacts';
 import { actorOf } from '../services/auth';
@@ -72,11 +74,18 @@ export const tagRoutes = new Hono<AppEnv>()
         actorOf(principal),
       );
       if (!moved.ok) {
-        throw new ApiError(
-          'TAG_CONFLICT',
-          `${artifact.name}:${moved.tag} points to ${moved.current ?? 'nothing'}, not ${moved.expected ?? 'nothing'}`,
-          { tag: moved.tag, current: moved.current, expected: moved.expected },
-        );
+        switch (moved.reason) {
+          case 'tag-conflict':
+            throw new ApiError(
+              'TAG_CONFLICT',
+              `${artifact.name}:${moved.tag} points to ${moved.current ?? 'nothing'}, not ${moved.expected ?? 'nothing'}`,
+              { tag: moved.tag, current: moved.current, expected: moved.expected },
+            );
+          case 'policy-unsatisfied':
+            throw policyUnsatisfied(artifact.name, moved.tag, moved.missing);
+          default:
+            unreachable(moved);
+        }
       }
       return c.json(moved.move);
     },

@@ -12,6 +12,7 @@ import { blobResponse } from '../http/blob-response';
 import { IMMUTABLE, NO_CACHE } from '../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
 import { requireArtifact, requireVersion } from '../http/lookups';
+import { policyUnsatisfied } from '../http/provenance-errors';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
 import { publishSchema } from '../schemas/publish';
@@ -68,6 +69,8 @@ function publishFailure(artifact: string, failure: PublishFailure): ApiError {
       return new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', {
         key: failure.key,
       });
+    case 'policy-unsatisfied':
+      return policyUnsatisfied(artifact, failure.tag, failure.missing);
     default:
       return unreachable(failure);
   }

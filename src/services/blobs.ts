@@ -191,7 +191,7 @@ export type StoreResult = Result<{ created: boolean; size: number }, StoreFailur
 export async function storeBlob(
   deps: Deps,
   digest: Digest,
-  body: ReadableStream | null,
+  body: ReadableStream | Uint8Array | null,
   length: number,
   principal: Principal | null = null,
 ): Promise<StoreResult> {
@@ -204,7 +204,8 @@ export async function storeBlob(
     if (!row || row.state === 'deleting') return { ok: false, reason: 'being-deleted' };
     if (row.size !== length) return { ok: false, reason: 'size-mismatch', storedSize: row.size };
     if (limitedTo(principal) !== null && !(await findVisibleBlob(deps, digest, principal))) {
-      const hex = await sha256OfStream(body ?? new Blob([]).stream());
+      const stream = body instanceof Uint8Array ? new Blob([body]).stream() : body;
+      const hex = await sha256OfStream(stream ?? new Blob([]).stream());
       if (hex !== hexOf(digest)) return { ok: false, reason: 'digest-mismatch' };
       await runBatch(db, grantStatements(principal, digest, now));
     }

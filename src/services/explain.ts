@@ -18,6 +18,8 @@ export interface TagMove {
   at: string;
   by: string;
   reason: string | null;
+  /** Attestations a policy-gated move relied on. */
+  attestations?: string[];
 }
 
 export async function explainTag(
@@ -49,6 +51,7 @@ export async function explainTag(
       at: new Date(event?.at ?? current.updatedAt).toISOString(),
       by: event?.by ?? current.updatedBy,
       reason: event?.reason ?? null,
+      ...(event?.attestations ? { attestations: event.attestations } : {}),
     },
   };
 }

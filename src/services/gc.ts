@@ -4,7 +4,7 @@
  * A blob is garbage when it is older than the grace period (≥ the D1 Time Travel window, so a
  * database restored to any point in it never names deleted bytes) and nothing keeps it: no version
  * file or lockfile, no version manifest, no open multipart session, no write intent, no Git LFS
- * repository. The protocol against writers racing it (publishes, uploads) is mark, then sweep:
+ * repository, no attestation (a signed bundle lives as long as its version). The protocol against writers racing it (publishes, uploads) is mark, then sweep:
  *
  *  1. MARK, one statement per batch: `UPDATE blobs SET state = 'deleting'` for rows that are, at
  *     that instant, live, old and unreferenced. D1 runs statements one at a time, so each publish
@@ -68,7 +68,8 @@ const collectable = (cutoff: number) => sql`
   AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.digest = b.digest)
   AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.digest = b.digest)
   AND NOT EXISTS (SELECT 1 FROM blob_writes w WHERE w.digest = b.digest)
-  AND NOT EXISTS (SELECT 1 FROM lfs_objects o WHERE o.digest = b.digest)`;
+  AND NOT EXISTS (SELECT 1 FROM lfs_objects o WHERE o.digest = b.digest)
+  AND NOT EXISTS (SELECT 1 FROM attestations a WHERE a.digest = b.digest)`;
 
 type Row = { digest: string; size: number };
 const rowsOf = (rows: Record<string, unknown>[] | undefined): Row[] =>

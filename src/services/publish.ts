@@ -24,6 +24,7 @@ import { actorOf, type Principal } from './auth';
 import { missingBlobs, releaseIntent, storedSizes, takeIntent } from './blobs';
 import { findReplay, recordPublish } from './idempotency';
 import { buildManifest, encodeManifest, type ManifestInput } from './manifest';
+import { type PolicyRule, unmetRules } from './provenance/policy';
 import type { Failure, Result } from './result';
 import { tagMoveStatements } from './tag-statements';
 
@@ -53,7 +54,9 @@ export type PublishFailure =
   | Failure<'being-deleted', { digest: Digest }>
   /** Blobs were garbage-collected between the check and the commit: upload them again. */
   | Failure<'blobs-collected', { missing: string[] }>
-  | Failure<'idempotency-key-reused', { key: string }>;
+  | Failure<'idempotency-key-reused', { key: string }>
+  /** A named tag's policy requires attestations this version does not have (yet). */
+  | Failure<'policy-unsatisfied', { tag: string; missing: PolicyRule[] }>;
 
 export type PublishResult = Result<Published | Replayed, PublishFailure>;
 
@@ -188,6 +191,11 @@ async function publish(
     tagMoveStatements({ tag, digest, expect: undefined, by, at: now, reason: 'publish' }),
   );
   const existing = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
+  // Refused up front with the reason; the move statements check the policy again atomically.
+  for (const tag of existingArtifact ? input.tags : []) {
+    const missing = await unmetRules(deps, existingArtifact!.id, tag, existing?.id);
+    if (missing.length > 0) return { ok: false, reason: 'policy-unsatisfied', tag, missing };
+  }
   if (existing) return republish(deps, name, existing, [...tagMoves, ...record(digest, 200)]);
 
   // The manifest's bytes are written like any blob's: under a write intent (services/blobs.ts).

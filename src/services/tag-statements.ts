@@ -6,10 +6,13 @@
  *      will happen and changes something;
  *   2. the move itself: a single conditional statement whose RETURNING row says who won.
  * Both evaluate the same condition inside one transaction, so the history is gap-free: every
- * event's `from` is the previous event's `to`.
+ * event's `from` is the previous event's `to`. That condition includes the tag's policy
+ * (provenance/policy-sql.ts): a move to a version lacking a required attestation matches no row,
+ * so no check-then-move race can slip a move past a policy, a revocation or a new rule.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { BatchStatement } from '../db/client';
+import { policyHolds, reliedOnAttestations } from './provenance/policy-sql';
 
 /** `undefined`: move unconditionally; `null`: the tag must not exist; a digest: it must point there. */
 export type Expectation = string | null | undefined;
@@ -32,13 +35,15 @@ function expectationHolds(expect: Expectation): SQL {
 
 export function tagMoveStatements(move: TagMove): [event: BatchStatement, apply: BatchStatement] {
   const event = sql`
-    INSERT INTO tag_events (artifact_id, tag, from_digest, to_digest, at, by, reason)
-    SELECT v.artifact_id, ${move.tag}, t.digest, v.digest, ${move.at}, ${move.by}, ${move.reason}
+    INSERT INTO tag_events (artifact_id, tag, from_digest, to_digest, at, by, reason, attestations)
+    SELECT v.artifact_id, ${move.tag}, t.digest, v.digest, ${move.at}, ${move.by}, ${move.reason},
+      ${reliedOnAttestations(move.tag)}
     FROM versions v
     LEFT JOIN tags t ON t.artifact_id = v.artifact_id AND t.name = ${move.tag}
     WHERE v.digest = ${move.digest}
       AND ${expectationHolds(move.expect)}
       AND (t.digest IS NULL OR t.digest <> v.digest)
+      AND ${policyHolds(move.tag)}
     RETURNING from_digest AS "from"`;
 
   let apply: SQL;
@@ -49,6 +54,7 @@ export function tagMoveStatements(move: TagMove): [event: BatchStatement, apply:
         digest = ${move.digest}, updated_at = ${move.at}, updated_by = ${move.by}
       WHERE name = ${move.tag} AND digest = ${move.expect}
         AND artifact_id = (SELECT artifact_id FROM versions WHERE digest = ${move.digest})
+        AND EXISTS (SELECT 1 FROM versions v WHERE v.digest = ${move.digest} AND ${policyHolds(move.tag)})
       RETURNING digest`;
   } else {
     // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
@@ -61,7 +67,7 @@ export function tagMoveStatements(move: TagMove): [event: BatchStatement, apply:
     apply = sql`
       INSERT INTO tags (artifact_id, name, version_id, digest, updated_at, updated_by)
       SELECT v.artifact_id, ${move.tag}, v.id, v.digest, ${move.at}, ${move.by}
-      FROM versions v WHERE v.digest = ${move.digest} AND true
+      FROM versions v WHERE v.digest = ${move.digest} AND ${policyHolds(move.tag)}
       ON CONFLICT (artifact_id, name) ${onConflict}
       RETURNING digest`;
   }

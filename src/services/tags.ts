@@ -6,9 +6,10 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { TagEvent, TagMove } from '../contract/tags';
 import { runBatch } from '../db/client';
-import { type ArtifactRow, tagEvents, tags } from '../db/schema';
+import { type ArtifactRow, tagEvents, tags, versions } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
+import { type PolicyRule, unmetRules } from './provenance/policy';
 import type { Failure, Result } from './result';
 import { type Expectation, tagDeleteStatements, tagMoveStatements } from './tag-statements';
 
@@ -22,21 +23,30 @@ export type TagConflict = Failure<
   { tag: string; current: string | null; expected: string | null | undefined }
 >;
 export type TagUnknown = Failure<'tag-unknown', { tag: string }>;
+/** The tag's policy requires attestations the target version lacks (provenance/policy.ts). */
+export type PolicyUnsatisfied = Failure<'policy-unsatisfied', { tag: string; missing: PolicyRule[] }>;
 
 export async function moveTag(
   deps: Deps,
   artifact: ArtifactRow,
   move: { tag: string; digest: string; expect: Expectation; reason: string | null },
   by: string,
-): Promise<Result<{ move: TagMove }, TagConflict>> {
+): Promise<Result<{ move: TagMove }, TagConflict | PolicyUnsatisfied>> {
   const at = deps.now();
   const { db } = deps;
   const [event = [], applied = []] = await runBatch(db, tagMoveStatements({ ...move, by, at }));
-  const won = move.expect === undefined || applied.length > 0;
-  if (!won) {
+  if (applied.length === 0) {
     const current = await db.query.tags.findFirst({
       where: and(eq(tags.artifactId, artifact.id), eq(tags.name, move.tag)),
     });
+    // An unconditional move to where the tag already points is a successful no-op.
+    if (move.expect === undefined && current?.digest === move.digest) {
+      return { ok: true, move: { tag: move.tag, digest: move.digest, previous: move.digest } };
+    }
+    // The move statement also checks the policy: say which rules the version does not meet.
+    const target = await db.query.versions.findFirst({ where: eq(versions.digest, move.digest) });
+    const missing = target ? await unmetRules(deps, artifact.id, move.tag, target.id) : [];
+    if (missing.length > 0) return { ok: false, reason: 'policy-unsatisfied', tag: move.tag, missing };
     return {
       ok: false,
       reason: 'tag-conflict',
@@ -104,6 +114,7 @@ export async function tagHistory(
       at: new Date(e.at).toISOString(),
       by: e.by,
       reason: e.reason,
+      ...(e.attestations ? { attestations: e.attestations } : {}),
     }),
   );
 }
