@@ -3,11 +3,12 @@
  * client attestations verified on arrival (every tamper case refused with its own code).
  */
 import { describe, expect, it } from 'vitest';
+import { collectGarbage } from '../../src/services/gc';
 import { parseBundle, verifyOpened } from '../../src/services/provenance/bundle';
 import { toBase64 } from '../../src/services/provenance/dsse';
 import { parsePublicKey } from '../../src/services/provenance/keys';
 import { encodeStatement } from '../../src/services/provenance/statement';
-import { call, createToken, errorCode } from '../helpers/http';
+import { call, createToken, errorCode, putBlob, randomBytes, testDeps, testEnv } from '../helpers/http';
 import {
   newKey,
   postAttestation,
@@ -264,5 +265,26 @@ describe('POST …/attestations', () => {
       const junk = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) % 251);
       await refused(name, junk, 'BAD_REQUEST', 400);
     });
+  });
+});
+
+describe('garbage collection', () => {
+  it("keeps an attestation's bundle past the grace period while its version lives", async () => {
+    const { name } = await modelVersion();
+    const key = await registeredKey();
+    const res = await postAttestation(
+      name,
+      '1',
+      await signed(key, await statementOf(name, '1', 'model-signing')),
+    );
+    const { digest } = (await res.json()) as { digest: string };
+    const garbage = (await putBlob(randomBytes(100))).digest;
+    await testEnv.DB.prepare('UPDATE blobs SET created_at = ?1 WHERE digest IN (?2, ?3)')
+      .bind(Date.now() - 40 * 86_400_000, digest, garbage)
+      .run();
+    await collectGarbage(testDeps(), { dryRun: false, graceMs: 0, orphanPages: 0 });
+    expect(await testDeps().blobs.head(garbage)).toBeNull();
+    expect(await testDeps().blobs.head(digest as `sha256:${string}`)).not.toBeNull();
+    expect((await call(`/v1/artifacts/${name}/versions/1/attestations/${digest}`)).status).toBe(200);
   });
 });
