@@ -24,6 +24,8 @@ const TOOLS = [
   { command: 'curl', packages: ['curl', 'ca-certificates'], usedBy: 'end-to-end suites (test/e2e)' },
   { command: 'git', packages: ['git'], usedBy: 'CLI and Git LFS suites' },
   { command: 'git-lfs', packages: ['git-lfs'], usedBy: 'Git LFS suite (test/e2e/lfs.test.mjs)' },
+  { command: 'openssl', packages: ['openssl'], usedBy: 'provenance suite (test/e2e/provenance.test.mjs)' },
+  { command: 'jq', packages: ['jq'], usedBy: 'provenance README recipes (test/e2e/provenance.test.mjs)' },
   { command: 'chromium', packages: ['chromium'], usedBy: 'web UI browser tests (test/browser)' },
   {
     file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
