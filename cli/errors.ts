@@ -42,6 +42,16 @@ function fromApi(err: CairnError, settings: Settings | null): Explained {
           : `the token from ${source} was refused: check it, or run \`cairn login\` with a valid one`,
     };
   }
+  if (err.code === 'POLICY_UNSATISFIED') {
+    return {
+      exitCode: EXIT.AUTH,
+      message,
+      hint: 'the tag needs signed attestations first: `cairn sign <ref> --key key.pem`; `cairn policy show <ns/name>` says which',
+    };
+  }
+  if (['SIGNATURE_INVALID', 'SUBJECT_MISMATCH', 'KEY_REVOKED'].includes(err.code)) {
+    return { exitCode: EXIT.VERIFY_FAILED, message };
+  }
   if (err.status === 403) {
     const scope =
       typeof err.details.required === 'string'

@@ -6,13 +6,16 @@
 import { CairnClient, CairnError } from '../src/client/index';
 import { type Command, GLOBAL_HELP, type GLOBAL_OPTIONS, type Parsed, parseCommandLine } from './command';
 import { diff } from './commands/diff';
+import { key } from './commands/key';
 import { lineage } from './commands/lineage';
 import { log } from './commands/log';
 import { login } from './commands/login';
+import { policy } from './commands/policy';
 import { promote } from './commands/promote';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
 import { show } from './commands/show';
+import { sign } from './commands/sign';
 import { tag } from './commands/tag';
 import { token } from './commands/token';
 import { verify } from './commands/verify';
@@ -24,7 +27,22 @@ import { Output } from './output';
 const VERSION = '0.1.0';
 
 // biome-ignore lint/suspicious/noExplicitAny: commands differ only in their option shapes
-const COMMANDS: Command<any>[] = [login, push, pull, tag, promote, log, show, diff, lineage, verify, token];
+const COMMANDS: Command<any>[] = [
+  login,
+  push,
+  pull,
+  tag,
+  promote,
+  log,
+  show,
+  diff,
+  lineage,
+  verify,
+  sign,
+  key,
+  policy,
+  token,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

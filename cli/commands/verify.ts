@@ -1,6 +1,9 @@
 /**
  * `cairn verify <ref | manifest URL>`: re-hash the manifest and every file (and lockfile) it
- * names, streaming, and say which do not match. Exit 6 if any does not.
+ * names, streaming, and say which do not match. Exit 6 if any does not. With --provenance, also
+ * check offline the registry's provenance bundle and every attestation: signed by a trusted key
+ * (--key pins the registry's; otherwise the keys the registry lists) and about exactly this
+ * manifest (cli/provenance.ts).
  */
 import { CairnError } from '../../src/client/index';
 import { digestOfManifestUrl } from '../../src/contract/urls';
@@ -9,15 +12,18 @@ import { defineCommand } from '../command';
 import { verifyBody } from '../download';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { mapLimit } from '../pool';
+import { checkBundle, keyResolver, loadPublicKey } from '../provenance';
 import { fetchManifest, normalizeRef } from '../refs';
 
 export const verify = defineCommand({
   name: 'verify',
   summary: 're-hash a version: its manifest and every file it names',
-  help: `cairn verify <ref | manifest URL> [--parallel <n>]
+  help: `cairn verify <ref | manifest URL> [--parallel <n>] [--provenance [--key registry.pub]]
   A manifest URL is what push prints (…/v1/manifests/sha256:…); it is fetched from the
-  configured registry.`,
-  options: { parallel: { type: 'string' } },
+  configured registry.
+  --provenance  also check the registry-signed provenance and every attestation, offline
+  --key         the registry's public key (PEM) to trust; default: the key it lists`,
+  options: { parallel: { type: 'string' }, provenance: { type: 'boolean' }, key: { type: 'string' } },
   positionals: [1, 1],
   async run(ctx, values, [target = '']) {
     const parallel = Number(values.parallel ?? 8);
@@ -59,6 +65,7 @@ export const verify = defineCommand({
     });
     progress.finish();
     const total = manifest.files.reduce((n, f) => n + f.size, 0);
+    const signatures: { what: string; keyId: string; predicateType?: string }[] = [];
     const report = {
       digest,
       canonical,
@@ -66,13 +73,42 @@ export const verify = defineCommand({
       bytes: total,
       checked: blobs.length,
       failures,
+      ...(values.provenance ? { signatures } : {}),
     };
     if (!canonical)
       failures.push({ path: '(manifest)', problem: 'its bytes are not canonical JSON (RFC 8785)' });
+    if (values.provenance) {
+      const keys = await client.listKeys();
+      const pinned = values.key ? await loadPublicKey(values.key) : null;
+      const checks = [
+        {
+          what: 'provenance',
+          bundle: await client.provenance(manifest.artifact, digest),
+          trust: keyResolver(keys, pinned),
+        },
+      ];
+      for (const a of await client.listAttestations(manifest.artifact, digest)) {
+        const bytes = await client.getAttestation(manifest.artifact, digest, a.digest);
+        checks.push({
+          what: `attestation ${a.digest} (${a.signer})`,
+          bundle: JSON.parse(new TextDecoder().decode(bytes)),
+          trust: keyResolver(keys, null),
+        });
+      }
+      for (const { what, bundle, trust } of checks) {
+        const checked = await checkBundle(bundle, trust, digest, manifest);
+        if (checked.ok) signatures.push({ what, keyId: checked.keyId, predicateType: checked.predicateType });
+        else failures.push({ path: what, problem: checked.problem ?? 'invalid' });
+      }
+      if (!pinned) ctx.out.info('trusting the registry key the registry lists; pass --key to pin it');
+    }
     ctx.out.result(
       () =>
         failures.length === 0
-          ? `ok: manifest ${digest} and ${blobs.length} blob(s) (${formatBytes(total)}) verified`
+          ? [
+              `ok: manifest ${digest} and ${blobs.length} blob(s) (${formatBytes(total)}) verified`,
+              ...signatures.map((s) => `ok: ${s.what}: ${s.predicateType} signed by ${s.keyId}`),
+            ].join('\n')
           : failures.map((f) => `FAILED ${f.path}: ${f.problem}`).join('\n'),
       { ...report, ok: failures.length === 0 },
     );

@@ -16,22 +16,27 @@ import {
 import type {
   ArtifactDetail,
   ArtifactSummary,
+  AttestationInfo,
   BlobInfo,
   CreatedToken,
   Direction,
   Explanation,
   Health,
   Impact,
+  KeyInfo,
   LineageGraph,
   Manifest,
   MetricsAdded,
+  NewKeyRequest,
   NewTokenRequest,
   Page,
   PageOptions,
   PartReceipt,
+  Policy,
   Published,
   PublishRequest,
   Resolved,
+  SigstoreBundle,
   StartUploadResult,
   TagEvent,
   TagMove,
@@ -296,6 +301,68 @@ export class CairnClient {
 
   revokeToken(id: string): Promise<void> {
     return this.http.empty('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  // Provenance, signatures and policies
+
+  /** The registry-signed SLSA provenance bundle of a version. */
+  async provenance(name: string, selector: string | number): Promise<SigstoreBundle> {
+    const path = `/v1/artifacts/${artifactPath(name)}/versions/${sel(selector)}/provenance`;
+    return (await this.http.json<SigstoreBundle>('GET', path)).body;
+  }
+
+  /** The unsigned statement (canonical JSON bytes) to sign. */
+  async statement(
+    name: string,
+    selector: string | number,
+    type: 'slsa' | 'model-signing',
+  ): Promise<Uint8Array> {
+    const path = `/v1/artifacts/${artifactPath(name)}/versions/${sel(selector)}/statement`;
+    const res = await this.http.send('GET', path, { query: { type } });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  async attest(name: string, selector: string | number, bundle: Uint8Array): Promise<AttestationInfo> {
+    const path = `/v1/artifacts/${artifactPath(name)}/versions/${sel(selector)}/attestations`;
+    return (
+      await this.http.json<AttestationInfo>('POST', path, {
+        body: bundle,
+        headers: { 'content-type': 'application/json' },
+      })
+    ).body;
+  }
+
+  async listAttestations(name: string, selector: string | number): Promise<AttestationInfo[]> {
+    const path = `/v1/artifacts/${artifactPath(name)}/versions/${sel(selector)}/attestations`;
+    return (await this.http.json<{ items: AttestationInfo[] }>('GET', path)).body.items;
+  }
+
+  /** One stored attestation bundle, byte for byte. */
+  async getAttestation(name: string, selector: string | number, digest: string): Promise<Uint8Array> {
+    const path = `/v1/artifacts/${artifactPath(name)}/versions/${sel(selector)}/attestations/${digest}`;
+    return new Uint8Array(await (await this.http.send('GET', path)).arrayBuffer());
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return (await this.http.json<{ items: KeyInfo[] }>('GET', '/v1/keys')).body.items;
+  }
+
+  async addKey(request: NewKeyRequest): Promise<KeyInfo> {
+    return (await this.http.json<KeyInfo>('POST', '/v1/keys', { json: request })).body;
+  }
+
+  revokeKey(keyId: string): Promise<void> {
+    return this.http.empty('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`);
+  }
+
+  async getPolicy(name: string): Promise<Policy> {
+    return (await this.http.json<{ tags: Policy }>('GET', `/v1/artifacts/${artifactPath(name)}/policy`)).body
+      .tags;
+  }
+
+  async setPolicy(name: string, policy: Policy): Promise<Policy> {
+    const path = `/v1/artifacts/${artifactPath(name)}/policy`;
+    return (await this.http.json<{ tags: Policy }>('PUT', path, { json: { tags: policy } })).body.tags;
   }
 }
 

@@ -11,6 +11,7 @@ export * from './errors';
 export * from './grammar';
 export type * from './lineage';
 export type * from './manifest';
+export type * from './provenance';
 export type * from './tags';
 export type * from './tokens';
 export type * from './uploads';

@@ -2,12 +2,9 @@
  * Hashing bytes, strings and streams to SHA-256 hex in the Worker. What a digest looks like is
  * the contract's grammar (src/contract/grammar.ts).
  */
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let out = '';
-  for (const b of view) out += b.toString(16).padStart(2, '0');
-  return out;
-}
+import { toHex } from './hex';
+
+export { toHex };
 
 export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promise<string> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;

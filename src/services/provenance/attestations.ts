@@ -11,6 +11,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Digest } from '../../contract/grammar';
+import type { AttestationInfo } from '../../contract/provenance';
 import { runBatch } from '../../db/client';
 import { type ArtifactRow, attestations, signingKeys, type VersionRow } from '../../db/schema';
 import type { Deps } from '../../deps';
@@ -34,19 +35,7 @@ export type AttestFailure =
   | Failure<'payload-type', { payloadType: string }>
   | Failure<'being-deleted', { digest: Digest }>;
 
-export interface AttestationView {
-  digest: string;
-  predicateType: string;
-  keyId: string;
-  signer: string;
-  registry: boolean;
-  /** Verified on arrival and its key not revoked since. */
-  verified: boolean;
-  keyRevokedAt: string | null;
-  size: number;
-  createdAt: string;
-  createdBy: string;
-}
+export type AttestationView = AttestationInfo;
 
 export async function addAttestation(
   deps: Deps,

@@ -9,21 +9,14 @@
  * signature over PAE(payloadType, payload) by the key the caller resolved from the hint.
  */
 import { z } from 'zod';
+import type { SigstoreBundle } from '../../contract/provenance';
 import type { Failure, Result } from '../result';
 import { type DsseEnvelope, fromBase64, IN_TOTO_PAYLOAD_TYPE, pae, toBase64 } from './dsse';
 import { type PublicKeyInfo, type SigningKey, verifySignature } from './keys';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
-export interface SigstoreBundle {
-  mediaType: string;
-  verificationMaterial: {
-    publicKey: { hint: string };
-    tlogEntries: unknown[];
-    timestampVerificationData: { rfc3161Timestamps: unknown[] };
-  };
-  dsseEnvelope: DsseEnvelope;
-}
+export type { SigstoreBundle } from '../../contract/provenance';
 
 export async function signStatement(key: SigningKey, payload: Uint8Array): Promise<SigstoreBundle> {
   const sig = await key.sign(pae(IN_TOTO_PAYLOAD_TYPE, payload));

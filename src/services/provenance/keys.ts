@@ -7,17 +7,21 @@
  *     strictly, so a truncated or padded signature is refused rather than "repaired";
  *   - the registry's own private key is PKCS#8 PEM or a JWK (the REGISTRY_SIGNING_KEY secret).
  */
-import { toHex } from '../../lib/digest';
+import { toHex } from '../../lib/hex';
 import { fromBase64, toBase64 } from './dsse';
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'ed25519';
+
+/** WebCrypto's key type, spelled so it resolves under both the Workers and the Node typings. */
+type WebKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+type Jwk = { kty?: string; d?: string; key_ops?: string[] } & Record<string, unknown>;
 
 export interface PublicKeyInfo {
   keyId: string;
   algorithm: KeyAlgorithm;
   /** Normalised PEM (one base64 body, 64-character lines). */
   pem: string;
-  key: CryptoKey;
+  key: WebKey;
 }
 
 export interface SigningKey {
@@ -71,13 +75,13 @@ export async function parsePublicKey(pem: string): Promise<PublicKeyInfo | null>
 
 /** The registry's key from PKCS#8 PEM or JWK text; null when it is neither. */
 export async function parseSigningKey(secret: string): Promise<SigningKey | null> {
-  let imported: { algorithm: KeyAlgorithm; key: CryptoKey } | null = null;
+  let imported: { algorithm: KeyAlgorithm; key: WebKey } | null = null;
   const trimmed = secret.trim();
   if (trimmed.startsWith('{')) {
     try {
-      const jwk = JSON.parse(trimmed) as JsonWebKey;
+      const jwk = JSON.parse(trimmed) as Jwk;
       const params = jwk.kty === 'OKP' ? ED25519 : ECDSA;
-      const key = await crypto.subtle.importKey('jwk', jwk, params, true, ['sign']);
+      const key = await crypto.subtle.importKey('jwk', jwk as never, params, true, ['sign']);
       imported = { algorithm: jwk.kty === 'OKP' ? 'ed25519' : 'ecdsa-p256', key };
     } catch {
       return null;
@@ -89,14 +93,10 @@ export async function parseSigningKey(secret: string): Promise<SigningKey | null
   if (!imported) return null;
   const { algorithm, key } = imported;
   // WebCrypto cannot derive a public key from a private one, but the private JWK carries it.
-  const {
-    d: _private,
-    key_ops: _ops,
-    ...publicJwk
-  } = (await crypto.subtle.exportKey('jwk', key)) as JsonWebKey;
+  const { d: _private, key_ops: _ops, ...publicJwk } = (await crypto.subtle.exportKey('jwk', key)) as Jwk;
   const publicKey = await crypto.subtle.importKey(
     'jwk',
-    publicJwk,
+    publicJwk as never,
     algorithm === 'ed25519' ? ED25519 : ECDSA,
     true,
     ['verify'],

@@ -14,7 +14,7 @@
  * dropped, renamed or reordered no longer matches.
  */
 import type { ManifestFile } from '../../contract/manifest';
-import { toHex } from '../../lib/digest';
+import { toHex } from '../../lib/hex';
 import { STATEMENT_TYPE, type Statement } from './statement';
 
 export const MODEL_SIGNING_PREDICATE = 'https://model_signing/signature/v1.0';

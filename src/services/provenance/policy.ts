@@ -5,6 +5,7 @@
  * refused move: which rules the version does not meet.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Policy, PolicyRule } from '../../contract/provenance';
 import type { BatchStatement } from '../../db/client';
 import { runBatch } from '../../db/client';
 import { signingKeys, tagPolicies } from '../../db/schema';
@@ -12,14 +13,7 @@ import type { Deps } from '../../deps';
 import type { Failure, Result } from '../result';
 import { listAttestations } from './attestations';
 
-export interface PolicyRule {
-  predicateType: string;
-  /** Key ids allowed to satisfy the rule; absent: any registered key. */
-  keys?: string[] | undefined;
-}
-
-/** Tag → the rules a move to that tag must meet (all of them). */
-export type Policy = Record<string, PolicyRule[]>;
+export type { Policy, PolicyRule } from '../../contract/provenance';
 
 export async function getPolicy(deps: Deps, artifactId: number): Promise<Policy> {
   const rows = await deps.db

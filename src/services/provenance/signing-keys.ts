@@ -6,25 +6,15 @@
  * delete: attestations keep naming their key, and verification then says "revoked".
  */
 import { asc, eq, sql } from 'drizzle-orm';
+import type { KeyInfo } from '../../contract/provenance';
 import { runBatch } from '../../db/client';
 import { type SigningKeyRow, signingKeys } from '../../db/schema';
 import type { Deps } from '../../deps';
 import type { Failure, Result } from '../result';
 import { parsePublicKey, parseSigningKey, type SigningKey } from './keys';
 
-export interface KeyView {
-  keyId: string;
-  name: string;
-  algorithm: string;
-  publicKey: string;
-  namespaces: string[] | null;
-  registry: boolean;
-  /** The key the registry signs with now (false for rotated-out registry keys and client keys). */
-  current: boolean;
-  createdAt: string;
-  createdBy: string;
-  revokedAt: string | null;
-}
+/** A key as the API shows it (contract/provenance.ts). */
+export type KeyView = KeyInfo;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
