@@ -3,13 +3,14 @@
  * gap-free history. Protected tags (PROTECTED_TAGS, default `production`) need `promote`.
  */
 
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { TagEvent, TagMove } from '../contract/tags';
 import { runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags, versions } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
 import { type PolicyRule, unmetRules } from './provenance/policy';
+import { policyHolds } from './provenance/policy-sql';
 import type { Failure, Result } from './result';
 import { type Expectation, tagDeleteStatements, tagMoveStatements } from './tag-statements';
 
@@ -34,19 +35,25 @@ export async function moveTag(
 ): Promise<Result<{ move: TagMove }, TagConflict | PolicyUnsatisfied>> {
   const at = deps.now();
   const { db } = deps;
-  const [event = [], applied = []] = await runBatch(db, tagMoveStatements({ ...move, by, at }));
+  // The third statement reads, in the same transaction, whether the policy allowed the move: a
+  // move that changed nothing is then told apart from one the policy refused, exactly.
+  const [event = [], applied = [], allowed = []] = await runBatch(db, [
+    ...tagMoveStatements({ ...move, by, at }),
+    sql`SELECT 1 AS ok FROM versions v WHERE v.digest = ${move.digest} AND ${policyHolds(move.tag)}`,
+  ]);
   if (applied.length === 0) {
+    if (allowed.length === 0) {
+      const target = await db.query.versions.findFirst({ where: eq(versions.digest, move.digest) });
+      const missing = target ? await unmetRules(deps, artifact.id, move.tag, target.id) : [];
+      return { ok: false, reason: 'policy-unsatisfied', tag: move.tag, missing };
+    }
+    // An unconditional move to where the tag already points is a successful no-op.
+    if (move.expect === undefined) {
+      return { ok: true, move: { tag: move.tag, digest: move.digest, previous: move.digest } };
+    }
     const current = await db.query.tags.findFirst({
       where: and(eq(tags.artifactId, artifact.id), eq(tags.name, move.tag)),
     });
-    // An unconditional move to where the tag already points is a successful no-op.
-    if (move.expect === undefined && current?.digest === move.digest) {
-      return { ok: true, move: { tag: move.tag, digest: move.digest, previous: move.digest } };
-    }
-    // The move statement also checks the policy: say which rules the version does not meet.
-    const target = await db.query.versions.findFirst({ where: eq(versions.digest, move.digest) });
-    const missing = target ? await unmetRules(deps, artifact.id, move.tag, target.id) : [];
-    if (missing.length > 0) return { ok: false, reason: 'policy-unsatisfied', tag: move.tag, missing };
     return {
       ok: false,
       reason: 'tag-conflict',

@@ -47,6 +47,7 @@ export async function startBenchServer({
   config = DEFAULT_CONFIG,
   keep = false,
   prefix = 'cairn-bench-',
+  vars = {},
 } = {}) {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(work, 'state');
@@ -85,6 +86,8 @@ export async function startBenchServer({
       stateDir,
       '--var',
       `ADMIN_TOKEN:${token}`,
+      // Extra bindings a suite needs (e.g. REGISTRY_SIGNING_KEY, a PEM: no ':' in it).
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       '--show-interactive-dev-session=false',
     ],
     { cwd: ROOT, env: serverEnv, stdio: ['ignore', log, log], detached: true },

@@ -134,4 +134,12 @@ describe('a tag under policy', () => {
     const tags = (await (await call(`/v1/artifacts/${name}/tags`)).json()) as Record<string, string>;
     expect(attested.has(tags.production!)).toBe(true);
   });
+
+  it('without a policy, 20 concurrent unconditional moves between two versions all succeed (never 409)', async () => {
+    const { name, digests } = await versions(2);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => move(name, 'staging', digests[i % 2]!)),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+  });
 });
