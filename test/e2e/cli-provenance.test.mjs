@@ -9,13 +9,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { runCli } from '../cli/run-cli.mjs';
+import { CAIRN, runCli } from '../cli/run-cli.mjs';
 import { startServer } from './harness.mjs';
+import { assertRan, runRecipe, shellBlockAfter } from './readme-recipes.mjs';
 
 const T = 180_000;
 let server;
@@ -122,5 +123,35 @@ describe('cairn sign, key, policy, verify --provenance', () => {
     ]);
     assert.equal(afterRevoke.code, 6);
     assert.match(JSON.stringify(afterRevoke.json.failures), /not trusted/);
+  });
+
+  it('README recipe: the same with the cairn CLI (run verbatim, cairn on PATH)', async () => {
+    const bin = join(server.workDir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(CAIRN, join(bin, 'cairn'));
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const script = `export CAIRN_URL=$CAIRN CAIRN_TOKEN=$TOKEN\n${shellBlockAfter('<!-- recipe:cli-sign')}`;
+      const run = await runRecipe(server, script, { timeout: T });
+      assertRan(run, 'recipe:cli-sign');
+      assert.match(run.stdout, /refused: not signed yet/);
+      assert.match(
+        run.stdout,
+        /^ok: provenance: https:\/\/slsa\.dev\/provenance\/v1 signed by [0-9a-f]{64}$/m,
+      );
+      assert.match(
+        run.stdout,
+        /^ok: attestation sha256:[0-9a-f]{64} \(release-bot\): https:\/\/model_signing\/signature\/v1\.0/m,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    const tags = await (
+      await fetch(`${server.url}/v1/artifacts/acme/vision-model/tags`, {
+        headers: { Authorization: `Bearer ${server.token}` },
+      })
+    ).json();
+    assert.ok(tags.production);
   });
 });
