@@ -1,7 +1,7 @@
 /**
  * `/ui/artifacts/{ns}/{name}/versions/{sel}` (sel = number, tag or digest): what the version is
- * made of (code, environment, params, inputs), its files with download links, its metrics, and
- * its lineage drawn as a graph, upstream and downstream.
+ * made of (code, environment, params, inputs), its files with download links, its metrics, its
+ * signatures (attestations-view.tsx), and its lineage drawn as a graph, upstream and downstream.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { formatBytes } from '../lib/format';
 import { flatten } from '../services/diff/values';
 import { lineage } from '../services/lineage';
 import { versionDetail } from '../services/versions';
+import { Attestations, attestationsOf } from './attestations-view';
 import { Digest, Facts, KeyValues, Note, Pager, Table, TagChips, Time } from './components';
 import { formatNumber, formatValue } from './format';
 import { page } from './layout';
@@ -30,7 +31,7 @@ const versionQuery = z.object({
 export async function versionPage(c: Context<AppEnv>) {
   const { files: offset } = parseWith(versionQuery, c.req.query(), 'query');
   const { artifact, version } = await versionFromPath(c);
-  const [detail, graph] = await Promise.all([
+  const [detail, graph, signatures] = await Promise.all([
     versionDetail(c.var.deps, artifact, version),
     lineage(
       c.var.deps,
@@ -38,6 +39,7 @@ export async function versionPage(c: Context<AppEnv>) {
       { direction: 'both', depth: GRAPH_DEPTH, maxNodes: GRAPH_MAX_NODES },
       c.var.principal,
     ),
+    attestationsOf(c.var.deps, artifact, version),
   ]);
   const { manifest } = detail;
   const name = artifact.name;
@@ -189,6 +191,8 @@ export async function versionPage(c: Context<AppEnv>) {
       {detail.metricsHistory.length > 1 ? (
         <p class="muted">{detail.metricsHistory.length} annotations, merged (later ones win).</p>
       ) : null}
+
+      <Attestations {...signatures} />
 
       <h2>Labels</h2>
       <KeyValues entries={Object.entries(detail.labels)} empty="No labels." />

@@ -143,3 +143,18 @@ describe('a tag under policy', () => {
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
   });
 });
+
+describe('the version page (web UI)', () => {
+  it('lists the attestations and says whether each policy-gated tag may move there', async () => {
+    const { name } = await versions(1);
+    const key = await registeredKey();
+    await setPolicy(name, { production: [{ predicateType: MODEL_SIGNING_PREDICATE, keys: [key.keyId] }] });
+    const before = await (await call(`/ui/artifacts/${name}/versions/1`)).text();
+    expect(before).toContain('No attestations.');
+    expect(before).toContain('lacks: https://model_signing/signature/v1.0');
+    await attest(name, '1', key);
+    const after = await (await call(`/ui/artifacts/${name}/versions/1`)).text();
+    expect(after).toContain('<code>https://model_signing/signature/v1.0</code>');
+    expect(after).toContain('may be promoted');
+  });
+});
