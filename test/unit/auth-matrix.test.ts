@@ -131,6 +131,26 @@ const ROWS: Row[] = [
   ],
   ['GET', () => `/lfs/${name}/locks`, [401, 200, 200, 200, 200, 404, 401], undefined, lfs],
   ['POST', () => `/lfs/${name}/locks/verify`, [401, 403, 200, 403, 200, 404, 401], () => ({}), lfs],
+  // Provenance: reads need read; attestations need write in the namespace; keys need admin to
+  // change; a policy needs promote.
+  ['GET', () => `/v1/artifacts/${name}/versions/1/provenance`, [401, 200, 200, 200, 200, 404, 401]],
+  [
+    'GET',
+    () => `/v1/artifacts/${name}/versions/1/statement?type=model-signing`,
+    [401, 200, 200, 200, 200, 404, 401],
+  ],
+  ['GET', () => `/v1/artifacts/${name}/versions/1/attestations`, [401, 200, 200, 200, 200, 404, 401]],
+  [
+    'POST',
+    () => `/v1/artifacts/${name}/versions/1/attestations`,
+    [401, 403, 400, 403, 400, 403, 401],
+    () => ({}),
+  ],
+  ['GET', () => '/v1/keys', [401, 200, 200, 200, 200, 200, 401]],
+  ['POST', () => '/v1/keys', [401, 403, 403, 403, 400, 403, 401], () => ({ name: 'k', publicKey: 'x' })],
+  ['DELETE', () => `/v1/keys/${'0'.repeat(64)}`, [401, 403, 403, 403, 404, 403, 401]],
+  ['GET', () => `/v1/artifacts/${name}/policy`, [401, 200, 200, 200, 200, 404, 401]],
+  ['PUT', () => `/v1/artifacts/${name}/policy`, [401, 403, 403, 200, 200, 403, 401], () => ({ tags: {} })],
   // The UI sends anonymous visitors to its login page; a refused credential is a 401 page.
   ['GET', () => `/ui/artifacts/${name}`, [302, 200, 200, 200, 200, 404, 401]],
   ['GET', () => `/ui/artifacts/${name}/versions/1`, [302, 200, 200, 200, 200, 404, 401]],

@@ -2,6 +2,7 @@
  * Provenance over the API: the registry-signed SLSA bundle, the unsigned statements, keys, and
  * client attestations verified on arrival (every tamper case refused with its own code).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/services/gc';
 import { parseBundle, verifyOpened } from '../../src/services/provenance/bundle';
@@ -286,5 +287,34 @@ describe('garbage collection', () => {
     expect(await testDeps().blobs.head(garbage)).toBeNull();
     expect(await testDeps().blobs.head(digest as `sha256:${string}`)).not.toBeNull();
     expect((await call(`/v1/artifacts/${name}/versions/1/attestations/${digest}`)).status).toBe(200);
+  });
+});
+
+describe('property: mutated bundles', () => {
+  it('any edit of the signed payload or the signature is refused with a 4xx code, never stored, never a 5xx', async () => {
+    const { name } = await modelVersion();
+    const key = await registeredKey();
+    const bundle = await signBytes(key, await statementOf(name, '1', 'model-signing'));
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.nat(), fc.nat(63), async (inPayload, at, to) => {
+        const copy = structuredClone(bundle);
+        const field = inPayload ? copy.dsseEnvelope : copy.dsseEnvelope.signatures[0]!;
+        const text = inPayload ? copy.dsseEnvelope.payload : copy.dsseEnvelope.signatures[0]!.sig;
+        const i = at % (text.replace(/=+$/, '').length - 1);
+        const swapped = B64[to] === text[i] ? B64[(to + 1) % 64]! : B64[to]!;
+        const edited = text.slice(0, i) + swapped + text.slice(i + 1);
+        if (inPayload) (field as { payload: string }).payload = edited;
+        else (field as { sig: string }).sig = edited;
+        const res = await postAttestation(name, '1', JSON.stringify(copy));
+        expect([400, 422]).toContain(res.status);
+        expect(['SIGNATURE_INVALID', 'BAD_REQUEST']).toContain(await errorCode(res));
+      }),
+      { numRuns: 25 },
+    );
+    const list = (await (await call(`/v1/artifacts/${name}/versions/1/attestations`)).json()) as {
+      items: unknown[];
+    };
+    expect(list.items).toHaveLength(0);
   });
 });
