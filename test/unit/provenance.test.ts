@@ -4,10 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
 import { collectGarbage } from '../../src/services/gc';
 import { parseBundle, verifyOpened } from '../../src/services/provenance/bundle';
 import { toBase64 } from '../../src/services/provenance/dsse';
-import { parsePublicKey } from '../../src/services/provenance/keys';
+import { parsePublicKey, toPem } from '../../src/services/provenance/keys';
+import { listKeys, registrySigningKey } from '../../src/services/provenance/signing-keys';
 import { encodeStatement } from '../../src/services/provenance/statement';
 import { call, createToken, errorCode, putBlob, randomBytes, testDeps, testEnv } from '../helpers/http';
 import {
@@ -316,5 +318,37 @@ describe('property: mutated bundles', () => {
       items: unknown[];
     };
     expect(list.items).toHaveLength(0);
+  });
+});
+
+describe('the registry key', () => {
+  it('rotation keeps the old public key listed (registry, no longer current)', async () => {
+    const old = await registrySigningKey(testDeps());
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const pkcs8 = new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
+    const rotated = testDeps({ registryKey: toPem(pkcs8, 'PRIVATE KEY') });
+    const fresh = await registrySigningKey(rotated);
+    expect(fresh?.algorithm).toBe('ed25519');
+    const keys = await listKeys(rotated);
+    expect(keys.find((k) => k.keyId === fresh!.keyId)).toMatchObject({ registry: true, current: true });
+    expect(keys.find((k) => k.keyId === old!.keyId)).toMatchObject({ registry: true, current: false });
+    // And the registry's keys cannot be revoked through the API.
+    expect((await call(`/v1/keys/${old!.keyId}`, { method: 'DELETE' })).status).toBe(403);
+  });
+
+  it('without REGISTRY_SIGNING_KEY, …/provenance is 404 NOT_FOUND and statements still work', async () => {
+    const { name } = await modelVersion();
+    const app = createApp();
+    const get = (path: string) =>
+      app.fetch(
+        new Request(`http://cairn.test${path}`, { headers: { Authorization: 'Bearer test-admin-token' } }),
+        { ...testEnv, REGISTRY_SIGNING_KEY: undefined },
+      );
+    const res = await get(`/v1/artifacts/${name}/versions/1/provenance`);
+    expect({ status: res.status, code: await errorCode(res) }).toEqual({ status: 404, code: 'NOT_FOUND' });
+    expect((await get(`/v1/artifacts/${name}/versions/1/statement?type=slsa`)).status).toBe(200);
   });
 });
