@@ -4,10 +4,11 @@
 //   PORT            port to listen on (default 8787), always on 127.0.0.1
 //   CAIRN_STATE_DIR where local D1/R2 state lives (default .wrangler/state)
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSigningKey } from './dev-vars.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = process.env.PORT || '8787';
@@ -33,20 +34,8 @@ function ensureDevVars() {
   }
   const token = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, 'utf8'))?.[1]?.trim();
   if (!token) throw new Error('.dev.vars has no ADMIN_TOKEN line');
-  ensureSigningKey(devVars);
+  if (ensureSigningKey(devVars)) console.log('Added a fresh REGISTRY_SIGNING_KEY to .dev.vars.');
   return token;
-}
-
-// The registry signs provenance with its own key (src/services/provenance/signing-keys.ts): an
-// ECDSA P-256 JWK, single-quoted so the dotenv parser keeps it literal. Added to an existing
-// .dev.vars too; never replaced (replacing it is a rotation: the old key stays listed).
-function ensureSigningKey(devVars) {
-  if (/^REGISTRY_SIGNING_KEY=/m.test(readFileSync(devVars, 'utf8'))) return;
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = JSON.stringify(privateKey.export({ format: 'jwk' }));
-  const text = readFileSync(devVars, 'utf8');
-  appendFileSync(devVars, `${text.endsWith('\n') || text === '' ? '' : '\n'}REGISTRY_SIGNING_KEY='${jwk}'\n`);
-  console.log('Added a fresh REGISTRY_SIGNING_KEY to .dev.vars.');
 }
 
 const token = ensureDevVars();
