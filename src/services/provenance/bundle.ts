@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { SigstoreBundle } from '../../contract/provenance';
 import type { Failure, Result } from '../result';
-import { type DsseEnvelope, fromBase64, IN_TOTO_PAYLOAD_TYPE, pae, toBase64 } from './dsse';
+import { fromBase64, IN_TOTO_PAYLOAD_TYPE, pae, toBase64 } from './dsse';
 import { type PublicKeyInfo, type SigningKey, verifySignature } from './keys';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
