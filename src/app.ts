@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { openApiDocument, openApiRoutes } from './routes/openapi';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
@@ -61,6 +62,8 @@ export function createApp() {
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
+  const openApi = openApiDocument(app);
+  app.route('/v1', openApiRoutes(openApi));
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
