@@ -74,7 +74,7 @@ export const OPERATIONS: Record<string, Operation> = {
     resource: 'Service',
     summary: 'This OpenAPI 3.1 description of the API',
     description: 'Public: it describes the API, never data. Revalidated by ETag.',
-    answers: { 200: { description: 'The OpenAPI document' }, 304: notModified },
+    answers: { 200: { description: 'The OpenAPI document', schema: s.openApiDocument }, 304: notModified },
     errors: [],
   },
   'PUT /v1/blobs/:digest': {

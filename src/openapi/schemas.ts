@@ -59,6 +59,13 @@ export function errorSchema(codes: readonly ErrorCode[]) {
 }
 const anyError = errorSchema(Object.keys(ERROR_STATUS) as ErrorCode[]);
 
+/** GET /v1/openapi.json: only its frame (the official 3.1 schema checks the rest in the tests). */
+export const openApiDocument = z.looseObject({
+  openapi: z.string().regex(/^3\.1\.\d+$/),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
+
 export const health = z.object({ status: z.string(), service: z.string(), apiVersion: z.string() });
 
 export const blobInfo = z.object({ digest, size: z.number().int() });
@@ -269,22 +276,24 @@ const inputSide = z.object({
   version: z.number().int().nullable(),
 });
 type DataDiffShape = VersionDiff['data'];
-const dataDiff: z.ZodType<DataDiffShape> = z.lazy(() =>
-  z.object({
-    changed: z.boolean(),
-    inputs: z.array(
-      z.object({
-        role: z.string(),
-        artifact: z.string().nullable(),
-        status: z.enum(['added', 'removed', 'changed', 'unchanged']),
-        from: inputSide.nullable(),
-        to: inputSide.nullable(),
-        files: filesDiff.optional(),
-        upstream: dataDiff.optional(),
-      }),
-    ),
-  }),
-);
+const dataDiff: z.ZodType<DataDiffShape> = z
+  .lazy(() =>
+    z.object({
+      changed: z.boolean(),
+      inputs: z.array(
+        z.object({
+          role: z.string(),
+          artifact: z.string().nullable(),
+          status: z.enum(['added', 'removed', 'changed', 'unchanged']),
+          from: inputSide.nullable(),
+          to: inputSide.nullable(),
+          files: filesDiff.optional(),
+          upstream: dataDiff.optional(),
+        }),
+      ),
+    }),
+  )
+  .meta({ id: 'DataDiff' });
 const nullableString = z.string().nullable();
 const environmentDiff = z.object({
   changed: z.boolean(),
