@@ -45,6 +45,11 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  const openApi = openApiDocument(app);
+  app.use('/ui/*', async function provideOpenApi(c, next) {
+    c.set('openApi', openApi);
+    await next();
+  });
 
   app.route('/', uiRootRoutes);
   app.route('/ui', uiRoutes);
@@ -62,7 +67,6 @@ export function createApp() {
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
-  const openApi = openApiDocument(app);
   app.route('/v1', openApiRoutes(openApi));
 
   app.notFound((c) => {

@@ -21,8 +21,10 @@ interface Rendered {
   etag: string;
 }
 
+export type OpenApiSource = () => Promise<Rendered>;
+
 /** The app's document, built once (its routes are all registered by the first request). */
-export function openApiDocument(app: { routes: RouterRoute[] }): () => Promise<Rendered> {
+export function openApiDocument(app: { routes: RouterRoute[] }): OpenApiSource {
   let rendered: Promise<Rendered> | undefined;
   return () => {
     rendered ??= (async () => {
@@ -37,7 +39,7 @@ export function openApiDocument(app: { routes: RouterRoute[] }): () => Promise<R
   };
 }
 
-export function openApiRoutes(document: () => Promise<Rendered>) {
+export function openApiRoutes(document: OpenApiSource) {
   return new Hono<AppEnv>().get('/openapi.json', async (c) => {
     const { body, etag } = await document();
     const headers = { ETag: etag, 'Cache-Control': CACHE_CONTROL };
