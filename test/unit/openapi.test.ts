@@ -48,6 +48,15 @@ describe('GET /v1/openapi.json', () => {
     expect(validate(broken)).toBe(false);
   });
 
+  it('every reference resolves, to a component with a readable name', async () => {
+    const doc = await fetchDocument();
+    const names = Object.keys(doc.components?.schemas ?? {});
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map(([, ref]) => ref ?? '');
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((ref) => !names.includes(ref.replace('#/components/schemas/', '')))).toEqual([]);
+    expect(names.filter((name) => !/^[A-Z][A-Za-z]+$/.test(name))).toEqual([]);
+  });
+
   it('describes every /v1 route the app serves, and nothing else', async () => {
     const served = describedRoutes(createApp().routes)
       .filter((r) => r.method !== 'ALL')
