@@ -227,6 +227,7 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
       '/ui',
       '/ui/artifacts/acme/churn-model',
       '/ui/artifacts/acme/churn-model/versions/2',
+      '/ui/api',
     ]) {
       await page.goto(`${server.url}${path}`);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
