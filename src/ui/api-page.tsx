@@ -101,7 +101,7 @@ function Body({ op }: { op: Operation }) {
 
 function Responses({ op }: { op: Operation }) {
   return (
-    <Table head={['status', 'answer', 'body']}>
+    <Table head={['status', 'answer', 'body']} numeric={['status']}>
       {Object.entries(op.responses ?? {}).map(([status, r]) => {
         const response = r as OpenAPIV3_1.ResponseObject;
         const content = Object.entries(response.content ?? {});
