@@ -159,7 +159,7 @@ export async function buildDocument(routes: readonly RouterRoute[]): Promise<Ope
     excludeStaticFile: false,
     documentation: {
       info: INFO,
-      tags: RESOURCES.map((name) => ({ name })),
+      tags: Object.entries(RESOURCES).map(([name, description]) => ({ name, description })),
       components: {
         schemas: { Error: errorJsonSchema() },
         securitySchemes: {

@@ -13,19 +13,20 @@ import type { z } from 'zod';
 import type { ErrorCode } from '../contract/errors';
 import * as s from './schemas';
 
-export const RESOURCES = [
-  'Service',
-  'Blobs',
-  'Uploads',
-  'Artifacts',
-  'Versions',
-  'Tags',
-  'Manifests',
-  'Lineage',
-  'Tokens',
-  'Admin',
-] as const;
-export type Resource = (typeof RESOURCES)[number];
+/** The resources operations are grouped by (OpenAPI tags), in the order the reference shows them. */
+export const RESOURCES = {
+  Service: 'Health and this description of the API',
+  Blobs: 'Content-addressed bytes: stored once, verified against their digest',
+  Uploads: 'Multipart uploads of large blobs, resumable part by part',
+  Artifacts: 'Named datasets and models (`ns/name`)',
+  Versions: 'Immutable versions: publish, read, files, metrics, resolve a ref',
+  Tags: 'Movable names for versions, with history; protected tags need `promote`',
+  Manifests: 'The exact manifest of a version, by digest',
+  Lineage: 'Upstream and downstream versions, impact of a change, diffs',
+  Tokens: 'API tokens (admin)',
+  Admin: 'Audit log and garbage collection (admin)',
+} as const;
+export type Resource = keyof typeof RESOURCES;
 
 export interface Answer {
   description: string;

@@ -158,14 +158,15 @@ function OperationView({ method, path, op }: Entry) {
   );
 }
 
-/** Operations grouped by their resource, in the document's tag order. */
-function byResource(doc: OpenAPIV3_1.Document): [string, Entry[]][] {
+/** Operations grouped by their resource (name, operations, description), in the document's tag order. */
+function byResource(doc: OpenAPIV3_1.Document): [string, Entry[], string | undefined][] {
   const entries: Entry[] = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
     METHODS.flatMap((m) => (item?.[m] ? [{ method: m.toUpperCase(), path, op: item[m] as Operation }] : [])),
   );
-  return (doc.tags ?? []).map((t): [string, Entry[]] => [
+  return (doc.tags ?? []).map((t): [string, Entry[], string | undefined] => [
     t.name,
     entries.filter((e) => e.op.tags?.[0] === t.name),
+    t.description,
   ]);
 }
 
@@ -205,9 +206,14 @@ export async function apiReferencePage(c: Context<AppEnv>) {
           ))}
         </ul>
       </nav>
-      {groups.map(([name, ops]) => (
+      {groups.map(([name, ops, description]) => (
         <>
           <h2 id={`resource-${name.toLowerCase()}`}>{name}</h2>
+          {description ? (
+            <p class="muted">
+              <Prose text={description} />
+            </p>
+          ) : null}
           {ops.map((e) => (
             <OperationView {...e} />
           ))}
