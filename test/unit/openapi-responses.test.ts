@@ -214,7 +214,7 @@ describe('real answers conform to GET /v1/openapi.json', () => {
     expect(unexercised).toEqual([]);
   });
 
-  it('a body that differs from the document is caught (the check can fail)', async () => {
+  it('an undocumented field, error code, status or media type is caught (the check can fail)', async () => {
     const doc = await fetchDocument();
     const health = doc.paths?.['/v1/health']?.get?.responses?.['200'] as {
       content: Record<string, { schema: { properties: Record<string, unknown> } }>;
@@ -223,9 +223,15 @@ describe('real answers conform to GET /v1/openapi.json', () => {
     const conformance = new Conformance(doc);
     await conformance.check('GET /v1/health', await call('/v1/health'));
     await conformance.check('GET /v1/blobs/{digest}', await call(`/v1/blobs/${ZERO}`, { method: 'DELETE' }));
+    await conformance.check('GET /v1/health', await call('/v1/no-such-route'));
+    await conformance.check('GET /v1/diff', await call('/v1/health'));
+    await conformance.check('GET /v1/health', await call('/ui'));
     expect(conformance.problems).toEqual([
       expect.stringMatching(/^GET \/v1\/health → 200: body does not match: .*additional properties/),
       expect.stringMatching(/^GET \/v1\/blobs\/\{digest\} → 404: body does not match/),
+      expect.stringMatching(/^GET \/v1\/health → 404: status not documented/),
+      expect.stringMatching(/^GET \/v1\/diff → 200: body does not match/),
+      expect.stringMatching(/^GET \/v1\/health → 200: Content-Type text\/html not documented/),
     ]);
   });
 });
