@@ -21,6 +21,7 @@ import { keyRoutes } from './routes/keys';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { openApiDocument, openApiRoutes } from './routes/openapi';
 import { policyRoutes } from './routes/policy';
 import { provenanceRoutes } from './routes/provenance';
 import { resolveRoutes } from './routes/resolve';
@@ -47,6 +48,11 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  const openApi = openApiDocument(app);
+  app.use('/ui/*', async function provideOpenApi(c, next) {
+    c.set('openApi', openApi);
+    await next();
+  });
 
   app.route('/', uiRootRoutes);
   app.route('/ui', uiRoutes);
@@ -67,6 +73,7 @@ export function createApp() {
   app.route('/v1/keys', keyRoutes);
   app.route('/v1/artifacts/:ns/:name/versions', provenanceRoutes);
   app.route('/v1/artifacts/:ns/:name/policy', policyRoutes);
+  app.route('/v1', openApiRoutes(openApi));
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
