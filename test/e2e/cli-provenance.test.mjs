@@ -94,6 +94,12 @@ describe('cairn sign, key, policy, verify --provenance', () => {
     assert.ok(sigstoreVerify(bundle, readFileSync(join(dir, 'signer.pub'))).key);
 
     ok(await cli(['tag', 'acme/signed@1', 'production']), 'tag after signing');
+    // Countersigning the registry's SLSA statement instead.
+    const slsa = ok(
+      await cli(['sign', 'acme/signed@1', '--key', 'signer.pem', '--type', 'slsa', '--json']),
+      'sign slsa',
+    );
+    assert.equal(slsa.json.predicateType, 'https://slsa.dev/provenance/v1');
 
     const keys = ok(await cli(['key', 'list', '--json']), 'key list').json;
     const registry = keys.find((k) => k.registry && k.current);
@@ -103,8 +109,10 @@ describe('cairn sign, key, policy, verify --provenance', () => {
       'verify --provenance',
     ).json;
     assert.equal(verified.ok, true);
+    // The registry's provenance, the model-signing attestation, the countersigned SLSA one.
     assert.deepEqual(verified.signatures.map((s) => s.predicateType).sort(), [
       'https://model_signing/signature/v1.0',
+      'https://slsa.dev/provenance/v1',
       'https://slsa.dev/provenance/v1',
     ]);
 
