@@ -215,11 +215,10 @@ export const ociBlobRoutes = new Hono<AppEnv>()
       const repo = `${ns}/${name}`;
       assertNamespaceWritable(c.var.principal!, ns);
       const body = c.req.raw.body;
-      const length =
-        c.req.header('content-length') === undefined && body === null
-          ? 0
-          : chunkOf((h) => c.req.header(h), deps.config.maxSingleUploadBytes).length;
-      const done = await completeOciUpload(deps, repo, id, digest, c.var.principal!, { body, length });
+      // The last chunk may come with the PUT (or nothing: a Content-Length of 0, or none at all).
+      const last =
+        body === null ? { length: 0 } : chunkOf((h) => c.req.header(h), deps.config.maxSingleUploadBytes);
+      const done = await completeOciUpload(deps, repo, id, digest, c.var.principal!, { ...last, body });
       if (!done.ok) throw uploadFailure(done, digest);
       return c.body(null, 201, { Location: blobLocation(repo, digest), 'Docker-Content-Digest': digest });
     },

@@ -176,9 +176,9 @@ export async function completeOciUpload(
   uploadId: string,
   digest: Digest,
   principal: Principal,
-  last: { body: ReadableStream<Uint8Array> | null; length: number },
+  last: { body: ReadableStream<Uint8Array> | null; length: number; start?: number | undefined },
 ): Promise<OciCompleteResult> {
-  const claimed = await claim(deps, repo, uploadId, undefined);
+  const claimed = await claim(deps, repo, uploadId, last.start);
   if (!claimed.ok) return claimed;
   let row = claimed.row;
   try {
