@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer } from './harness.mjs';
+import { httpOnlyFront } from './http-only-front.mjs';
 
 const run = promisify(execFile);
 const T = 180_000;
 const MODEL_ARTIFACT = 'application/vnd.cncf.model.manifest.v1+json';
 
 let server;
+let front;
 let host;
 
 const sha256 = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -33,7 +35,9 @@ function makeLayout(dir, tag) {
   };
   const weights = randomBytes(3 * 1024 * 1024 + 17);
   const dataset = randomBytes(512 * 1024 + 3);
-  const config = Buffer.from(JSON.stringify({ descriptor: { name: 'tiny-model' }, modelfs: { type: 'layers' } }));
+  const config = Buffer.from(
+    JSON.stringify({ descriptor: { name: 'tiny-model' }, modelfs: { type: 'layers' } }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -72,8 +76,8 @@ function makeLayout(dir, tag) {
   return { manifest, digest: m.digest, weights, dataset };
 }
 
-function skopeo(args, { token = server.token } = {}) {
-  return run('skopeo', ['--insecure-policy', ...args, ...(token ? [] : [])], {
+function skopeo(args) {
+  return run('skopeo', ['--insecure-policy', ...args], {
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, HOME: server.workDir },
   }).catch((err) => {
@@ -86,15 +90,20 @@ const creds = (token) => `--creds=oci:${token}`;
 
 before(async () => {
   server = await startServer();
-  host = new URL(server.url).host;
+  // skopeo tries HTTPS first; the front makes that fail at once instead of after 10 s.
+  front = await httpOnlyFront(server.url);
+  host = front.host;
 });
 
 after(async () => {
+  await front?.close();
   await server?.stop();
 });
 
 describe('skopeo against Cairn', () => {
-  test('copy an OCI layout in with --preserve-digests, and back out byte-identical', { timeout: T }, async () => {
+  test('copy an OCI layout in with --preserve-digests, and back out byte-identical', {
+    timeout: T,
+  }, async () => {
     const src = join(server.workDir, 'src-layout');
     const made = makeLayout(src, 'v1');
     await skopeo([
@@ -106,8 +115,18 @@ describe('skopeo against Cairn', () => {
       `docker://${host}/acme/tiny-model:v1`,
     ]);
 
-    const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', creds(server.token), `docker://${host}/acme/tiny-model:v1`]);
-    assert.equal(sha256(Buffer.from(raw.stdout)), made.digest, 'inspect --raw serves the exact manifest bytes');
+    const raw = await skopeo([
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      creds(server.token),
+      `docker://${host}/acme/tiny-model:v1`,
+    ]);
+    assert.equal(
+      sha256(Buffer.from(raw.stdout)),
+      made.digest,
+      'inspect --raw serves the exact manifest bytes',
+    );
 
     const out = join(server.workDir, 'out-layout');
     await skopeo([
@@ -137,7 +156,9 @@ describe('skopeo against Cairn', () => {
         ['model.safetensors', sha256(made.weights)],
       ],
     );
-    const file = await server.curl([`${server.url}/v1/artifacts/acme/tiny-model/versions/v1/files/model.safetensors`]);
+    const file = await server.curl([
+      `${server.url}/v1/artifacts/acme/tiny-model/versions/v1/files/model.safetensors`,
+    ]);
     assert.equal(file.status, 200);
     assert.deepEqual(file.bytes, made.weights);
   });
@@ -169,11 +190,26 @@ describe('skopeo against Cairn', () => {
     assert.equal(tokenRes.status, 201, tokenRes.body);
     await assert.rejects(push('production', tokenRes.json.token), /denied|403|DENIED/i);
 
-    const listed = await skopeo(['list-tags', '--tls-verify=false', creds(server.token), `docker://${host}/acme/tagged`]);
+    const listed = await skopeo([
+      'list-tags',
+      '--tls-verify=false',
+      creds(server.token),
+      `docker://${host}/acme/tagged`,
+    ]);
     assert.deepEqual(JSON.parse(listed.stdout).Tags, ['staging', 'v2']);
 
-    await skopeo(['delete', '--tls-verify=false', creds(server.token), `docker://${host}/acme/tagged:staging`]);
-    const after = await skopeo(['list-tags', '--tls-verify=false', creds(server.token), `docker://${host}/acme/tagged`]);
+    await skopeo([
+      'delete',
+      '--tls-verify=false',
+      creds(server.token),
+      `docker://${host}/acme/tagged:staging`,
+    ]);
+    const after = await skopeo([
+      'list-tags',
+      '--tls-verify=false',
+      creds(server.token),
+      `docker://${host}/acme/tagged`,
+    ]);
     // skopeo deletes by digest: the manifest and every tag naming it go; the version stays on /v1.
     assert.deepEqual(JSON.parse(after.stdout).Tags, []);
     const version = await server.curl([`${server.url}/v1/artifacts/acme/tagged/versions/1`]);
