@@ -216,6 +216,41 @@ describe('skopeo against Cairn', () => {
     assert.equal(version.status, 200);
   });
 
+  test('a version published over /v1 is pulled with skopeo through its generated manifest', {
+    timeout: T,
+  }, async () => {
+    const weights = randomBytes(200_003);
+    const digest = sha256(weights);
+    const file = join(server.workDir, 'native.bin');
+    writeFileSync(file, weights);
+    assert.equal((await server.curl(['-T', file, `${server.url}/v1/blobs/${digest}`])).status, 201);
+    const published = await server.curl([
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '--data',
+      JSON.stringify({
+        kind: 'model',
+        files: [{ path: 'weights.bin', digest, size: weights.length }],
+        tags: ['latest'],
+      }),
+      `${server.url}/v1/artifacts/acme/native/versions`,
+    ]);
+    assert.equal(published.status, 201, published.body);
+    const out = join(server.workDir, 'native-layout');
+    await skopeo([
+      'copy',
+      '--src-tls-verify=false',
+      `--src-creds=oci:${server.token}`,
+      `docker://${host}/acme/native:latest`,
+      `oci:${out}:latest`,
+    ]);
+    assert.deepEqual(readFileSync(join(out, 'blobs', 'sha256', digest.slice(7))), weights);
+    const config = readFileSync(join(out, 'blobs', 'sha256', published.json.digest.slice(7)), 'utf8');
+    assert.equal(JSON.parse(config).artifact, 'acme/native');
+  });
+
   test('anonymous pulls are refused with a challenge skopeo understands', { timeout: T }, async () => {
     await assert.rejects(
       skopeo(['inspect', '--raw', '--tls-verify=false', '--no-creds', `docker://${host}/acme/tiny-model:v1`]),

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/services/gc';
 import { call, digestOf, randomBytes, testDeps, testEnv } from '../helpers/http';
 import { imageManifest, OCI_INDEX, OCI_MANIFEST, oci, ociCode, pushBlob, putManifest } from '../helpers/oci';
-import { uniqueName } from '../helpers/registry';
+import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 
 const DAY = 86_400_000;
 const MODELPACK = 'application/vnd.cncf.model.manifest.v1+json';
@@ -167,6 +167,38 @@ describe('pushing and pulling manifests', () => {
     );
     const refused = await putManifest(repo, 'broken', orphanIndex, undefined, OCI_INDEX);
     expect(await ociCode(refused)).toBe('MANIFEST_BLOB_UNKNOWN');
+  });
+});
+
+describe('versions published without OCI', () => {
+  it('are pulled by tag through a deterministic generated manifest (config: the Cairn manifest; layers: the files, titled), then also by its digest', async () => {
+    const repo = uniqueName();
+    const weights = await storedFile('model/weights.bin');
+    const readme = await storedFile('README.md', 'hello');
+    const published = await publishOk(repo, { kind: 'model', files: [weights, readme], tags: ['latest'] });
+    const first = await oci(`/v2/${repo}/manifests/latest`);
+    expect(first.status).toBe(200);
+    const bytes = new Uint8Array(await first.arrayBuffer());
+    const digest = first.headers.get('Docker-Content-Digest')!;
+    expect(await digestOf(bytes)).toBe(digest);
+    const m = JSON.parse(new TextDecoder().decode(bytes)) as {
+      config: { mediaType: string; digest: string };
+      layers: { digest: string; annotations: Record<string, string> }[];
+    };
+    expect(m.config).toMatchObject({
+      mediaType: 'application/vnd.cairn.manifest.v1+json',
+      digest: published.digest,
+    });
+    expect(m.layers.map((l) => [l.annotations['org.opencontainers.image.title'], l.digest])).toEqual([
+      ['README.md', readme.digest],
+      ['model/weights.bin', weights.digest],
+    ]);
+    const again = await oci(`/v2/${repo}/manifests/latest`);
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
+    expect((await oci(`/v2/${repo}/manifests/${digest}`)).status).toBe(200);
+    const config = await oci(`/v2/${repo}/blobs/${published.digest}`);
+    expect(config.status).toBe(200);
+    expect(((await config.json()) as { artifact: string }).artifact).toBe(repo);
   });
 });
 

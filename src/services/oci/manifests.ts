@@ -16,7 +16,7 @@
  * Tags: the Cairn tag (tags table) is the authority for a name that is one; `oci_tags` remembers
  * which OCI manifest a push named, so `GET …/manifests/<tag>` serves those exact bytes while the
  * Cairn tag still points at that manifest's version. An index (no version) pushed by tag is an
- * OCI-only tag.
+ * OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
  */
 import { sql } from 'drizzle-orm';
 import { type Digest, hexOf } from '../../contract/grammar';
@@ -29,6 +29,7 @@ import type { Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
+import { generatedManifest } from './generated';
 import {
   type Descriptor,
   type ManifestInvalid,
@@ -241,7 +242,12 @@ export async function findManifest(
     SELECT m.*, 1 AS rank FROM oci_manifests m
       WHERE m.repo = ${repo} AND m.version_digest = (SELECT digest FROM cairn)
     ORDER BY rank, created_at DESC LIMIT 1`);
-  return row ? rowOf(row) : null;
+  if (row) return rowOf(row);
+  // A version published without OCI (over /v1, the CLI, Git LFS): its generated manifest.
+  const [tagged] = await deps.db.all<{ digest: string }>(sql`
+    SELECT t.digest AS digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id
+    WHERE a.name = ${repo} AND t.name = ${reference.tag}`);
+  return tagged ? generatedManifest(deps, repo, tagged.digest as Digest) : null;
 }
 
 /** Tag names of `repo`, Cairn's and OCI-only ones, in order, after `last`, at most `n`. */
