@@ -61,6 +61,18 @@ describe('pushing blobs', () => {
     const put = await oci(`${location}?digest=${digest}`, { method: 'PUT', body: bytes, headers: octets });
     expect(put.status).toBe(201);
     expect(await fetchBytes(`/v2/${repo}/blobs/${digest}`)).toEqual(bytes);
+    // The same with a wrong digest: refused, nothing stored, the session gone.
+    const other = await startSession(repo);
+    const wrong = await digestOf(randomBytes(5000));
+    const refused = await oci(`${other}?digest=${wrong}`, {
+      method: 'PUT',
+      body: randomBytes(5000),
+      headers: octets,
+    });
+    expect(refused.status).toBe(400);
+    expect(await ociCode(refused)).toBe('DIGEST_INVALID');
+    expect((await oci(`/v2/${repo}/blobs/${wrong}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await oci(other)).status).toBe(404);
   });
 
   it('02_push "Blob Upload Chunked": an out-of-order chunk → 416; in order, chunks of any size reassemble byte for byte', async () => {

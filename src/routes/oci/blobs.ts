@@ -13,7 +13,7 @@ import { runBatch } from '../../db/client';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { blobBusy } from '../../http/blob-errors';
-import { blobResponse } from '../../http/blob-response';
+import { visibleBlobResponse } from '../../http/blob-response';
 import { requireContentLength } from '../../http/body-length';
 import { NO_STORE } from '../../http/caching';
 import { assertNamespaceWritable } from '../../http/guards';
@@ -31,7 +31,7 @@ import {
   startOciUpload,
 } from '../../services/oci/uploads';
 import { digestSchema, validate } from '../../validation';
-import { storeFailure } from '../blobs';
+import { storeFailure, unknownBlob } from '../blobs';
 import { assertRepoReadable, blobLocation, repoParams, uploadLocation } from './common';
 import { unsupportedBody } from './errors';
 
@@ -166,15 +166,8 @@ export const ociBlobRoutes = new Hono<AppEnv>()
   .get('/:ns/:name/blobs/:digest', blobParams, requireScope('read'), async (c) => {
     const { ns, name, digest } = c.req.valid('param');
     assertRepoReadable(c.var.principal, ns, name);
-    const blob = await findVisibleBlob(c.var.deps, digest, c.var.principal);
-    if (!blob)
-      throw new ApiError(
-        'BLOB_UNKNOWN',
-        `no blob ${digest}`,
-        { digest },
-        { headers: { 'Cache-Control': NO_STORE } },
-      );
-    const res = await blobResponse(c, blob);
+    const res = await visibleBlobResponse(c, digest);
+    if (!res) throw unknownBlob(digest);
     res.headers.set('Docker-Content-Digest', digest);
     return res;
   })

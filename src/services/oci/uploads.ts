@@ -13,7 +13,8 @@
  *      (services/blobs.ts: the same fences against GC and multipart completions as /v1).
  * Constant memory throughout: neither a chunk nor a blob is ever held whole. The price is a
  * second write of the bytes (staging, then the blob: R2 has no server-side copy); the limit is
- * one R2 object write, MAX_OCI_BLOB_BYTES.
+ * one R2 object write, MAX_OCI_BLOB_BYTES. A session whose whole blob comes with the PUT (the
+ * digest known before a byte is read) skips staging: one verified put, as on /v1.
  *
  * One request at a time owns a session: a chunk write or the completion takes a lease with one
  * conditional UPDATE that also checks the offset the request starts at, so chunks out of order,
@@ -27,7 +28,7 @@ import type { Deps } from '../../deps';
 import { base64url } from '../../lib/cursor';
 import { ResumableSha256 } from '../../lib/resumable-sha256';
 import type { Principal } from '../auth';
-import { findBlob, grantStatements, registerBlob, releaseIntent, takeIntent } from '../blobs';
+import { findBlob, grantStatements, registerBlob, releaseIntent, storeBlob, takeIntent } from '../blobs';
 import type { Failure, Result } from '../result';
 import { pumpThroughHasher } from '../uploads/parts';
 
@@ -185,6 +186,14 @@ export async function completeOciUpload(
     if (row.size + last.length > MAX_OCI_BLOB_BYTES) {
       await dropOciUpload(deps, row);
       return { ok: false, reason: 'too-large', size: row.size + last.length, limit: MAX_OCI_BLOB_BYTES };
+    }
+    if (row.chunks === 0 && last.body && last.length > 0) {
+      // The whole blob in the PUT (POST, then PUT ?digest= with the body, as oras does): the digest
+      // is known before a byte is read, so it goes straight to its key through /v1's verified put.
+      const stored = await storeBlob(deps, digest, last.body, last.length, principal);
+      await dropOciUpload(deps, row);
+      if (stored.ok) return { ok: true, size: stored.size, created: stored.created };
+      return stored.reason === 'digest-mismatch' ? { ...stored, size: last.length } : stored;
     }
     if (last.body && last.length > 0) row = await stageChunk(deps, row, last.body, last.length);
     const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
