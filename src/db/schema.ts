@@ -21,6 +21,10 @@
  *   lfs_locks      Git LFS file locks, per `ns/name` repository
  *   audit_events   every write and every denied attempt: who, what, when, outcome (never a secret)
  *   auth_failures  failed authentications per client key and time window (429 when over the limit)
+ *   oci_manifests  OCI manifests per repository (exact bytes are a blob), linked to a version if any
+ *   oci_manifest_refs  what an OCI manifest references (config, layers, children): kept by GC
+ *   oci_tags       which OCI manifest a tag last named over /v2
+ *   oci_uploads    OCI upload sessions: offset, chunks staged, resumable SHA-256 state
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
