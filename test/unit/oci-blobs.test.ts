@@ -5,7 +5,7 @@
  * nothing half-written on a failure, chunks of any size reassembled byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { digestOf, randomBytes } from '../helpers/http';
+import { digestOf, randomBytes, testEnv } from '../helpers/http';
 import { oci, ociCode, pushBlob } from '../helpers/oci';
 import { uniqueName } from '../helpers/registry';
 
@@ -116,6 +116,8 @@ describe('pushing blobs', () => {
     });
     expect(put.status).toBe(201);
     expect(await fetchBytes(`/v2/${repo}/blobs/${digest}`)).toEqual(bytes);
+    const id = location.split('/').at(-1);
+    expect((await testEnv.BLOBS.list({ prefix: `staging/${id}` })).objects).toEqual([]);
   });
 
   it('a completion with the wrong digest → 400 DIGEST_INVALID: the session and its chunks are gone, no blob', async () => {
@@ -135,6 +137,8 @@ describe('pushing blobs', () => {
     const status = await oci(location);
     expect(status.status).toBe(404);
     expect(await ociCode(status)).toBe('BLOB_UPLOAD_UNKNOWN');
+    const id = location.split('/').at(-1);
+    expect((await testEnv.BLOBS.list({ prefix: `staging/${id}` })).objects).toEqual([]);
   });
 
   it('a monolithic push with the wrong digest → 400 DIGEST_INVALID, nothing stored', async () => {
