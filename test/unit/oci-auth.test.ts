@@ -4,7 +4,7 @@
  * authenticated) and its auth behaviour, plus Cairn's scope rules on every OCI write.
  */
 import { describe, expect, it } from 'vitest';
-import { createToken, digestOf } from '../helpers/http';
+import { call, createToken, digestOf } from '../helpers/http';
 import { imageManifest, oci, ociCode, pushBlob, putManifest } from '../helpers/oci';
 import { uniqueName } from '../helpers/registry';
 
@@ -66,6 +66,15 @@ describe('scopes over OCI', () => {
     // …and a write token cannot delete it either.
     const del = await oci(`/v2/${name}/manifests/production`, { method: 'DELETE', token });
     expect(del.status).toBe(403);
+    // Every attempt is in the audit log under the artifact, the refusals with their reason.
+    const audit = await call(`/v1/audit?artifact=${name}`);
+    const items = (
+      (await audit.json()) as { items: { method: string; status: number; outcome: string; action: string }[] }
+    ).items;
+    expect(
+      items.filter((i) => i.action === 'PUT /v2/:ns/:name/manifests/:reference').map((i) => i.status),
+    ).toEqual([201, 403, 201].reverse());
+    expect(items.find((i) => i.method === 'DELETE')).toMatchObject({ status: 403, outcome: 'denied' });
   });
 
   it('a namespace-limited token pushes in its namespace only, and sees other namespaces as unknown', async () => {
