@@ -214,6 +214,14 @@ describe('content discovery', () => {
     expect(first.headers.get('Link')).toBe(`</v2/${repo}/tags/list?n=2&last=b>; rel="next"`);
     const next = await oci(`/v2/${repo}/tags/list?n=2&last=b`);
     expect(((await next.json()) as { tags: string[] }).tags).toEqual(['c', 'd']);
+    // A tag deleted over /v1 is gone over OCI too.
+    expect((await call(`/v1/artifacts/${repo}/tags/d`, { method: 'DELETE' })).status).toBe(204);
+    expect(((await (await oci(`/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    expect((await oci(`/v2/${repo}/manifests/d`)).status).toBe(404);
     const unknown = await oci(`/v2/${uniqueName()}/tags/list`);
     expect(unknown.status).toBe(404);
     expect(await ociCode(unknown)).toBe('NAME_UNKNOWN');

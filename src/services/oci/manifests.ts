@@ -250,7 +250,10 @@ export async function findManifest(
   return tagged ? generatedManifest(deps, repo, tagged.digest as Digest) : null;
 }
 
-/** Tag names of `repo`, Cairn's and OCI-only ones, in order, after `last`, at most `n`. */
+/**
+ * Tag names of `repo` in order, after `last`, at most `n`: Cairn's tags, and OCI-only ones (an
+ * index's; a tag naming a version's manifest is a Cairn tag, and gone when that is deleted).
+ */
 export async function listOciTags(
   deps: Deps,
   repo: string,
@@ -260,7 +263,9 @@ export async function listOciTags(
   const rows = await deps.db.all<{ name: string }>(sql`
     SELECT name FROM (
       SELECT t.name AS name FROM tags t JOIN artifacts a ON a.id = t.artifact_id WHERE a.name = ${repo}
-      UNION SELECT tag AS name FROM oci_tags WHERE repo = ${repo})
+      UNION SELECT o.tag AS name FROM oci_tags o
+            JOIN oci_manifests m ON m.repo = o.repo AND m.digest = o.manifest
+            WHERE o.repo = ${repo} AND m.version_digest IS NULL)
     WHERE name > ${last ?? ''} ORDER BY name LIMIT ${n}`);
   return rows.map((r) => r.name);
 }
