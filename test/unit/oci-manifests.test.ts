@@ -195,6 +195,14 @@ describe('versions published without OCI', () => {
     ]);
     const again = await oci(`/v2/${repo}/manifests/latest`);
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
+    // An untagged version too, by its number (pull only).
+    const byNumber = await oci(`/v2/${repo}/manifests/${published.version}`);
+    expect(new Uint8Array(await byNumber.arrayBuffer())).toEqual(bytes);
+    expect((await oci(`/v2/${repo}/manifests/99`)).status).toBe(404);
+    expect(await ociCode(await oci(`/v2/${repo}/manifests/007`))).toBe('MANIFEST_INVALID');
+    const push = await putManifest(repo, '2', bytes);
+    expect(push.status).toBe(400);
+    expect(await ociCode(push)).toBe('MANIFEST_INVALID');
     expect((await oci(`/v2/${repo}/manifests/${digest}`)).status).toBe(200);
     const config = await oci(`/v2/${repo}/blobs/${published.digest}`);
     expect(config.status).toBe(200);

@@ -1,7 +1,8 @@
 /**
  * What the /v2 route modules share: the `{ns}/{name}` parameters (Cairn's grammar: any other
  * repository name is NAME_INVALID), manifest references (a tag or a sha256 digest), the reads a
- * namespace-limited token may do, and the Location headers of the Distribution Spec.
+ * namespace-limited token may do, and the Location headers of the Distribution Spec. A manifest
+ * reference is a tag, a sha256 digest, or a version number (`…/manifests/3`: version 3, pull only).
  */
 import { z } from 'zod';
 import { type Digest, isDigest, isSettableTag, TAG_RULE } from '../../contract/grammar';
@@ -25,6 +26,9 @@ export const referenceSchema = z.string().transform((raw: string, ctx): Referenc
     return z.NEVER;
   }
   if (isSettableTag(text)) return { kind: 'tag', tag: text };
+  // All digits: a Cairn version number (`…/manifests/3` is version 3), to pull only.
+  if (/^[1-9]\d{0,15}$/.test(text) && Number.isSafeInteger(Number(text)))
+    return { kind: 'number', number: Number(text) };
   ctx.addIssue({
     code: 'custom',
     message: `"${shown}": ${TAG_RULE}, not all digits`,

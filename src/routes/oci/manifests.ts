@@ -85,11 +85,30 @@ function pushFailure(failure: PushFailure): ApiError {
 }
 
 function unknownManifest(repo: string, reference: Reference): ApiError {
-  return reference.kind === 'tag'
-    ? new ApiError('TAG_UNKNOWN', `no manifest ${repo}:${reference.tag}`, { tag: reference.tag })
-    : new ApiError('VERSION_UNKNOWN', `no manifest ${repo}@${reference.digest}`, {
+  switch (reference.kind) {
+    case 'tag':
+      return new ApiError('TAG_UNKNOWN', `no manifest ${repo}:${reference.tag}`, { tag: reference.tag });
+    case 'digest':
+      return new ApiError('VERSION_UNKNOWN', `no manifest ${repo}@${reference.digest}`, {
         digest: reference.digest,
       });
+    case 'number':
+      return new ApiError('VERSION_UNKNOWN', `no version ${repo}@${reference.number}`, {
+        number: reference.number,
+      });
+    default:
+      return unreachable(reference);
+  }
+}
+
+/** Pushes and deletes name a tag or a digest; a version number is for pulling. */
+function assertNotNumber(reference: Reference): asserts reference is Exclude<Reference, { kind: 'number' }> {
+  if (reference.kind === 'number') {
+    throw new ApiError(
+      'TAG_INVALID',
+      `"${reference.number}" names version ${reference.number}: push and delete by tag or digest`,
+    );
+  }
 }
 
 export const ociManifestRoutes = new Hono<AppEnv>()
@@ -117,6 +136,7 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     const principal = c.var.principal!;
     const repo = `${ns}/${name}`;
     assertNamespaceWritable(principal, ns);
+    assertNotNumber(reference);
     if (reference.kind === 'tag') assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
     const declared = Number(c.req.header('content-length') ?? 0);
     if (declared > MAX_MANIFEST_BYTES) {
@@ -153,6 +173,7 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     const principal = c.var.principal!;
     const repo = `${ns}/${name}`;
     assertNamespaceWritable(principal, ns);
+    assertNotNumber(reference);
     if (reference.kind === 'tag') {
       assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
       const deleted = await deleteOciTag(deps, repo, reference.tag, actorOf(principal));

@@ -39,7 +39,11 @@ import {
   TITLE_ANNOTATION,
 } from './manifest-format';
 
-export type Reference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
+/** What follows `manifests/`: a tag, a digest, or (to pull) a Cairn version number. */
+export type Reference =
+  | { kind: 'tag'; tag: string }
+  | { kind: 'digest'; digest: Digest }
+  | { kind: 'number'; number: number };
 
 export type PushFailure =
   | ManifestInvalid
@@ -232,22 +236,30 @@ export async function findManifest(
     );
     return row ? rowOf(row) : null;
   }
+  // The version the reference names: the Cairn tag's, or the numbered one.
+  const versionOf =
+    reference.kind === 'tag'
+      ? sql`SELECT t.digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id
+            WHERE a.name = ${repo} AND t.name = ${reference.tag}`
+      : sql`SELECT v.digest FROM versions v JOIN artifacts a ON a.id = v.artifact_id
+            WHERE a.name = ${repo} AND v.number = ${reference.number}`;
+  const pushedByTag =
+    reference.kind === 'tag'
+      ? sql`SELECT m.*, 0 AS rank FROM oci_tags o JOIN oci_manifests m ON m.repo = o.repo AND m.digest = o.manifest
+              WHERE o.repo = ${repo} AND o.tag = ${reference.tag}
+                AND (m.version_digest IS NULL OR m.version_digest = (SELECT digest FROM cairn))
+            UNION ALL`
+      : sql``;
   const [row] = await deps.db.all<ManifestSqlRow>(sql`
-    WITH cairn AS (SELECT t.digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id
-                   WHERE a.name = ${repo} AND t.name = ${reference.tag})
-    SELECT m.*, 0 AS rank FROM oci_tags o JOIN oci_manifests m ON m.repo = o.repo AND m.digest = o.manifest
-      WHERE o.repo = ${repo} AND o.tag = ${reference.tag}
-        AND (m.version_digest IS NULL OR m.version_digest = (SELECT digest FROM cairn))
-    UNION ALL
+    WITH cairn AS (${versionOf})
+    ${pushedByTag}
     SELECT m.*, 1 AS rank FROM oci_manifests m
       WHERE m.repo = ${repo} AND m.version_digest = (SELECT digest FROM cairn)
     ORDER BY rank, created_at DESC LIMIT 1`);
   if (row) return rowOf(row);
   // A version published without OCI (over /v1, the CLI, Git LFS): its generated manifest.
-  const [tagged] = await deps.db.all<{ digest: string }>(sql`
-    SELECT t.digest AS digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id
-    WHERE a.name = ${repo} AND t.name = ${reference.tag}`);
-  return tagged ? generatedManifest(deps, repo, tagged.digest as Digest) : null;
+  const [version] = await deps.db.all<{ digest: string }>(versionOf);
+  return version ? generatedManifest(deps, repo, version.digest as Digest) : null;
 }
 
 /**
