@@ -195,7 +195,11 @@ describe('versions published without OCI', () => {
     ]);
     const again = await oci(`/v2/${repo}/manifests/latest`);
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
-    // An untagged version too, by its number (pull only).
+    // /v1 tells where OCI clients pull it; an untagged version too, by its number (pull only).
+    const detail = (await (await call(`/v1/artifacts/${repo}/versions/${published.version}`)).json()) as {
+      ociReference: string;
+    };
+    expect(detail.ociReference).toBe(`cairn.test/${repo}:${published.version}`);
     const byNumber = await oci(`/v2/${repo}/manifests/${published.version}`);
     expect(new Uint8Array(await byNumber.arrayBuffer())).toEqual(bytes);
     expect((await oci(`/v2/${repo}/manifests/99`)).status).toBe(404);
