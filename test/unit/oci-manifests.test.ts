@@ -10,6 +10,7 @@ import { collectGarbage } from '../../src/services/gc';
 import { call, digestOf, randomBytes, testDeps, testEnv } from '../helpers/http';
 import { imageManifest, OCI_INDEX, OCI_MANIFEST, oci, ociCode, pushBlob, putManifest } from '../helpers/oci';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
+import { complete, PART, putPart, start } from '../helpers/uploads';
 
 const DAY = 86_400_000;
 const MODELPACK = 'application/vnd.cncf.model.manifest.v1+json';
@@ -167,6 +168,40 @@ describe('pushing and pulling manifests', () => {
     );
     const refused = await putManifest(repo, 'broken', orphanIndex, undefined, OCI_INDEX);
     expect(await ociCode(refused)).toBe('MANIFEST_BLOB_UNKNOWN');
+  });
+});
+
+describe('one store under every protocol', () => {
+  it('a layer uploaded natively in parts (the way `cairn push` moves blobs above one request) is referenced by an OCI manifest and pulled over OCI', async () => {
+    const repo = uniqueName();
+    const big = randomBytes(PART + 12_345);
+    const digest = await digestOf(big);
+    const session = await start(digest, big.length);
+    expect((await putPart(session.uploadId, 1, big.subarray(0, PART))).status).toBe(200);
+    expect((await putPart(session.uploadId, 2, big.subarray(PART))).status).toBe(200);
+    expect((await complete(session.uploadId)).status).toBe(201);
+    const config = await pushBlob(repo, '{}');
+    const manifest = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', ...config },
+        layers: [
+          {
+            mediaType: 'application/vnd.cncf.model.weight.v1.raw',
+            digest,
+            size: big.length,
+            annotations: { 'org.opencontainers.image.title': 'weights.bin' },
+          },
+        ],
+      }),
+    );
+    expect((await putManifest(repo, 'v1', manifest)).status).toBe(201);
+    const pulled = await oci(`/v2/${repo}/blobs/${digest}`);
+    expect(new Uint8Array(await pulled.arrayBuffer())).toEqual(big);
+    const file = await call(`/v1/artifacts/${repo}/versions/v1/files/weights.bin`);
+    expect(file.status).toBe(200);
+    expect((await file.arrayBuffer()).byteLength).toBe(big.length);
   });
 });
 
