@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { digestOf, randomBytes } from '../helpers/http';
+import { digestOf, randomBytes, testEnv } from '../helpers/http';
 import { OCI_MANIFEST, oci, ociCode } from '../helpers/oci';
 import { uniqueName } from '../helpers/registry';
 
@@ -114,5 +114,17 @@ describe('OCI properties', () => {
       }),
       { seed: SEED, numRuns: RUNS / 2 },
     );
+  });
+
+  it('afterwards R2 holds blobs only: every upload above completed, so no staged chunk is left', async () => {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await testEnv.BLOBS.list({ cursor, limit: 1000 });
+      keys.push(...page.objects.map((o) => o.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => !/^blobs\/sha256\/[0-9a-f]{64}$/.test(k))).toEqual([]);
   });
 });
