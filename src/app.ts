@@ -20,6 +20,7 @@ import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
 import { ociRoutes } from './routes/oci';
+import { openApiDocument, openApiRoutes } from './routes/openapi';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
@@ -34,6 +35,11 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  const openApi = openApiDocument(app);
+  app.use('/ui/*', async function provideOpenApi(c, next) {
+    c.set('openApi', openApi);
+    await next();
+  });
 
   app.route('/', uiRootRoutes);
   app.route('/ui', uiRoutes);
@@ -51,6 +57,7 @@ export function createApp() {
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
+  app.route('/v1', openApiRoutes(openApi));
   app.route('/v2', ociRoutes);
 
   app.notFound((c) => {
