@@ -18,7 +18,8 @@
  * skopeo goes through test/e2e/http-only-front.mjs (a local pipe that refuses its HTTPS probe
  * at once): that hop is part of its figure. Prints medians (MiB/s) and the ratios the issue sets
  * goals for: push time oci / v1 (goal ≤ 1.3), pull throughput oci / v1 (goal ≥ 0.9), and both
- * against raw; writes test/bench/.out/oci.json.
+ * against raw; then manifest GET by tag (BENCH_LOOKUPS, default 200, 4 in flight) in req/s vs
+ * `GET /v1/resolve/{ref}` of the same tag; writes test/bench/.out/oci.json.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -42,6 +43,7 @@ const run = promisify(execFile);
 const SIZE = Number(process.env.BENCH_OCI_MIB || 64) * MiB;
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const REPO = 'bench/oci-model';
+const LOOKUPS = Number(process.env.BENCH_LOOKUPS || 200);
 
 let server;
 let front;
@@ -173,6 +175,18 @@ const PULL = {
   },
 };
 
+/** GET the manifest by tag (/v2) or resolve the same ref (/v1), LOOKUPS times, 4 in flight: req/s. */
+async function lookupRate(side, tag) {
+  const path = side === 'oci' ? `/v2/${REPO}/manifests/${tag}` : `/v1/resolve/${REPO}:${tag}`;
+  let left = LOOKUPS;
+  const client = async () => {
+    while (left-- > 0) await expect(await call(path, { headers: { accept: '*/*' } }), [200], side);
+  };
+  const t0 = performance.now();
+  await Promise.all([client(), client(), client(), client()]);
+  return LOOKUPS / ((performance.now() - t0) / 1000);
+}
+
 async function timed(fn) {
   const t0 = performance.now();
   await fn();
@@ -202,6 +216,11 @@ async function main() {
     runs: ROUNDS,
     warmup: 1,
   });
+  const tag = pushed.skopeo.tag;
+  const lookups = await rotate('manifest', ['oci', 'resolve'], (side) => lookupRate(side, tag), {
+    runs: ROUNDS,
+    warmup: 1,
+  });
   const rate = (s) => Math.round((SIZE / MiB / s) * 10) / 10;
   const rows = sides.map((side, k) => ({
     side,
@@ -222,6 +241,8 @@ async function main() {
     pullOciHttpVsV1: r2(by['oci-http'].pullMiBs / by.v1.pullMiBs),
     pullSkopeoVsRaw: r2(by.skopeo.pullMiBs / by.raw.pullMiBs),
   };
+  const perS = { oci: Math.round(median(lookups[0])), resolve: Math.round(median(lookups[1])) };
+  ratios.manifestByTagVsResolve = r2(perS.oci / perS.resolve);
   for (const r of rows)
     console.log(
       `${r.side.padEnd(9)} push ${String(r.pushMiBs).padStart(7)} MiB/s   pull ${String(r.pullMiBs).padStart(7)} MiB/s`,
@@ -232,7 +253,17 @@ async function main() {
   console.log(
     `pull rate:  skopeo ${ratios.pullSkopeoVsV1}× v1 (goal ≥ 0.9), oci-http ${ratios.pullOciHttpVsV1}× v1, skopeo ${ratios.pullSkopeoVsRaw}× raw`,
   );
-  writeResult('oci', { ...runConditions(t0, load0), sizeMiB: SIZE / MiB, rounds: ROUNDS, rows, ratios });
+  console.log(
+    `manifest by tag: ${perS.oci} req/s over /v2, ${perS.resolve} req/s /v1/resolve (${ratios.manifestByTagVsResolve}×)`,
+  );
+  writeResult('oci', {
+    ...runConditions(t0, load0),
+    sizeMiB: SIZE / MiB,
+    rounds: ROUNDS,
+    rows,
+    lookupsPerS: perS,
+    ratios,
+  });
 }
 
 await runSuite(
