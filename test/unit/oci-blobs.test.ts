@@ -185,6 +185,30 @@ describe('pushing blobs', () => {
     expect((await oci(location)).headers.get('Range')).toBe('0-0');
   });
 
+  it('two chunks sent at once for the same offset: one is taken (202), the other refused (409 or 416), and the upload holds exactly one', async () => {
+    const repo = uniqueName();
+    const location = await startSession(repo);
+    const [a, b] = [randomBytes(200_000), randomBytes(200_000)];
+    const answers = await Promise.all(
+      [a, b].map((bytes) =>
+        oci(location, { method: 'PATCH', body: bytes, headers: { ...octets, 'Content-Range': '0-199999' } }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses[0]).toBe(202);
+    expect([409, 416]).toContain(statuses[1]);
+    expect(await ociCode(answers.find((r) => r.status !== 202)!)).toBe('BLOB_UPLOAD_INVALID');
+    expect((await oci(location)).headers.get('Range')).toBe('0-199999');
+    const winner = answers[0]!.status === 202 ? a : b;
+    const digest = await digestOf(winner);
+    const put = await oci(`${location}?digest=${digest}`, {
+      method: 'PUT',
+      headers: { 'Content-Length': '0' },
+    });
+    expect(put.status).toBe(201);
+    expect(await fetchBytes(`/v2/${repo}/blobs/${digest}`)).toEqual(winner);
+  });
+
   it('Content-Range nonsense → 416 BLOB_UPLOAD_INVALID', async () => {
     const repo = uniqueName();
     const location = await startSession(repo);
