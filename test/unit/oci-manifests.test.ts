@@ -79,6 +79,37 @@ describe('pushing and pulling manifests', () => {
     expect(history.items).toMatchObject([{ from: null, to: version.digest }]);
   });
 
+  it("a dataset layer that is a Cairn dataset version's file becomes lineage (an input, role dataset); other bytes stay files", async () => {
+    const dataset = uniqueName('acme', 'ds');
+    const rows = new TextEncoder().encode(`a,b\n${Math.random()}\n`);
+    const file = await storedFile('train.csv', rows);
+    const ds = await publishOk(dataset, { kind: 'dataset', files: [file] });
+    const repo = uniqueName();
+    const m = await imageManifest(
+      repo,
+      [
+        { title: 'model.bin' },
+        { title: 'data/train.csv', bytes: rows, mediaType: 'application/vnd.kitops.modelkit.dataset.v1.tar' },
+        { title: 'data/other.csv', mediaType: 'application/vnd.kitops.modelkit.dataset.v1.tar' },
+      ],
+      { artifactType: 'application/vnd.kitops.modelkit.manifest.v1+json' },
+    );
+    expect((await putManifest(repo, 'v1', m.bytes)).status).toBe(201);
+    const version = (await (await call(`/v1/artifacts/${repo}/versions/v1`)).json()) as { digest: string };
+    const manifest = (await (await call(`/v1/manifests/${version.digest}`)).json()) as {
+      kind: string;
+      inputs: { role: string; ref: string; digest: string }[];
+      files: { path: string }[];
+    };
+    expect(manifest.kind).toBe('model');
+    expect(manifest.inputs).toEqual([{ role: 'dataset', ref: `${dataset}@1`, digest: ds.digest }]);
+    expect(manifest.files.map((f) => f.path).sort()).toEqual([
+      'data/other.csv',
+      'data/train.csv',
+      'model.bin',
+    ]);
+  });
+
   it('a digest reference the bytes do not hash to → 400 DIGEST_INVALID, nothing recorded', async () => {
     const repo = uniqueName();
     const m = await imageManifest(repo, [{}]);

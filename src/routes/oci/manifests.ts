@@ -18,16 +18,8 @@ import { requireScope } from '../../middleware/auth';
 import { actorOf } from '../../services/auth';
 import { deleteOciManifest, deleteOciTag } from '../../services/oci/deletion';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-format';
-import {
-  findManifest,
-  listOciTags,
-  type PushFailure,
-  pushManifest,
-  type Reference,
-  referrers,
-  repoExists,
-  tagsOfManifest,
-} from '../../services/oci/manifests';
+import { type PushFailure, pushManifest, type Reference } from '../../services/oci/manifests';
+import { findManifest, listOciTags, referrers, repoExists, tagsOfManifest } from '../../services/oci/reads';
 import { digestSchema, validate } from '../../validation';
 import { assertRepoReadable, manifestLocation, referenceSchema, repoParams } from './common';
 

@@ -6,7 +6,8 @@
  *   2. the bytes are stored as a blob like any other (verified put, GC fence);
  *   3. an image manifest pushed by tag becomes a Cairn version of `ns/name` through the one
  *      publish service (services/publish.ts): its files are the layers, named by their
- *      `org.opencontainers.image.title` (else `sha256-<hex>`), its kind from the artifact type;
+ *      `org.opencontainers.image.title` (else `sha256-<hex>`), its kind from the artifact type,
+ *      a dataset layer that is a dataset version's file an input (lineage);
  *      the tag moves there like any publish's tag (history, audit);
  *   4. one D1 batch records the manifest (linked to its version), its references (kept by
  *      garbage collection; a trigger refuses a reference to a blob GC has marked) and the OCI tag.
@@ -17,19 +18,20 @@
  * which OCI manifest a push named, so `GET …/manifests/<tag>` serves those exact bytes while the
  * Cairn tag still points at that manifest's version. An index (no version) pushed by tag is an
  * OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
+ * Reads (what a reference names, tags list, referrers) are reads.ts.
  */
 import { sql } from 'drizzle-orm';
-import { type Digest, hexOf } from '../../contract/grammar';
+import { type Digest, hexOf, parseRef } from '../../contract/grammar';
 import { type BatchStatement, runBatch } from '../../db/client';
-import type { Kind, OciManifestRow } from '../../db/schema';
+import type { Kind } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { sha256Hex } from '../../lib/digest';
+import type { PublishInput } from '../../schemas/publish';
 import { pathProblem } from '../../validation';
-import type { Principal } from '../auth';
+import { canAccessNamespace, type Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
-import { generatedManifest } from './generated';
 import {
   type Descriptor,
   type ManifestInvalid,
@@ -90,6 +92,35 @@ function layerFiles(m: ParsedManifest) {
   return [...byPath.values()];
 }
 
+/**
+ * Lineage, where it can be said honestly: a dataset layer (a KitOps ModelKit's, a ModelPack's)
+ * whose bytes are a file of a Cairn dataset version the pusher may see is that version's data, so
+ * the newest such version becomes an input (role `dataset`). Bytes no dataset version holds stay
+ * a plain file: nothing is guessed.
+ */
+async function datasetInputs(
+  deps: Deps,
+  principal: Principal,
+  repo: string,
+  m: ParsedManifest,
+): Promise<PublishInput['inputs']> {
+  const digests = [...new Set(m.layers.filter((l) => /dataset/i.test(l.mediaType)).map((l) => l.digest))];
+  if (digests.length === 0) return [];
+  const rows = await deps.db.all<{ name: string; namespace: string; number: number }>(sql`
+    SELECT a.name AS name, a.namespace AS namespace, MAX(v.number) AS number
+    FROM version_files f JOIN versions v ON v.id = f.version_id JOIN artifacts a ON a.id = v.artifact_id
+    WHERE f.digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))
+      AND f.role = 'file' AND a.kind = 'dataset' AND a.name <> ${repo}
+    GROUP BY a.name ORDER BY a.name LIMIT 20`);
+  return rows
+    .filter((r) => canAccessNamespace(principal, r.namespace))
+    .flatMap((r) => {
+      const raw = `${r.name}@${r.number}`;
+      const parsed = parseRef(raw);
+      return parsed.ok ? [{ ref: { ...parsed.value, raw }, role: 'dataset' }] : [];
+    });
+}
+
 async function checkReferences(
   deps: Deps,
   m: ParsedManifest,
@@ -141,7 +172,12 @@ export async function pushManifest(
       deps,
       principal,
       repo,
-      { kind: kindOf(parsed), files: layerFiles(parsed), inputs: [], tags: [reference.tag] },
+      {
+        kind: kindOf(parsed),
+        files: layerFiles(parsed),
+        inputs: await datasetInputs(deps, principal, repo, parsed),
+        tags: [reference.tag],
+      },
       { origin },
     );
     if (!published.ok) return published;
@@ -192,132 +228,4 @@ function recordStatements(
         ]
       : []),
   ];
-}
-
-type ManifestSqlRow = {
-  repo: string;
-  digest: string;
-  media_type: string;
-  artifact_type: string | null;
-  subject: string | null;
-  annotations: string | null;
-  size: number;
-  version_digest: string | null;
-  created_at: number;
-};
-
-function rowOf(r: ManifestSqlRow): OciManifestRow {
-  return {
-    repo: r.repo,
-    digest: r.digest,
-    mediaType: r.media_type,
-    artifactType: r.artifact_type,
-    subject: r.subject,
-    annotations: r.annotations ? (JSON.parse(r.annotations) as Record<string, string>) : null,
-    size: r.size,
-    versionDigest: r.version_digest,
-    createdAt: r.created_at,
-  };
-}
-
-/**
- * The manifest a reference names in `repo` (see the header for tags): by digest, the record; by
- * tag, the manifest the last OCI push of the tag named while the Cairn tag still points at its
- * version, else an OCI manifest of the version the Cairn tag points at.
- */
-export async function findManifest(
-  deps: Deps,
-  repo: string,
-  reference: Reference,
-): Promise<OciManifestRow | null> {
-  if (reference.kind === 'digest') {
-    const [row] = await deps.db.all<ManifestSqlRow>(
-      sql`SELECT * FROM oci_manifests WHERE repo = ${repo} AND digest = ${reference.digest}`,
-    );
-    return row ? rowOf(row) : null;
-  }
-  // The version the reference names: the Cairn tag's, or the numbered one.
-  const versionOf =
-    reference.kind === 'tag'
-      ? sql`SELECT t.digest FROM tags t JOIN artifacts a ON a.id = t.artifact_id
-            WHERE a.name = ${repo} AND t.name = ${reference.tag}`
-      : sql`SELECT v.digest FROM versions v JOIN artifacts a ON a.id = v.artifact_id
-            WHERE a.name = ${repo} AND v.number = ${reference.number}`;
-  const pushedByTag =
-    reference.kind === 'tag'
-      ? sql`SELECT m.*, 0 AS rank FROM oci_tags o JOIN oci_manifests m ON m.repo = o.repo AND m.digest = o.manifest
-              WHERE o.repo = ${repo} AND o.tag = ${reference.tag}
-                AND (m.version_digest IS NULL OR m.version_digest = (SELECT digest FROM cairn))
-            UNION ALL`
-      : sql``;
-  const [row] = await deps.db.all<ManifestSqlRow>(sql`
-    WITH cairn AS (${versionOf})
-    ${pushedByTag}
-    SELECT m.*, 1 AS rank FROM oci_manifests m
-      WHERE m.repo = ${repo} AND m.version_digest = (SELECT digest FROM cairn)
-    ORDER BY rank, created_at DESC LIMIT 1`);
-  if (row) return rowOf(row);
-  // A version published without OCI (over /v1, the CLI, Git LFS): its generated manifest.
-  const [version] = await deps.db.all<{ digest: string }>(versionOf);
-  return version ? generatedManifest(deps, repo, version.digest as Digest) : null;
-}
-
-/**
- * Tag names of `repo` in order, after `last`, at most `n`: Cairn's tags, and OCI-only ones (an
- * index's; a tag naming a version's manifest is a Cairn tag, and gone when that is deleted).
- */
-export async function listOciTags(
-  deps: Deps,
-  repo: string,
-  n: number,
-  last: string | undefined,
-): Promise<string[]> {
-  const rows = await deps.db.all<{ name: string }>(sql`
-    SELECT name FROM (
-      SELECT t.name AS name FROM tags t JOIN artifacts a ON a.id = t.artifact_id WHERE a.name = ${repo}
-      UNION SELECT o.tag AS name FROM oci_tags o
-            JOIN oci_manifests m ON m.repo = o.repo AND m.digest = o.manifest
-            WHERE o.repo = ${repo} AND m.version_digest IS NULL)
-    WHERE name > ${last ?? ''} ORDER BY name LIMIT ${n}`);
-  return rows.map((r) => r.name);
-}
-
-/** Whether `repo` exists for OCI: an artifact, or any OCI manifest pushed to it. */
-export async function repoExists(deps: Deps, repo: string): Promise<boolean> {
-  const [row] = await deps.db.all<{ one: number }>(sql`
-    SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM artifacts WHERE name = ${repo})
-                       OR EXISTS (SELECT 1 FROM oci_manifests WHERE repo = ${repo})`);
-  return row !== undefined;
-}
-
-/** Manifests of `repo` whose subject is `digest` (the referrers API), optionally of one artifact type. */
-export async function referrers(
-  deps: Deps,
-  repo: string,
-  digest: Digest,
-  artifactType: string | undefined,
-): Promise<OciManifestRow[]> {
-  const rows = await deps.db.all<ManifestSqlRow>(sql`
-    SELECT * FROM oci_manifests WHERE repo = ${repo} AND subject = ${digest}
-      ${artifactType === undefined ? sql`` : sql`AND artifact_type = ${artifactType}`}
-    ORDER BY digest LIMIT 1000`);
-  return rows.map(rowOf);
-}
-
-/** The tags a manifest's deletion takes away: Cairn tags on its version, and OCI tags naming it. */
-export async function tagsOfManifest(
-  deps: Deps,
-  row: OciManifestRow,
-): Promise<{ cairn: string[]; oci: string[] }> {
-  const [cairn, oci] = await Promise.all([
-    row.versionDigest
-      ? deps.db.all<{ name: string }>(sql`
-          SELECT t.name AS name FROM tags t JOIN artifacts a ON a.id = t.artifact_id
-          WHERE a.name = ${row.repo} AND t.digest = ${row.versionDigest}`)
-      : Promise.resolve([]),
-    deps.db.all<{ name: string }>(
-      sql`SELECT tag AS name FROM oci_tags WHERE repo = ${row.repo} AND manifest = ${row.digest}`,
-    ),
-  ]);
-  return { cairn: cairn.map((r) => r.name), oci: oci.map((r) => r.name) };
 }
