@@ -105,12 +105,16 @@ async function release(deps: Deps, uploadId: string): Promise<void> {
   await deps.db.update(ociUploads).set({ leaseUntil: null }).where(eq(ociUploads.id, uploadId));
 }
 
-/** Stages one chunk of a claimed session, hashing it on the way; returns the committed row. */
+/**
+ * Stages one chunk of a claimed session, hashing it on the way; returns the committed row. The
+ * commit hands the lease back, unless the caller goes on holding it (a completion).
+ */
 async function stageChunk(
   deps: Deps,
   row: OciUploadRow,
   body: ReadableStream<Uint8Array>,
   length: number,
+  lease: 'release' | 'keep' = 'release',
 ): Promise<OciUploadRow> {
   const n = row.chunks + 1;
   const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
@@ -124,7 +128,14 @@ async function stageChunk(
     ]);
     const [committed] = await deps.db
       .update(ociUploads)
-      .set({ size: row.size + length, chunks: n, hashState: hasher.serialize() })
+      // Committing the chunk hands the lease back in the same statement: nothing can leave the
+      // session locked after its chunk was accepted.
+      .set({
+        size: row.size + length,
+        chunks: n,
+        hashState: hasher.serialize(),
+        ...(lease === 'release' ? { leaseUntil: null } : {}),
+      })
       .where(and(eq(ociUploads.id, row.id), eq(ociUploads.chunks, row.chunks)))
       .returning();
     if (!committed) throw new Error(`upload ${row.id} changed while it was leased`);
@@ -146,13 +157,20 @@ export async function appendChunk(
   body: ReadableStream<Uint8Array> | null,
   length: number,
 ): Promise<AppendResult> {
+  if (!body || length === 0) {
+    // An empty chunk changes nothing: only where it claims to start is checked.
+    const found = await findOciUpload(deps, repo, uploadId);
+    if (!found.ok) return found;
+    const at = start ?? found.row.size;
+    return at === found.row.size ? found : { ok: false, reason: 'out-of-order', size: found.row.size };
+  }
   const claimed = await claim(deps, repo, uploadId, start);
   if (!claimed.ok) return claimed;
   try {
-    const row = body && length > 0 ? await stageChunk(deps, claimed.row, body, length) : claimed.row;
-    return { ok: true, row };
-  } finally {
+    return { ok: true, row: await stageChunk(deps, claimed.row, body, length) };
+  } catch (err) {
     await release(deps, uploadId).catch(() => undefined);
+    throw err;
   }
 }
 
@@ -195,7 +213,7 @@ export async function completeOciUpload(
       if (stored.ok) return { ok: true, size: stored.size, created: stored.created };
       return stored.reason === 'digest-mismatch' ? { ...stored, size: last.length } : stored;
     }
-    if (last.body && last.length > 0) row = await stageChunk(deps, row, last.body, last.length);
+    if (last.body && last.length > 0) row = await stageChunk(deps, row, last.body, last.length, 'keep');
     const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
     if (hasher?.digestHex() !== hexOf(digest)) {
       await dropOciUpload(deps, row);
