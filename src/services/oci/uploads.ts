@@ -22,15 +22,15 @@
  */
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { type Digest, hexOf } from '../../contract/grammar';
-import { runBatch } from '../../db/client';
 import { type OciUploadRow, ociUploads } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { base64url } from '../../lib/cursor';
 import { ResumableSha256 } from '../../lib/resumable-sha256';
 import type { Principal } from '../auth';
-import { findBlob, grantStatements, registerBlob, releaseIntent, storeBlob, takeIntent } from '../blobs';
+import { storeBlob } from '../blobs';
 import type { Failure, Result } from '../result';
 import { pumpThroughHasher } from '../uploads/parts';
+import { chunkKey, storeStaged } from './staged';
 
 /** One R2 object write (R2 refuses a single put above ~5 GiB). */
 export const MAX_OCI_BLOB_BYTES = 5 * 1000 * 1024 * 1024;
@@ -44,8 +44,6 @@ export type OutOfOrder = Failure<'out-of-order', { size: number }>;
 export type UploadBusy = Failure<'upload-busy', { uploadId: string }>;
 
 type Claim = Result<{ row: OciUploadRow }, OciUploadUnknown | OutOfOrder | UploadBusy>;
-
-const chunkKey = (id: string, n: number) => `${id}/${n}`;
 
 export async function startOciUpload(deps: Deps, repo: string, principal: Principal): Promise<OciUploadRow> {
   const now = deps.now();
@@ -224,53 +222,6 @@ export async function completeOciUpload(
     return result;
   } finally {
     await release(deps, uploadId).catch(() => undefined);
-  }
-}
-
-/** The verified staged bytes of `row` become the blob `digest` (unless it is stored already). */
-async function storeStaged(
-  deps: Deps,
-  row: OciUploadRow,
-  digest: Digest,
-  principal: Principal,
-): Promise<OciCompleteResult> {
-  const stored = await findBlob(deps, digest);
-  if (stored) {
-    if (stored.size !== row.size) return { ok: false, reason: 'size-mismatch', storedSize: stored.size };
-    // The bytes were hashed in full here: a namespace-limited token has proved it holds them.
-    await runBatch(deps.db, grantStatements(principal, digest, deps.now()));
-    return { ok: true, size: stored.size, created: false };
-  }
-  const intentId = await takeIntent(deps, digest);
-  if (!intentId) return { ok: false, reason: 'being-deleted' };
-  try {
-    const fixed = new FixedLengthStream(row.size);
-    const [put] = await Promise.all([
-      deps.blobs.put(digest, fixed.readable),
-      pipeStaged(deps, row, fixed.writable),
-    ]);
-    if (!put.ok) throw new Error(`staged bytes of ${row.id} hashed to ${digest} but the store disagrees`);
-    const registered = await registerBlob(deps, digest, row.size, { intentId, principal });
-    if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
-    return { ok: true, size: row.size, created: registered === 'created' };
-  } catch (err) {
-    await releaseIntent(deps, intentId).catch(() => undefined);
-    throw err;
-  }
-}
-
-/** Streams the staged chunks of `row`, in order, into `sink` (aborted on any failure). */
-async function pipeStaged(deps: Deps, row: OciUploadRow, sink: WritableStream<Uint8Array>): Promise<void> {
-  try {
-    for (let n = 1; n <= row.chunks; n++) {
-      const chunk = await deps.blobs.staging.get(chunkKey(row.id, n));
-      if (!chunk) throw new Error(`upload ${row.id}: staged chunk ${n} is missing`);
-      await chunk.pipeTo(sink, { preventClose: true, preventAbort: true });
-    }
-    await sink.close();
-  } catch (err) {
-    await sink.abort(err).catch(() => undefined);
-    throw err;
   }
 }
 
