@@ -4,9 +4,8 @@
  * (outside auth, so refused attempts are recorded) → auth.
  */
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody, toApiError } from './errors';
 import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
@@ -21,6 +20,7 @@ import { keyRoutes } from './routes/keys';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { ociRoutes } from './routes/oci';
 import { openApiDocument, openApiRoutes } from './routes/openapi';
 import { policyRoutes } from './routes/policy';
 import { provenanceRoutes } from './routes/provenance';
@@ -30,16 +30,6 @@ import { tokenRoutes } from './routes/tokens';
 import { uploadRoutes } from './routes/uploads';
 import { versionRoutes } from './routes/versions';
 import { uiRootRoutes, uiRoutes } from './ui/routes';
-
-function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof HTTPException) {
-    // Hono's own validators throw these (e.g. malformed JSON): a client error, never a 500.
-    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
-    if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
-  }
-  return new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
-}
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -74,6 +64,7 @@ export function createApp() {
   app.route('/v1/artifacts/:ns/:name/versions', provenanceRoutes);
   app.route('/v1/artifacts/:ns/:name/policy', policyRoutes);
   app.route('/v1', openApiRoutes(openApi));
+  app.route('/v2', ociRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

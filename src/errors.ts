@@ -3,6 +3,7 @@
  * (src/contract/errors.ts). Only the app's `onError` renders errors, in the API's shape:
  *   {"error":{"code":"UPPER_SNAKE","message":"…","details":{…},"requestId":"…"}}
  */
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './contract/errors';
 
@@ -42,4 +43,15 @@ export function errorBody(err: ApiError, requestId?: string): ErrorBody {
       ...(requestId ? { requestId } : {}),
     },
   };
+}
+
+/** Any thrown value as an ApiError: Hono's own client errors keep their meaning, the rest is a 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    // Hono's own validators throw these (e.g. malformed JSON): a client error, never a 500.
+    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
+    if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
+  }
+  return new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
 }
