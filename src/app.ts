@@ -11,6 +11,7 @@ import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
+import { openlineageHandOff } from './middleware/openlineage';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
 import { auditRoutes } from './routes/audit';
@@ -20,6 +21,7 @@ import { healthRoutes } from './routes/health';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { openlineageRoutes } from './routes/openlineage';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
 import { tokenRoutes } from './routes/tokens';
@@ -44,6 +46,7 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  app.use('/v1/artifacts/*', openlineageHandOff());
 
   app.route('/', uiRootRoutes);
   app.route('/ui', uiRoutes);
@@ -61,6 +64,7 @@ export function createApp() {
   app.route('/v1', lineageRoutes);
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
+  app.route('/v1/openlineage', openlineageRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

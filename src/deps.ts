@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { readConfig } from './config';
 import { createDb, type Db } from './db/client';
 import type { Bindings } from './env';
+import type { OutboxMessage } from './services/openlineage/outbox';
 import type { BlobStore } from './storage/blob-store';
 import { r2BlobStoreOf } from './storage/r2-blob-store';
 
@@ -16,6 +17,8 @@ export interface Deps {
   config: Config;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** The `cairn-openlineage` queue (services/openlineage/outbox.ts); absent in some test setups. */
+  openlineageQueue?: Queue<OutboxMessage>;
 }
 
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
@@ -24,6 +27,7 @@ export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
     blobs: r2BlobStoreOf(env.BLOBS),
     config: readConfig(env),
     now: Date.now,
+    ...(env.OPENLINEAGE_QUEUE ? { openlineageQueue: env.OPENLINEAGE_QUEUE as Queue<OutboxMessage> } : {}),
     ...overrides,
   };
 }

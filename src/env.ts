@@ -9,6 +9,13 @@ import type { Principal } from './services/auth';
 export interface Bindings extends CloudflareBindings {
   /** Secret (`wrangler secret put ADMIN_TOKEN`; `.dev.vars` locally). */
   ADMIN_TOKEN?: string;
+  /** OpenLineage (README "OpenLineage"): optional vars; the API key is a secret. */
+  OPENLINEAGE_URL?: string;
+  OPENLINEAGE_API_KEY?: string;
+  OPENLINEAGE_NAMESPACE?: string;
+  OPENLINEAGE_MAX_ATTEMPTS?: string;
+  OPENLINEAGE_RETRY_BASE_SECONDS?: string;
+  OPENLINEAGE_TIMEOUT_MS?: string;
 }
 
 export interface Variables {

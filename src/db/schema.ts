@@ -21,6 +21,8 @@
  *   lfs_locks      Git LFS file locks, per `ns/name` repository
  *   audit_events   every write and every denied attempt: who, what, when, outcome (never a secret)
  *   auth_failures  failed authentications per client key and time window (429 when over the limit)
+ *   openlineage_events  the OpenLineage outbox: one event per publish and tag move, written in
+ *                  the same batch as the change; the pull feed and the push delivery read it
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -339,6 +341,39 @@ export const authFailures = sqliteTable('auth_failures', {
   count: integer('count').notNull(),
 });
 
+export const OPENLINEAGE_STATUSES = ['pending', 'queued', 'delivered', 'dead'] as const;
+export type OpenLineageStatus = (typeof OPENLINEAGE_STATUSES)[number];
+
+export const openlineageEvents = sqliteTable(
+  'openlineage_events',
+  {
+    /** The feed's order: D1 commits one batch at a time, so ids grow in commit order. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: ['publish', 'tag'] }).notNull(),
+    /** The namespace of the artifact the event is about (published or tagged). */
+    namespace: text('namespace').notNull(),
+    /** Every namespace the event names (output and inputs): a limited token sees it only if it holds all. */
+    namespaces: text('namespaces', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The OpenLineage RunEvent, as JSON text, exactly as delivered and served. */
+    event: text('event').notNull(),
+    /** The tag_events row a tag-move event describes (unique: one event per move). */
+    tagEventId: integer('tag_event_id'),
+    /** Push delivery: `pending` (not handed to the queue), `queued`, `delivered`, `dead` (gave up). */
+    status: text('status', { enum: OPENLINEAGE_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    queuedAt: integer('queued_at'),
+    lastAttemptAt: integer('last_attempt_at'),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('openlineage_events_tag_event_unique').on(t.tagEventId),
+    index('openlineage_events_status_idx').on(t.status, t.id),
+    index('openlineage_events_namespace_idx').on(t.namespace, t.id),
+  ],
+);
+
 export const SCOPES = ['read', 'write', 'promote', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -351,3 +386,4 @@ export type VersionRow = typeof versions.$inferSelect;
 export type TagEventRow = typeof tagEvents.$inferSelect;
 export type LfsLockRow = typeof lfsLocks.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type OpenLineageEventRow = typeof openlineageEvents.$inferSelect;

@@ -1,6 +1,7 @@
 /**
  * Tags: mutable pointers moved by compare-and-swap (see tag-statements.ts for the SQL), with a
  * gap-free history. Protected tags (PROTECTED_TAGS, default `production`) need `promote`.
+ * Every move and delete that changes a tag also writes its OpenLineage event, in the same batch.
  */
 
 import { and, desc, eq, lt } from 'drizzle-orm';
@@ -9,6 +10,8 @@ import { runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
+import { sourceOf } from './openlineage/events';
+import { tagOutboxStatement } from './openlineage/outbox';
 import type { Failure, Result } from './result';
 import { type Expectation, tagDeleteStatements, tagMoveStatements } from './tag-statements';
 
@@ -28,10 +31,22 @@ export async function moveTag(
   artifact: ArtifactRow,
   move: { tag: string; digest: string; expect: Expectation; reason: string | null },
   by: string,
+  origin: string,
 ): Promise<Result<{ move: TagMove }, TagConflict>> {
   const at = deps.now();
   const { db } = deps;
-  const [event = [], applied = []] = await runBatch(db, tagMoveStatements({ ...move, by, at }));
+  const lineage = sourceOf(origin, deps.config.openlineage.namespace);
+  const [event = [], applied = []] = await runBatch(db, [
+    ...tagMoveStatements({ ...move, by, at }),
+    tagOutboxStatement(lineage, {
+      artifact: artifact.name,
+      tag: move.tag,
+      to: move.digest,
+      at,
+      by,
+      reason: move.reason,
+    }),
+  ]);
   const won = move.expect === undefined || applied.length > 0;
   if (!won) {
     const current = await db.query.tags.findFirst({
@@ -56,9 +71,15 @@ export async function deleteTag(
   tag: string,
   by: string,
   reason: string | null,
+  origin: string,
 ): Promise<Result<object, TagUnknown>> {
   const { db } = deps;
-  const [, removed = []] = await runBatch(db, tagDeleteStatements(artifact.id, tag, by, Date.now(), reason));
+  const at = Date.now();
+  const lineage = sourceOf(origin, deps.config.openlineage.namespace);
+  const [, removed = []] = await runBatch(db, [
+    ...tagDeleteStatements(artifact.id, tag, by, at, reason),
+    tagOutboxStatement(lineage, { artifact: artifact.name, tag, to: null, at, by, reason }),
+  ]);
   if (removed.length === 0) return { ok: false, reason: 'tag-unknown', tag };
   return { ok: true };
 }
