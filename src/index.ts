@@ -46,7 +46,7 @@ export default {
       ),
     );
   },
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     switch (batch.queue) {
       case 'cairn-openlineage': {
         const deps = createDeps(env);
