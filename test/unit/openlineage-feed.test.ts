@@ -123,17 +123,17 @@ async function publishFixture(ns: string) {
   let published = 0;
   for (const [layer, width] of widths.entries()) {
     const inputsOf: Set<number>[] = Array.from({ length: width }, () => new Set<number>());
-    if (layer === widths.length - 1) previous.forEach((_, i) => inputsOf[0]!.add(i));
-    else if (layer > 0) {
-      previous.forEach((_, i) => inputsOf[i % width]!.add(i));
+    const last = layer === widths.length - 1;
+    if (layer > 0) {
+      for (let i = 0; i < previous.length; i++) inputsOf[last ? 0 : i % width]!.add(i);
       for (const set of inputsOf) while (set.size < 1 + rand(3)) set.add(rand(previous.length));
     }
     const prev = previous;
     previous = await Promise.all(
       inputsOf.map(async (set, col) => {
-        const name = layer === widths.length - 1 ? `${ns}/final` : `${ns}/c${col}`;
+        const name = last ? `${ns}/final` : `${ns}/c${col}`;
         const input = publishSchema.parse({
-          kind: layer === widths.length - 1 ? 'model' : 'dataset',
+          kind: last ? 'model' : 'dataset',
           files: [],
           params: { layer, col },
           inputs: [...set].map((i, k) => ({ ref: prev[i]!, role: k === 0 ? 'input' : `aux${k}` })),
