@@ -18,10 +18,13 @@ export function openlineageHandOff() {
     const { deps } = c.var;
     const queue = deps.openlineageQueue;
     if (!deps.config.openlineage.url || !queue) return;
-    c.executionCtx.waitUntil(
-      handOff(deps, queue).catch((err: unknown) =>
-        console.error(JSON.stringify({ openlineage: 'hand-off failed', error: String(err) })),
-      ),
+    const handed = handOff(deps, queue).catch((err: unknown) =>
+      console.error(JSON.stringify({ openlineage: 'hand-off failed', error: String(err) })),
     );
+    try {
+      c.executionCtx.waitUntil(handed);
+    } catch {
+      // No execution context (an embedding without one): the promise still runs; the cron covers it.
+    }
   });
 }

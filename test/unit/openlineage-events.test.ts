@@ -92,6 +92,16 @@ describe('OpenLineage events of a publish', () => {
     expect((await feed()).map((e: OLEvent) => e.job.facets.jobType.jobType)).toEqual(['PUBLISH']);
   });
 
+  it('params too large for one event (> 1 MB) still publish; the event says they were left out', async () => {
+    const { ns, feed } = await isolated();
+    const params = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`p${i}`, 'x'.repeat(9000)]));
+    await publishOk(`${ns}/big`, { files: [await storedFile('x')], params });
+    const [event] = await feed();
+    await expectValid([event]);
+    expect(event.run.facets.cairn_params).toMatchObject({ params: null, truncated: true });
+    expect(event.run.facets.executionParameters).toBeUndefined();
+  });
+
   it('a publish with tags emits the version first, then one tag-move event per tag', async () => {
     const { ns, feed } = await isolated();
     const v = await publishOk(`${ns}/m`, { files: [await storedFile('x')], tags: ['latest', 'candidate'] });
