@@ -4,7 +4,7 @@
  * src/ cannot reload it mid-run), with fresh D1/R2 state in a temp dir, migrations applied, on a
  * free loopback port, in its own process group that is always killed at the end.
  *
- *   const server = await startBenchServer({ config, keep });
+ *   const server = await startBenchServer({ config, keep, vars });   // vars: extra `--var`s
  *   server.base, server.token, server.work (temp dir), server.readLog(), await server.stop()
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -47,6 +47,7 @@ export async function startBenchServer({
   config = DEFAULT_CONFIG,
   keep = false,
   prefix = 'cairn-bench-',
+  vars = {},
 } = {}) {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const stateDir = join(work, 'state');
@@ -85,6 +86,7 @@ export async function startBenchServer({
       stateDir,
       '--var',
       `ADMIN_TOKEN:${token}`,
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       '--show-interactive-dev-session=false',
     ],
     { cwd: ROOT, env: serverEnv, stdio: ['ignore', log, log], detached: true },
@@ -195,11 +197,12 @@ export async function runSuite(name, main, getServer) {
  * Starts the bench server for a suite: BENCH_CONFIG names another bench wrangler.toml (e.g. a
  * patched copy of the tree, for A/B runs), BENCH_KEEP=1 keeps the temp dir.
  */
-export function startSuiteServer(prefix) {
+export function startSuiteServer(prefix, vars = {}) {
   return startBenchServer({
     ...(process.env.BENCH_CONFIG ? { config: process.env.BENCH_CONFIG } : {}),
     keep: process.env.BENCH_KEEP === '1',
     prefix,
+    vars,
   });
 }
 

@@ -12,65 +12,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { namespaceOf, startSink } from '../helpers/lineage-sink.mjs';
 import { graphFromEvents, openlineageValidator } from '../helpers/openlineage-schema.mjs';
 import { freePort, ROOT, startServer } from './harness.mjs';
 
 const T = 120_000;
 const API_KEY = 'sink-key-123';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The local lineage service: records every POST; answers per namespace (`ok`, `fail`, `hang`). */
-function startSink(port) {
-  const received = [];
-  const attempts = new Map();
-  const behaviour = new Map();
-  const hung = new Set();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const event = JSON.parse(body);
-      const ns = namespaceOf(event);
-      attempts.set(ns, (attempts.get(ns) ?? 0) + 1);
-      const mode = behaviour.get(ns) ?? 'ok';
-      if (mode === 'hang') {
-        hung.add(res);
-        return;
-      }
-      if (mode === 'fail') {
-        res.writeHead(500).end('sink down');
-        return;
-      }
-      received.push({ event, authorization: req.headers.authorization, path: req.url });
-      res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(port, '127.0.0.1', () =>
-      resolve({
-        received,
-        attempts,
-        set: (ns, mode) => behaviour.set(ns, mode),
-        eventsOf: (ns) => received.filter((r) => namespaceOf(r.event) === ns).map((r) => r.event),
-        close: () => {
-          for (const res of hung) res.destroy();
-          server.closeAllConnections?.();
-          return new Promise((r) => server.close(r));
-        },
-      }),
-    ),
-  );
-}
-
-function namespaceOf(event) {
-  const name = event.outputs?.[0]?.name ?? event.run?.facets?.cairn_tagMove?.artifact ?? '';
-  return name.split('/')[0];
-}
 
 let server;
 let sink;
