@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { openApiDocument, openApiRoutes } from './routes/openapi';
 import { openlineageRoutes } from './routes/openlineage';
 import { resolveRoutes } from './routes/resolve';
 import { tagRoutes } from './routes/tags';
@@ -47,6 +48,11 @@ export function createApp() {
   app.use('*', audit());
   app.use('/v1/*', authenticate());
   app.use('/v1/artifacts/*', openlineageHandOff());
+  const openApi = openApiDocument(app);
+  app.use('/ui/*', async function provideOpenApi(c, next) {
+    c.set('openApi', openApi);
+    await next();
+  });
 
   app.route('/', uiRootRoutes);
   app.route('/ui', uiRoutes);
@@ -65,6 +71,7 @@ export function createApp() {
   app.route('/v1', diffRoutes);
   app.route('/lfs', lfsRoutes);
   app.route('/v1/openlineage', openlineageRoutes);
+  app.route('/v1', openApiRoutes(openApi));
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

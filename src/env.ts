@@ -4,6 +4,7 @@
  * values live in context variables and are never written back onto `env`.
  */
 import type { Deps } from './deps';
+import type { OpenApiSource } from './routes/openapi';
 import type { Principal } from './services/auth';
 
 export interface Bindings extends CloudflareBindings {
@@ -24,6 +25,8 @@ export interface Variables {
   deps: Deps;
   /** null for anonymous requests. */
   principal: Principal | null;
+  /** The app's OpenAPI document (routes/openapi.ts), for the UI's API reference; set under /ui. */
+  openApi?: OpenApiSource;
 }
 
 export interface AppEnv {

@@ -10,6 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { ErrorCode } from './contract/errors';
 import {
+  DIGEST_RE,
   DIGEST_RULE,
   type Digest,
   isDigest,
@@ -20,26 +21,33 @@ import {
   parseRef,
   parseSelector,
   type Ref,
+  SEGMENT_RE,
   type Selector,
+  TAG_RE,
   TAG_RULE,
 } from './contract/grammar';
 import { ApiError } from './errors';
+import { describesInput } from './openapi/describe';
 
-function coded<T>(check: (v: unknown) => v is T, code: ErrorCode, message: string) {
-  return z.custom<T>(check, { message, params: { code } });
+/** `pattern` is for the OpenAPI document only (a custom check has no JSON Schema of its own). */
+function coded<T>(check: (v: unknown) => v is T, code: ErrorCode, message: string, pattern: RegExp) {
+  return z
+    .custom<T>(check, { message, params: { code } })
+    .meta({ type: 'string', pattern: pattern.source, description: message });
 }
 
-export const digestSchema = coded<Digest>(isDigest, 'DIGEST_INVALID', DIGEST_RULE);
+export const digestSchema = coded<Digest>(isDigest, 'DIGEST_INVALID', DIGEST_RULE, DIGEST_RE);
 
-export const segmentSchema = coded<string>(isSegment, 'NAME_INVALID', NAME_RULE);
+export const segmentSchema = coded<string>(isSegment, 'NAME_INVALID', NAME_RULE, SEGMENT_RE);
 
-export const tagSchema = coded<string>(isTag, 'TAG_INVALID', TAG_RULE);
+export const tagSchema = coded<string>(isTag, 'TAG_INVALID', TAG_RULE, TAG_RE);
 
 /** A tag that can be set: not all digits, which a version URL would read as a number. */
 export const settableTagSchema = coded<string>(
   isSettableTag,
   'TAG_INVALID',
   `${TAG_RULE} and not all digits (that would read as a version number)`,
+  TAG_RE,
 );
 
 /** `{ns}/{name}` route params. */
@@ -192,7 +200,7 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
     }
     throw validationError(result.error.issues, target);
   });
-  if (target !== 'json') return validator;
+  if (target !== 'json') return describesInput(validator, target, schema);
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -202,5 +210,6 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
     },
   });
   // Same type as the validator, so `c.req.valid('json')` keeps its inferred input.
-  return (async (c, next) => limit(c, () => validator(c, next))) as typeof validator;
+  const limited = (async (c, next) => limit(c, () => validator(c, next))) as typeof validator;
+  return describesInput(limited, target, schema);
 }

@@ -8,7 +8,7 @@
 // Digests
 
 /** `sha256:` + 64 lowercase hex. The hex alone is what R2 keys and Git LFS oids use. */
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 export const HEX64_RE = /^[0-9a-f]{64}$/;
 export const DIGEST_RULE = 'digest must be "sha256:" followed by 64 lowercase hex characters';
 
@@ -30,7 +30,7 @@ export const SEGMENT_RE = new RegExp(`^${SEGMENT}$`);
 export const NAME_RULE = `names are lowercase ${SEGMENT}`;
 const ARTIFACT_NAME_RE = new RegExp(`^${SEGMENT}/${SEGMENT}$`);
 
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export const TAG_RULE = 'tags are [A-Za-z0-9_][A-Za-z0-9._-]{0,127}';
 
 export function isSegment(value: unknown): value is string {

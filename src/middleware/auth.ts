@@ -10,6 +10,7 @@ import type { Scope } from '../db/schema';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { sha256Hex } from '../lib/digest';
+import { describesAccess } from '../openapi/describe';
 import {
   type AuthResult,
   adminPrincipal,
@@ -100,7 +101,7 @@ export function authenticate() {
 }
 
 export function requireScope(scope: Scope) {
-  return createMiddleware<AppEnv>(async function requireScope(c, next) {
+  const guard = createMiddleware<AppEnv>(async function requireScope(c, next) {
     const principal = c.var.principal;
     if (!principal) {
       if (!(scope === 'read' && c.var.deps.config.publicRead)) {
@@ -111,14 +112,16 @@ export function requireScope(scope: Scope) {
     }
     await next();
   });
+  return describesAccess(guard, scope);
 }
 
 /** Any valid token (the route checks finer rules itself, e.g. which tags need `promote`). */
 export function requireToken() {
-  return createMiddleware<AppEnv>(async function requireToken(c, next) {
+  const guard = createMiddleware<AppEnv>(async function requireToken(c, next) {
     if (!c.var.principal) {
       throw new ApiError('UNAUTHORIZED', 'this route needs a token: send "Authorization: Bearer <token>"');
     }
     await next();
   });
+  return describesAccess(guard, null);
 }

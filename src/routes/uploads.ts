@@ -127,7 +127,7 @@ export const uploadRoutes = new Hono<AppEnv>()
     if (result.kind === 'exists')
       return c.json({ digest: result.digest, size: result.size, exists: true }, 200);
     const resumed = result.kind === 'resumed';
-    return c.json({ ...result.upload, resumed }, resumed ? 200 : 201);
+    return c.json({ ...result.upload, exists: false, resumed }, resumed ? 200 : 201);
   })
   .get('/:id', validate('param', idParam), async (c) => {
     const result = await getUpload(c.var.deps, c.req.valid('param').id);

@@ -23,6 +23,8 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
     z.record(z.string().max(256), jsonValue),
   ]),
 );
+// Its name in the OpenAPI document (it is recursive, so it becomes a component).
+z.globalRegistry.add(jsonValue, { id: 'JsonValue' });
 
 const shortString = z.string().min(1).max(2048);
 

@@ -8,7 +8,7 @@ import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../env';
 import type { Principal } from '../services/auth';
 import { CSS_URL } from './styles';
-import { LOGIN_PATH, LOGOUT_PATH, UI_ROOT } from './urls';
+import { API_PAGE, LOGIN_PATH, LOGOUT_PATH, UI_ROOT } from './urls';
 
 function Who({ principal, publicRead }: { principal: Principal | null | undefined; publicRead: boolean }) {
   if (principal) {
@@ -56,6 +56,10 @@ export function Layout(props: {
           <a class="brand" href={UI_ROOT}>
             Cairn
           </a>
+          <nav class="links" aria-label="site">
+            <a href={UI_ROOT}>Artifacts</a>
+            <a href={API_PAGE}>API</a>
+          </nav>
           <Who principal={props.principal} publicRead={props.publicRead} />
         </header>
         <main>{props.children}</main>

@@ -13,6 +13,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { IMMUTABLE, NO_STORE } from '../http/caching';
+import { apiReferencePage } from './api-page';
 import { artifactPage } from './artifact-page';
 import { artifactsPage } from './artifacts-page';
 import { diffPage } from './diff-page';
@@ -66,6 +67,7 @@ export const uiRoutes = new Hono<AppEnv>()
   .get('/artifacts/:ns/:name/versions/:sel/files/*', downloadFile)
   .get('/artifacts/:ns/:name/tags/:tag/explain', explainPage)
   .get('/diff', diffPage)
+  .get('/api', apiReferencePage)
   .all('*', notFoundPage)
   .onError(errorPage);
 

@@ -14,6 +14,7 @@ a{color:var(--accent)}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;overflow-wrap:anywhere}
 header.top{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between;padding:.6rem 1rem;border-bottom:1px solid var(--line);background:var(--soft)}
 header.top .brand{font-weight:700;text-decoration:none;color:var(--fg)}
+header.top .links{display:flex;gap:.8rem;margin-right:auto;font-size:.92em}
 header.top .who{color:var(--muted);font-size:.9em;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
 main{max-width:72rem;margin:0 auto;padding:1rem}
 h1{font-size:1.4rem;margin:.2rem 0 .6rem;overflow-wrap:anywhere}
@@ -66,6 +67,8 @@ svg.lineage a:hover rect,svg.lineage a:focus rect{stroke:var(--accent)}
 .sides>div{min-width:0}
 ul.plain{list-style:none;padding:0;margin:.3rem 0}
 ul.plain li{padding:.1rem 0;overflow-wrap:anywhere}
+section.op{margin:1.2rem 0;padding-top:.3rem;border-top:1px dashed var(--line)}
+section.op h3{overflow-wrap:anywhere}
 .login{max-width:28rem}
 .login input{width:100%;max-width:none}
 @media (max-width:40rem){main{padding:.6rem}.sides{grid-template-columns:1fr}h1{font-size:1.2rem}}

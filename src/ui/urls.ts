@@ -12,6 +12,7 @@ function nameSegments(artifact: string): string {
 export const UI_ROOT = '/ui';
 export const LOGIN_PATH = '/ui/login';
 export const LOGOUT_PATH = '/ui/logout';
+export const API_PAGE = '/ui/api';
 
 export function artifactUrl(artifact: string, query: Record<string, string | undefined> = {}): string {
   return withQuery(`/ui/artifacts/${nameSegments(artifact)}`, query);

@@ -221,9 +221,24 @@ describe('web UI in Chromium', { timeout: 240_000 }, () => {
     await page.close();
   });
 
+  it('reads the API reference from the header link and jumps to an operation', async () => {
+    const page = await openPage(context);
+    await page.goto(`${server.url}/ui`);
+    await Promise.all([page.waitForURL(/\/ui\/api$/), page.click('header nav >> text=API')]);
+    assert.equal(await page.locator('h1').textContent(), 'API reference');
+    await Promise.all([page.waitForURL(/#postV1AdminGc$/), page.click('text=POST /v1/admin/gc')]);
+    const gc = page.locator('#postV1AdminGc');
+    assert.match(await gc.locator('dl.facts').first().textContent(), /token\s*admin/);
+    assert.match(await gc.textContent(), /dryRun\?: boolean/);
+    await shot(page, 'api');
+    assert.deepEqual(page.violations, []);
+    await page.close();
+  });
+
   it('fits a 320 px screen: the page never scrolls sideways, wide tables and the graph scroll in place', async () => {
     const page = await openPage(context, { width: 320, height: 640 });
     for (const path of [
+      '/ui/api',
       '/ui',
       '/ui/artifacts/acme/churn-model',
       '/ui/artifacts/acme/churn-model/versions/2',

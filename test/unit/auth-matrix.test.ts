@@ -58,6 +58,7 @@ const NONE = `sha256:${'0'.repeat(64)}`;
 //            anonymous read  write  promote admin  otherNs expired
 const ROWS: Row[] = [
   ['GET', () => '/v1/health', [200, 200, 200, 200, 200, 200, 401]],
+  ['GET', () => '/v1/openapi.json', [200, 200, 200, 200, 200, 200, 401]],
   ['HEAD', () => `/v1/blobs/${blob}`, [401, 200, 200, 200, 200, 404, 401]],
   ['GET', () => `/v1/blobs/${blob}`, [401, 200, 200, 200, 200, 404, 401]],
   ['PUT', () => `/v1/blobs/${fileDigest}`, [401, 403, '2xx', 403, '2xx', '2xx', 401], () => fileBody],
