@@ -9,6 +9,7 @@
  * Each side: BENCH_PUBLISHES (default 40) publishes, 4 in flight, each a new version (fresh
  * params, no files: the publish path itself, not uploads); publishes/s per round. BENCH_ROUNDS
  * (default 5) rounds after one warm-up, the order rotating; medians; ratios to `off`.
+ * BENCH_RETRY_BASE_SECONDS (default 1) is the `on` server's first retry delay.
  * Writes test/bench/.out/openlineage.json. Exit 0 unless something fails.
  */
 import { loadavg } from 'node:os';
@@ -27,6 +28,8 @@ import {
 const PUBLISHES = Number(process.env.BENCH_PUBLISHES || 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const IN_FLIGHT = 4;
+/** The consumer's first retry delay: 1 s (retries during the run: the worst case), 30 in production. */
+const RETRY_BASE = process.env.BENCH_RETRY_BASE_SECONDS || '1';
 
 let off;
 let on;
@@ -66,7 +69,7 @@ async function main() {
   on = await startSuiteServer('cairn-bench-ol-on-', {
     OPENLINEAGE_URL: `http://127.0.0.1:${port}/api/v1/lineage`,
     OPENLINEAGE_TIMEOUT_MS: '1500',
-    OPENLINEAGE_RETRY_BASE_SECONDS: '1',
+    OPENLINEAGE_RETRY_BASE_SECONDS: RETRY_BASE,
   });
   const names = Object.keys(SIDES);
   console.log(
@@ -95,6 +98,7 @@ async function main() {
     publishes: PUBLISHES,
     inFlight: IN_FLIGHT,
     rounds: ROUNDS,
+    retryBaseSeconds: Number(RETRY_BASE),
     rows,
     deliveredOk: delivered,
   });
