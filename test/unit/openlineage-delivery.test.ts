@@ -1,10 +1,11 @@
 /**
  * Push delivery of OpenLineage events (services/openlineage/outbox.ts, delivery.ts): the hand-off
  * after a write, the queue consumer's retries and dead letters, and the cron's sweep, against the
- * real D1, the real `cairn-openlineage` queue binding and real MessageBatches (cloudflare:test).
- * Sinks here are functions standing for the remote service (its answers: 2xx, 500, unreachable);
- * the HTTP path itself is driven end to end in test/e2e/openlineage.test.mjs, and the
- * unreachable case below goes through the real fetch.
+ * real D1 and real MessageBatches (cloudflare:test). Hand-offs go to a recording queue binding:
+ * the test runtime's own consumer of the real queue would race the assertions; the real queue
+ * (wrangler dev's local Queues) carries every event in test/e2e/openlineage.test.mjs. Sinks here
+ * are functions standing for the remote service (2xx, 500); the unreachable case goes through the
+ * real fetch, and the HTTP sink itself is driven end to end in the e2e test.
  */
 import {
   createExecutionContext,
@@ -207,6 +208,20 @@ describe('the queue consumer', () => {
   });
 });
 
+/**
+ * A queue binding that records what is sent and delivers nothing: the test runtime's own consumer
+ * of the real queue (no OPENLINEAGE_URL there) would put rows back to `pending` at any moment.
+ */
+function recordingQueue() {
+  const sent: number[] = [];
+  const queue = {
+    sendBatch: async (messages: { body: OutboxMessage }[]) => {
+      sent.push(...messages.map((m) => m.body.id));
+    },
+  } as unknown as Queue<OutboxMessage>;
+  return { sent, queue };
+}
+
 /** A queue binding that refuses every send (a Queues outage). */
 const brokenQueue = {
   send: async () => {
@@ -219,11 +234,21 @@ const brokenQueue = {
 
 describe('hand-off after a write', () => {
   it('with OPENLINEAGE_URL set, a publish hands its events to the queue after answering', async () => {
-    const { ids } = await publishVia({ ...testEnv, OPENLINEAGE_URL: 'http://127.0.0.1:9/' }, ['latest']);
+    const { sent, queue } = recordingQueue();
+    const { ids } = await publishVia(
+      { ...testEnv, OPENLINEAGE_URL: 'http://127.0.0.1:9/', OPENLINEAGE_QUEUE: queue as unknown as Queue },
+      ['latest'],
+    );
     expect(ids).toHaveLength(2);
-    // queued now; the test runtime's own consumer may already have taken them (no URL there: pending)
-    for (const id of ids) expect(['queued', 'pending']).toContain((await row(id)).status);
-    for (const id of ids) expect((await row(id)).queued_at).not.toBeNull();
+    expect(sent).toEqual(expect.arrayContaining(ids));
+    for (const id of ids) expect((await row(id)).status).toBe('queued');
+  });
+
+  it('without OPENLINEAGE_URL nothing is handed to the queue (the feed only)', async () => {
+    const { sent, queue } = recordingQueue();
+    const { ids } = await publishVia({ ...testEnv, OPENLINEAGE_QUEUE: queue as unknown as Queue });
+    expect(sent).toEqual([]);
+    expect((await row(ids[0]!)).status).toBe('pending');
   });
 
   it('a queue outage fails no publish: the rows stay pending for the cron', async () => {
@@ -239,12 +264,7 @@ describe('hand-off after a write', () => {
 
   it('handOff claims each pending row once: two concurrent hand-offs never send the same row', async () => {
     const { ids } = await newRows(['a', 'b', 'c']);
-    const sent: number[] = [];
-    const recording = {
-      sendBatch: async (messages: { body: OutboxMessage }[]) => {
-        sent.push(...messages.map((m) => m.body.id));
-      },
-    } as unknown as Queue<OutboxMessage>;
+    const { sent, queue: recording } = recordingQueue();
     await Promise.all([
       handOff(testDeps(), recording),
       handOff(testDeps(), recording),
@@ -264,12 +284,7 @@ describe('the hourly sweep', () => {
     await setRow(lost, { status: 'queued', queued_at: now - 5 * hour, last_attempt_at: now - 4 * hour });
     await setRow(pending, { status: 'pending' });
     await setRow(recent, { status: 'queued', queued_at: now - 5 * hour, last_attempt_at: now - hour });
-    const sent: number[] = [];
-    const recording = {
-      sendBatch: async (messages: { body: OutboxMessage }[]) => {
-        sent.push(...messages.map((m) => m.body.id));
-      },
-    } as unknown as Queue<OutboxMessage>;
+    const { sent, queue: recording } = recordingQueue();
     const result = await sweepOutbox(testDeps({ now: () => now }), recording, {
       staleMs: 3 * hour,
       maxRows: 1000,
@@ -283,15 +298,17 @@ describe('the hourly sweep', () => {
   it('the cron runs the sweep when OPENLINEAGE_URL is set', async () => {
     const { ids } = await newRows();
     const [id] = ids as [number];
+    const { sent, queue } = recordingQueue();
     const ctx = createExecutionContext();
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await worker.scheduled!(
       createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }),
-      { ...testEnv, OPENLINEAGE_URL: 'http://127.0.0.1:9/' },
+      { ...testEnv, OPENLINEAGE_URL: 'http://127.0.0.1:9/', OPENLINEAGE_QUEUE: queue as unknown as Queue },
       ctx,
     );
     await waitOnExecutionContext(ctx);
     vi.restoreAllMocks();
-    expect((await row(id)).queued_at).not.toBeNull();
+    expect(sent).toContain(id);
+    expect((await row(id)).status).toBe('queued');
   });
 });
