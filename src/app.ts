@@ -10,6 +10,7 @@ import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
+import { openlineageHandOff } from './middleware/openlineage';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
 import { auditRoutes } from './routes/audit';
@@ -22,6 +23,7 @@ import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
 import { ociRoutes } from './routes/oci';
 import { openApiDocument, openApiRoutes } from './routes/openapi';
+import { openlineageRoutes } from './routes/openlineage';
 import { policyRoutes } from './routes/policy';
 import { provenanceRoutes } from './routes/provenance';
 import { resolveRoutes } from './routes/resolve';
@@ -38,6 +40,7 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  app.use('/v1/artifacts/*', openlineageHandOff());
   const openApi = openApiDocument(app);
   app.use('/ui/*', async function provideOpenApi(c, next) {
     c.set('openApi', openApi);
@@ -63,6 +66,7 @@ export function createApp() {
   app.route('/v1/keys', keyRoutes);
   app.route('/v1/artifacts/:ns/:name/versions', provenanceRoutes);
   app.route('/v1/artifacts/:ns/:name/policy', policyRoutes);
+  app.route('/v1/openlineage', openlineageRoutes);
   app.route('/v1', openApiRoutes(openApi));
   app.route('/v2', ociRoutes);
 

@@ -28,6 +28,8 @@
  *   oci_manifest_refs  what an OCI manifest references (config, layers, children): kept by GC
  *   oci_tags       which OCI manifest a tag last named over /v2
  *   oci_uploads    OCI upload sessions: offset, chunks staged, resumable SHA-256 state
+ *   openlineage_events  the OpenLineage outbox: one event per publish and tag move, written in
+ *                  the same batch as the change; the pull feed and the push delivery read it
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -348,6 +350,39 @@ export const authFailures = sqliteTable('auth_failures', {
   count: integer('count').notNull(),
 });
 
+export const OPENLINEAGE_STATUSES = ['pending', 'queued', 'delivered', 'dead'] as const;
+export type OpenLineageStatus = (typeof OPENLINEAGE_STATUSES)[number];
+
+export const openlineageEvents = sqliteTable(
+  'openlineage_events',
+  {
+    /** The feed's order: D1 commits one batch at a time, so ids grow in commit order. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: ['publish', 'tag'] }).notNull(),
+    /** The namespace of the artifact the event is about (published or tagged). */
+    namespace: text('namespace').notNull(),
+    /** Every namespace the event names (output and inputs): a limited token sees it only if it holds all. */
+    namespaces: text('namespaces', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The OpenLineage RunEvent, as JSON text, exactly as delivered and served. */
+    event: text('event').notNull(),
+    /** The tag_events row a tag-move event describes (unique: one event per move). */
+    tagEventId: integer('tag_event_id'),
+    /** Push delivery: `pending` (not handed to the queue), `queued`, `delivered`, `dead` (gave up). */
+    status: text('status', { enum: OPENLINEAGE_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    queuedAt: integer('queued_at'),
+    lastAttemptAt: integer('last_attempt_at'),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('openlineage_events_tag_event_unique').on(t.tagEventId),
+    index('openlineage_events_status_idx').on(t.status, t.id),
+    index('openlineage_events_namespace_idx').on(t.namespace, t.id),
+  ],
+);
+
 export const SCOPES = ['read', 'write', 'promote', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -490,3 +525,4 @@ export const ociUploads = sqliteTable(
 
 export type OciManifestRow = typeof ociManifests.$inferSelect;
 export type OciUploadRow = typeof ociUploads.$inferSelect;
+export type OpenLineageEventRow = typeof openlineageEvents.$inferSelect;

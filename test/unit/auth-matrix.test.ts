@@ -166,6 +166,10 @@ const ROWS: Row[] = [
   ['DELETE', () => `/v1/keys/${'0'.repeat(64)}`, [401, 403, 403, 403, 404, 403, 401]],
   ['GET', () => `/v1/artifacts/${name}/policy`, [401, 200, 200, 200, 200, 404, 401]],
   ['PUT', () => `/v1/artifacts/${name}/policy`, [401, 403, 403, 200, 200, 403, 401], () => ({ tags: {} })],
+  ['GET', () => '/v1/openlineage/events', [401, 200, 200, 200, 200, 200, 401]],
+  ['GET', () => '/v1/openlineage/deliveries', [401, 403, 403, 403, 200, 403, 401]],
+  // The custom-facet schema is public, like any schema; a refused credential is still a 401.
+  ['GET', () => '/v1/openlineage/facets.json', [200, 200, 200, 200, 200, 200, 401]],
   // The UI sends anonymous visitors to its login page; a refused credential is a 401 page.
   ['GET', () => `/ui/artifacts/${name}`, [302, 200, 200, 200, 200, 404, 401]],
   ['GET', () => `/ui/artifacts/${name}/versions/1`, [302, 200, 200, 200, 200, 404, 401]],

@@ -172,7 +172,13 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     assertNotNumber(reference);
     if (reference.kind === 'tag') {
       assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
-      const deleted = await deleteOciTag(deps, repo, reference.tag, actorOf(principal));
+      const deleted = await deleteOciTag(
+        deps,
+        repo,
+        reference.tag,
+        actorOf(principal),
+        new URL(c.req.url).origin,
+      );
       if (!deleted.ok) throw unknownManifest(repo, reference);
       return c.body(null, 202);
     }
@@ -180,7 +186,7 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     if (!row) throw unknownManifest(repo, reference);
     const tags = await tagsOfManifest(deps, row);
     assertCanMoveTags(principal, deps.config.protectedTags, [...tags.cairn, ...tags.oci]);
-    await deleteOciManifest(deps, row, tags.cairn, actorOf(principal));
+    await deleteOciManifest(deps, row, tags.cairn, actorOf(principal), new URL(c.req.url).origin);
     return c.body(null, 202);
   })
   .get(
