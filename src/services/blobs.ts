@@ -11,7 +11,7 @@
  *
  * Namespace-limited tokens (SECURITY.md): a blob is visible to such a token only when a version or
  * a Git LFS repository in one of its namespaces references it, or when the token proved it holds
- * the bytes by uploading them (a `blob_grants` row), or an OCI manifest there is or references it. Otherwise it answers exactly like a blob that does not exist, and an
+ * the bytes by uploading them (a `blob_grants` row), or an OCI manifest there is or references it, or it is an attestation (a bundle) of a version there. Otherwise it answers exactly like a blob that does not exist, and an
  * upload of it is hashed in full instead of short-cut by deduplication: knowing a digest is not
  * enough to obtain the bytes.
  */
@@ -55,7 +55,10 @@ function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string)
                  AND substr(r.repo, 1, instr(r.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces})))
     OR EXISTS (SELECT 1 FROM oci_manifests m
                WHERE m.digest = ${digestColumn}
-                 AND substr(m.repo, 1, instr(m.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces}))))`;
+                 AND substr(m.repo, 1, instr(m.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM attestations t JOIN versions v ON v.id = t.version_id
+               JOIN artifacts a ON a.id = v.artifact_id
+               WHERE t.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces}))))`;
 }
 
 /** The live blob row if `principal` may see it (see the header), else undefined. */

@@ -15,11 +15,12 @@ import { ApiError } from '../../errors';
 import { blobBusy } from '../../http/blob-errors';
 import { visibleBlobResponse } from '../../http/blob-response';
 import { requireContentLength } from '../../http/body-length';
-import { NO_STORE } from '../../http/caching';
+import { IMMUTABLE, NO_STORE } from '../../http/caching';
 import { assertNamespaceWritable } from '../../http/guards';
 import { unreachable } from '../../lib/unreachable';
 import { requireScope } from '../../middleware/auth';
 import { findVisibleBlob, grantStatements, storeBlob } from '../../services/blobs';
+import { EMPTY_BYTES, EMPTY_DIGEST, EMPTY_MEDIA_TYPE } from '../../services/oci/attestation-referrers';
 import {
   type AppendResult,
   appendChunk,
@@ -166,7 +167,19 @@ export const ociBlobRoutes = new Hono<AppEnv>()
   .get('/:ns/:name/blobs/:digest', blobParams, requireScope('read'), async (c) => {
     const { ns, name, digest } = c.req.valid('param');
     assertRepoReadable(c.var.principal, ns, name);
-    const res = await visibleBlobResponse(c, digest);
+    // The OCI empty blob `{}` (the config of attestation referrers) is implied by its digest:
+    // served whether or not anyone stored it, so GC never has to keep it.
+    const res =
+      (await visibleBlobResponse(c, digest)) ??
+      (digest === EMPTY_DIGEST
+        ? new Response(c.req.method === 'HEAD' ? null : EMPTY_BYTES, {
+            headers: {
+              'Content-Type': EMPTY_MEDIA_TYPE,
+              'Content-Length': String(EMPTY_BYTES.byteLength),
+              'Cache-Control': IMMUTABLE,
+            },
+          })
+        : null);
     if (!res) throw unknownBlob(digest);
     res.headers.set('Docker-Content-Digest', digest);
     return res;

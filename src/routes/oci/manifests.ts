@@ -11,12 +11,13 @@ import type { Digest } from '../../contract/grammar';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { blobBusy } from '../../http/blob-errors';
-import { NO_CACHE } from '../../http/caching';
+import { IMMUTABLE, NO_CACHE } from '../../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../../http/guards';
 import { policyUnsatisfied } from '../../http/provenance-errors';
 import { unreachable } from '../../lib/unreachable';
 import { requireScope } from '../../middleware/auth';
 import { actorOf } from '../../services/auth';
+import { attestationReferrers, findAttestationReferrer } from '../../services/oci/attestation-referrers';
 import { deleteOciManifest, deleteOciTag } from '../../services/oci/deletion';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-format';
 import { type PushFailure, pushManifest, type Reference } from '../../services/oci/manifests';
@@ -97,6 +98,17 @@ function unknownManifest(repo: string, reference: Reference): ApiError {
   }
 }
 
+function manifestHeaders(m: { mediaType: string; size: number; digest: string }, byDigest: boolean) {
+  return {
+    'Content-Type': m.mediaType,
+    'Content-Length': String(m.size),
+    'Docker-Content-Digest': m.digest,
+    ETag: `"${m.digest}"`,
+    // By digest the answer never changes; by tag it may at any moment.
+    'Cache-Control': byDigest ? IMMUTABLE : NO_CACHE,
+  };
+}
+
 /** Pushes and deletes name a tag or a digest; a version number is for pulling. */
 function assertNotNumber(reference: Reference): asserts reference is Exclude<Reference, { kind: 'number' }> {
   if (reference.kind === 'number') {
@@ -112,15 +124,17 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     const { ns, name, reference } = c.req.valid('param');
     const repo = assertRepoReadable(c.var.principal, ns, name);
     const row = await findManifest(c.var.deps, repo, reference);
+    // An attestation's referrer manifest is computed, not stored (attestation-referrers.ts).
+    const computed =
+      !row && reference.kind === 'digest'
+        ? await findAttestationReferrer(c.var.deps, repo, reference.digest)
+        : null;
+    if (computed) {
+      const headers = manifestHeaders(computed, true);
+      return new Response(c.req.method === 'HEAD' ? null : computed.bytes, { status: 200, headers });
+    }
     if (!row) throw unknownManifest(repo, reference);
-    const headers = {
-      'Content-Type': row.mediaType,
-      'Content-Length': String(row.size),
-      'Docker-Content-Digest': row.digest,
-      ETag: `"${row.digest}"`,
-      // By digest the answer never changes; by tag it may at any moment.
-      'Cache-Control': reference.kind === 'digest' ? 'public, max-age=31536000, immutable' : NO_CACHE,
-    };
+    const headers = manifestHeaders(row, reference.kind === 'digest');
     if (c.req.method === 'HEAD') return c.body(null, 200, headers);
     const read = await c.var.deps.blobs.get(row.digest as Digest);
     if (!read) throw new Error(`manifest ${row.digest} has a record but no stored bytes`);
@@ -225,7 +239,15 @@ export const ociManifestRoutes = new Hono<AppEnv>()
       const { ns, name, digest } = c.req.valid('param');
       const { artifactType } = c.req.valid('query');
       const repo = assertRepoReadable(c.var.principal, ns, name);
-      const rows = await referrers(c.var.deps, repo, digest, artifactType);
+      const { deps } = c.var;
+      const [pushed, attested] = await Promise.all([
+        referrers(deps, repo, digest, artifactType),
+        attestationReferrers(deps, repo, digest),
+      ]);
+      const rows = [
+        ...pushed,
+        ...attested.filter((r) => artifactType === undefined || r.artifactType === artifactType),
+      ];
       const manifests = rows.map((r) => ({
         mediaType: r.mediaType,
         digest: r.digest,
