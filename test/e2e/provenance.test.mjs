@@ -4,20 +4,27 @@
  *     SLSA bundle (DSSE PAE + ECDSA signature), then sign a model-signing statement with an
  *     openssl key, post it, gate `production` on it, and see version 1 refused;
  *   - `@sigstore/verify` (key-based, empty trusted root, no transparency log) verifies the
- *     registry's bundle and the openssl-made one, and refuses either once its payload is edited.
+ *     registry's bundle and the openssl-made one, and refuses either once its payload is edited;
+ *   - over OCI: the attestation is a referrer of the version's manifest, Debian's `skopeo inspect
+ *     --raw` fetches that referrer manifest by digest, and the bundle fetched as its /v2 layer
+ *     verifies with `@sigstore/verify`.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { startServer } from './harness.mjs';
+import { httpOnlyFront } from './http-only-front.mjs';
 import { assertRan, runRecipe, shellBlockAfter } from './readme-recipes.mjs';
 
 const T = 120_000;
 const TRAIN_MODEL = shellBlockAfter('<!-- recipe:train-model');
 const VERIFY_PROVENANCE = shellBlockAfter('<!-- recipe:verify-provenance');
 const SIGN_AND_GATE = shellBlockAfter('<!-- recipe:sign-and-gate');
+const OCI_REFERRERS = shellBlockAfter('<!-- recipe:oci-referrers');
 
 let server;
 const it = (name, fn) => test(name, { timeout: T }, (t) => server.withLog(fn)(t));
@@ -139,5 +146,51 @@ describe('provenance and signatures, end to end', () => {
       statement.predicate.resources[0].digest,
       createHash('sha256').update('model trained on 4 rows\n').digest('hex'),
     );
+  });
+
+  it('over OCI: the attestation is a referrer of the version; skopeo fetches its manifest; the bundle layer verifies', async () => {
+    const auth = { Authorization: `Basic ${Buffer.from(`oci:${server.token}`).toString('base64')}` };
+    const v2 = (path) => fetch(`${server.url}/v2/acme/churn-model${path}`, { headers: auth });
+    const subject = (await v2('/manifests/2')).headers.get('docker-content-digest');
+    const run = await runRecipe(server, OCI_REFERRERS, { timeout: T });
+    assertRan(run, 'recipe:oci-referrers');
+    const index = JSON.parse(run.stdout);
+    const [ref] = index.manifests;
+    assert.equal(index.manifests.length, 1);
+    assert.equal(ref.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    assert.equal(
+      ref.annotations['dev.sigstore.bundle.predicateType'],
+      'https://model_signing/signature/v1.0',
+    );
+
+    const front = await httpOnlyFront(server.url);
+    try {
+      const { stdout } = await promisify(execFile)(
+        'skopeo',
+        [
+          '--insecure-policy',
+          'inspect',
+          '--raw',
+          '--tls-verify=false',
+          `--creds=oci:${server.token}`,
+          `docker://${front.host}/acme/churn-model@${ref.digest}`,
+        ],
+        { env: { ...process.env, HOME: server.workDir } },
+      );
+      assert.equal(`sha256:${createHash('sha256').update(stdout).digest('hex')}`, ref.digest);
+      const manifest = JSON.parse(stdout);
+      assert.equal(manifest.subject.digest, subject);
+      const layer = await v2(`/blobs/${manifest.layers[0].digest}`);
+      const bytes = Buffer.from(await layer.arrayBuffer());
+      assert.equal(`sha256:${createHash('sha256').update(bytes).digest('hex')}`, manifest.layers[0].digest);
+      const bundle = JSON.parse(bytes.toString());
+      const signer = (await api('/v1/keys')).body.items.find(
+        (k) => k.keyId === bundle.verificationMaterial.publicKey.hint,
+      );
+      assert.ok(sigstoreVerify(bundle, [signer.publicKey]).key);
+      assert.equal(await (await v2(`/blobs/${manifest.config.digest}`)).text(), '{}');
+    } finally {
+      await front.close();
+    }
   });
 });
