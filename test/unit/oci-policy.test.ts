@@ -2,6 +2,9 @@
  * Policy-gated promotion over OCI: a manifest PUT by tag to a tag under a provenance policy is
  * refused like a /v1 move (403, OCI code DENIED, Cairn's POLICY_UNSATISFIED and what is missing in
  * the detail) and leaves no tag, no OCI record and no new version; with the attestation it lands.
+ * A push that would create a version is refused by publish before the version row is written;
+ * only the manifest's own bytes were stored (step 2 of services/oci/manifests.ts), a blob nothing
+ * references, like an upload never used: garbage collection removes it.
  */
 import { describe, expect, it } from 'vitest';
 import { MODEL_SIGNING_PREDICATE } from '../../src/services/provenance/model-signing';
