@@ -19,7 +19,7 @@ import { digestSchema, validate } from '../validation';
 const digestParam = validate('param', z.object({ digest: digestSchema }));
 const MAX_CHECK = 1000;
 
-function storeFailure(digest: Digest, failure: StoreFailure): ApiError {
+export function storeFailure(digest: Digest, failure: StoreFailure): ApiError {
   switch (failure.reason) {
     case 'digest-mismatch':
       return new ApiError(

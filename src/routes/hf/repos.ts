@@ -1,0 +1,239 @@
+/**
+ * `/hf/api/…`: the Hub's repository API over artifacts and versions: create, info (at a
+ * revision), tree listing with `Link` pagination, preupload (everything is LFS: Cairn stores every
+ * file by digest) and the NDJSON commit (services/hf/commit.ts).
+ */
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { ArtifactRow, VersionRow } from '../../db/schema';
+import type { AppEnv } from '../../env';
+import { ApiError } from '../../errors';
+import { blobsMissing } from '../../http/blob-errors';
+import { assertCanMoveTags, assertNamespaceWritable } from '../../http/guards';
+import { parseWith, readHfJson } from '../../http/hf';
+import { policyUnsatisfied } from '../../http/provenance-errors';
+import { unreachable } from '../../lib/unreachable';
+import { findVersion } from '../../services/artifacts';
+import { commitToBranch } from '../../services/hf/commit';
+import { parseCommitBody } from '../../services/hf/ndjson';
+import { createRepo, pointerSize, type RepoType, repoFiles, treeEntries } from '../../services/hf/repos';
+import { branchOf, commitIdOf, DEFAULT_BRANCH, resolveRevision } from '../../services/hf/revisions';
+import { segmentSchema, settableTagSchema } from '../../validation';
+import { repoTypeOf, requireHfScope, requireRepo } from './access';
+
+const TREE_PAGE = 1000;
+
+const createSchema = z.object({
+  name: z.string(),
+  organization: z.string().optional(),
+  type: z.string().optional(),
+});
+const preuploadSchema = z.object({
+  files: z.array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().min(0) })).max(1000),
+});
+
+function repoUrl(c: Context<AppEnv>, type: RepoType, name: string) {
+  return `${new URL(c.req.url).origin}/hf/${type === 'model' ? '' : 'datasets/'}${name}`;
+}
+
+async function requireRevision(
+  c: Context<AppEnv>,
+  artifact: ArtifactRow,
+  revision: string,
+): Promise<VersionRow> {
+  const version = await resolveRevision(c.var.deps, artifact, revision);
+  if (!version)
+    throw new ApiError('VERSION_UNKNOWN', `no revision ${revision} in ${artifact.name}`, { revision });
+  return version;
+}
+
+async function repoInfo(
+  c: Context<AppEnv>,
+  type: RepoType,
+  artifact: ArtifactRow,
+  version: VersionRow | undefined,
+) {
+  const files = version ? await repoFiles(c.var.deps, version.id) : [];
+  const sha = version ? commitIdOf(version.digest) : null;
+  return c.json({
+    _id: `cairn-${artifact.id}`,
+    id: artifact.name,
+    ...(type === 'model' ? { modelId: artifact.name } : {}),
+    author: artifact.namespace,
+    sha,
+    private: false,
+    gated: false,
+    disabled: false,
+    downloads: 0,
+    likes: 0,
+    tags: [],
+    createdAt: new Date(artifact.createdAt).toISOString(),
+    lastModified: new Date(version?.createdAt ?? artifact.createdAt).toISOString(),
+    cairn: version ? { version: version.number, digest: version.digest } : null,
+    siblings: files.map((f) => ({
+      rfilename: f.path,
+      size: f.size,
+      blobId: f.digest.slice(7),
+      lfs: { sha256: f.digest.slice(7), size: f.size, pointerSize: pointerSize(f.size) },
+    })),
+  });
+}
+
+export const hfRepoRoutes = new Hono<AppEnv>()
+  .post('/repos/create', async (c) => {
+    const principal = requireHfScope(c, 'write')!;
+    const body = await readHfJson(c, createSchema);
+    const type = repoTypeOf(body.type);
+    const [ns, name] = body.organization ? [body.organization, body.name] : body.name.split('/');
+    parseWith(z.object({ ns: segmentSchema, name: segmentSchema }), { ns, name }, 'repository name');
+    assertNamespaceWritable(principal, ns!);
+    const created = await createRepo(c.var.deps, `${ns}/${name}`, type, principal);
+    if (!created.ok) {
+      throw new ApiError('KIND_CONFLICT', `${ns}/${name} exists as a ${created.kind}, not a ${type}`, {
+        kind: created.kind,
+      });
+    }
+    const { artifact } = created;
+    return c.json(
+      { url: repoUrl(c, type, artifact.name), name: artifact.name, id: artifact.name },
+      created.created ? 200 : 200,
+    );
+  })
+  .get('/:type{models|datasets}/:ns/:name', async (c) => {
+    const type = repoTypeOf(c.req.param('type'));
+    const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+    const version = await findVersion(c.var.deps, artifact.id, { kind: 'tag', tag: DEFAULT_BRANCH });
+    return repoInfo(c, type, artifact, version);
+  })
+  .get('/:type{models|datasets}/:ns/:name/revision/:rev', async (c) => {
+    const type = repoTypeOf(c.req.param('type'));
+    const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+    return repoInfo(c, type, artifact, await requireRevision(c, artifact, c.req.param('rev')));
+  })
+  .get('/:type{models|datasets}/:ns/:name/tree/:rev/:path{.*}?', async (c) => {
+    const type = repoTypeOf(c.req.param('type'));
+    const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+    const version = await requireRevision(c, artifact, c.req.param('rev'));
+    const query = parseWith(
+      z.object({
+        recursive: z.enum(['true', 'false', '1', '0']).optional(),
+        cursor: z.string().max(4096).optional(),
+        limit: z.coerce.number().int().min(1).max(TREE_PAGE).default(TREE_PAGE),
+      }),
+      c.req.query(),
+      'query',
+    );
+    const folder = c.req.param('path') ?? '';
+    const entries = treeEntries(
+      await repoFiles(c.var.deps, version.id),
+      folder,
+      query.recursive === 'true' || query.recursive === '1',
+    );
+    if (!entries)
+      throw new ApiError('NOT_FOUND', `no folder ${folder} at ${c.req.param('rev')} of ${artifact.name}`, {
+        path: folder,
+      });
+    const pathOf = (e: (typeof entries)[number]) => (e.type === 'file' ? e.file.path : e.path);
+    const start = query.cursor === undefined ? 0 : entries.findIndex((e) => pathOf(e) > query.cursor!);
+    const page = start === -1 ? [] : entries.slice(start, start + query.limit);
+    const more = start !== -1 && start + query.limit < entries.length;
+    if (more) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('cursor', pathOf(page.at(-1)!));
+      c.header('Link', `<${next.href}>; rel="next"`);
+    }
+    c.header('X-Repo-Commit', commitIdOf(version.digest));
+    return c.json(
+      page.map((e) =>
+        e.type === 'directory'
+          ? { type: 'directory', oid: commitIdOf(version.digest), size: 0, path: e.path }
+          : {
+              type: 'file',
+              oid: e.file.digest.slice(7),
+              size: e.file.size,
+              path: e.file.path,
+              lfs: { oid: e.file.digest.slice(7), size: e.file.size, pointerSize: pointerSize(e.file.size) },
+            },
+      ),
+    );
+  })
+  .post('/:type{models|datasets}/:ns/:name/preupload/:rev', async (c) => {
+    const type = repoTypeOf(c.req.param('type'));
+    await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'write');
+    const body = await readHfJson(c, preuploadSchema);
+    // Every file goes the LFS way: Cairn stores every file by digest, so none is "regular".
+    return c.json({
+      files: body.files.map((f) => ({ path: f.path, uploadMode: 'lfs', shouldIgnore: false, oid: null })),
+      commitOid: null,
+    });
+  })
+  .post('/:type{models|datasets}/:ns/:name/commit/:rev', async (c) => {
+    const type = repoTypeOf(c.req.param('type'));
+    const { artifact, principal } = await requireRepo(
+      c,
+      type,
+      c.req.param('ns'),
+      c.req.param('name'),
+      'write',
+    );
+    const branch = parseWith(settableTagSchema, branchOf(c.req.param('rev')), 'branch');
+    assertCanMoveTags(principal!, c.var.deps.config.protectedTags, [branch]);
+    if (c.req.query('create_pr'))
+      throw new ApiError('BAD_REQUEST', 'pull requests are not supported by Cairn');
+    const body = parseCommitBody(await c.req.text());
+    if (!body.ok) throw new ApiError('BAD_REQUEST', `malformed commit: ${body.problem}`);
+    const result = await commitToBranch(
+      c.var.deps,
+      principal!,
+      { artifact, kind: type, branch, ...body.commit },
+      new URL(c.req.url).origin,
+    );
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'parent-mismatch':
+          throw new ApiError(
+            'TAG_CONFLICT',
+            `${artifact.name}@${branch} is at ${result.head ?? 'no commit'}, not at the parentCommit ${result.parent}`,
+            { tag: branch, current: result.head, expected: result.parent },
+          );
+        case 'path-unknown':
+          throw new ApiError('NOT_FOUND', `${result.path} is not in ${artifact.name}@${branch}`, {
+            path: result.path,
+          });
+        case 'policy-unsatisfied':
+          throw policyUnsatisfied(artifact.name, result.tag, result.missing);
+        case 'blobs-missing':
+        case 'blobs-collected':
+          throw blobsMissing(
+            result.missing,
+            'files named by the commit were never uploaded: upload them first',
+          );
+        case 'size-mismatch':
+          throw new ApiError(
+            'SIZE_MISMATCH',
+            'files were uploaded with other sizes than the commit declares',
+            {
+              files: result.files,
+            },
+          );
+        case 'kind-conflict':
+          throw new ApiError('KIND_CONFLICT', `${artifact.name} is a ${result.kind}`, { kind: result.kind });
+        case 'duplicate-paths':
+          throw new ApiError('BAD_REQUEST', `the commit names paths twice: ${result.duplicates.join(', ')}`);
+        case 'being-deleted':
+          throw new ApiError('BLOB_BUSY', 'garbage collection is deleting this content; retry shortly');
+        case 'refs-unknown':
+        case 'idempotency-key-reused':
+          throw new Error(`a Hub commit cannot fail with ${result.reason}`);
+        default:
+          unreachable(result);
+      }
+    }
+    const commitOid = result.commitId;
+    return c.json({
+      success: true,
+      commitOid,
+      commitUrl: `${repoUrl(c, type, artifact.name)}/commit/${commitOid}`,
+      hookOutput: '',
+    });
+  });
