@@ -180,3 +180,34 @@ describe('LFS batch and signed transfers', () => {
     expect((await commit(name, [header(), lfsFile('big.bin', { oid, size })])).status).toBe(200);
   });
 });
+
+describe('LFS batch download', () => {
+  it('answers a download action the native blob route accepts (the hf_ prefix dropped)', async () => {
+    const name = await newRepo();
+    const f = await hubUpload(name, 'to fetch');
+    const res = await hf(`/${name}.git/info/lfs/objects/batch`, {
+      method: 'POST',
+      json: { operation: 'download', objects: [f] },
+    });
+    expect(res.status).toBe(200);
+    const [object] = (
+      (await res.json()) as {
+        objects: { actions: { download: { href: string; header: Record<string, string> } } }[];
+      }
+    ).objects;
+    const { href, header: headers } = object!.actions.download;
+    const got = await call(new URL(href).pathname, { headers, token: null });
+    expect(await got.text()).toBe('to fetch');
+  });
+
+  it('a missing .git suffix or an unknown repo is 404 in the Hub shape', async () => {
+    const name = await newRepo();
+    const res = await hf(`/${name}/info/lfs/objects/batch`, {
+      method: 'POST',
+      json: { operation: 'upload', objects: [] },
+    });
+    expect(res.status).toBe(404);
+    const unknown = await batch(`acme/nope-${Date.now()}`, []);
+    expect(unknown.headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+});

@@ -89,6 +89,14 @@ async function uploadAction(
   };
 }
 
+/**
+ * Download actions point at the native blob route with the caller's credential, which there is
+ * the Cairn token itself, not its `hf_` spelling.
+ */
+function nativeAuthorization(header: string | undefined): Record<string, string> {
+  return header ? { Authorization: header.replace(/^(Bearer\s+)hf_/i, '$1') } : {};
+}
+
 async function batch(c: Context<AppEnv>, type: 'models' | 'datasets') {
   const repo = c.req.param('repo') ?? '';
   if (!repo.endsWith('.git')) throw new ApiError('NOT_FOUND', `no route for ${c.req.path}`);
@@ -112,7 +120,7 @@ async function batch(c: Context<AppEnv>, type: 'models' | 'datasets') {
     links: {
       blobHref: (digest) => `${new URL(c.req.url).origin}/v1/blobs/${digest}`,
       verifyHref: '',
-      header: c.req.header('authorization') ? { Authorization: c.req.header('authorization')! } : {},
+      header: nativeAuthorization(c.req.header('authorization')),
       expiresIn: GRANT_TTL_MS / 1000,
     },
     maxUploadBytes: Number.MAX_SAFE_INTEGER,
