@@ -4,9 +4,8 @@
  * (outside auth, so refused attempts are recorded) → auth.
  */
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
-import { ApiError, errorBody } from './errors';
+import { ApiError, clientError, errorBody } from './errors';
 import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
@@ -33,13 +32,10 @@ import { versionRoutes } from './routes/versions';
 import { uiRootRoutes, uiRoutes } from './ui/routes';
 
 function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof HTTPException) {
-    // Hono's own validators throw these (e.g. malformed JSON): a client error, never a 500.
-    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
-    if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
-  }
-  return new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
+  return (
+    clientError(err) ??
+    new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it')
+  );
 }
 
 export function createApp() {

@@ -3,6 +3,7 @@
  * (src/contract/errors.ts). Only the app's `onError` renders errors, in the API's shape:
  *   {"error":{"code":"UPPER_SNAKE","message":"…","details":{…},"requestId":"…"}}
  */
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './contract/errors';
 
@@ -42,4 +43,18 @@ export function errorBody(err: ApiError, requestId?: string): ErrorBody {
       ...(requestId ? { requestId } : {}),
     },
   };
+}
+
+/**
+ * The ApiError a thrown value stands for when it is the client's doing: an ApiError itself, or one
+ * of Hono's own HTTPExceptions (malformed JSON, a body over a limit), never a 500. null otherwise:
+ * each dialect's renderer turns that into its INTERNAL_ERROR, with a log line.
+ */
+export function clientError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
+    if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
+  }
+  return null;
 }

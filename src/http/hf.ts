@@ -11,11 +11,10 @@
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
 import type { ErrorCode } from '../contract/errors';
 import type { AppEnv } from '../env';
-import { ApiError } from '../errors';
+import { ApiError, clientError } from '../errors';
 import { checkCredentials } from '../middleware/auth';
 
 const HUB_CODES: Partial<Record<ErrorCode, string>> = {
@@ -29,21 +28,10 @@ export function unwrapHfToken(credential: string): string {
   return credential.startsWith('hf_') ? credential.slice(3) : credential;
 }
 
-function toApiError(err: unknown): ApiError | null {
-  if (err instanceof ApiError) return err;
-  if (err instanceof HTTPException && err.status < 500) {
-    return new ApiError(
-      err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
-      err.message || 'bad request',
-    );
-  }
-  return null;
-}
-
 /** The `/hf` sub-app's `onError`. */
 export function renderHfError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId');
-  let apiError = toApiError(err);
+  let apiError = clientError(err);
   if (!apiError) {
     console.error(JSON.stringify({ requestId, error: String(err), stack: err.stack }));
     apiError = new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');

@@ -16,19 +16,19 @@
  *   BENCH_RUNS     runs per side (default 3)
  *   BENCH_HF_MIB   file size in MiB (default 256)
  */
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createRepo, downloadFile, uploadFiles } from '@huggingface/hub';
 import {
-  CLI,
   MiB,
   median,
   rotate,
+  runCairn,
   runConditions,
   runSuite,
+  signingKeyVars,
   startBenchServer,
   writeResult,
 } from './bench-server.mjs';
@@ -44,21 +44,7 @@ function randomBuffer() {
   return buf;
 }
 
-function cli(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, CAIRN_URL: server.base, CAIRN_TOKEN: server.token },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`cairn ${args[0]} → ${code}\n${stderr}`)),
-    );
-  });
-}
+const cli = (args) => runCairn(server, args);
 
 async function timed(fn) {
   const t0 = performance.now();
@@ -87,7 +73,9 @@ async function measure(side) {
   const dir = join(server.work, `push-${n}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'weights.bin'), bytes);
-  const up = await timed(() => cli(['push', dir, `bench/cairn-${n}`, '--tag', 'main', '--code', 'none', '--quiet']));
+  const up = await timed(() =>
+    cli(['push', dir, `bench/cairn-${n}`, '--tag', 'main', '--code', 'none', '--quiet']),
+  );
   const out = join(server.work, `pull-${n}`);
   const down = await timed(() => cli(['pull', `bench/cairn-${n}:main`, '-o', out, '--quiet']));
   rmSync(dir, { recursive: true, force: true });
@@ -98,11 +86,10 @@ async function measure(side) {
 async function main() {
   const started = Date.now();
   const load0 = loadavg();
-  const registryKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   server = await startBenchServer({
     keep: process.env.BENCH_KEEP === '1',
     prefix: 'cairn-bench-hf-',
-    vars: { REGISTRY_SIGNING_KEY: registryKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    vars: signingKeyVars(),
   });
   console.log(`Hub bench: ${SIZE / MiB} MiB, ${RUNS} runs per side, @huggingface/hub vs cairn push/pull`);
   const [hub, cairn] = await rotate('hf', ['hub', 'cairn'], measure, { runs: RUNS, warmup: 0 });

@@ -43,6 +43,12 @@ after(async () => {
   await server?.stop();
 });
 
+/** One commit of `files` ({path: content}) through the client. */
+function upload(repo, files) {
+  const entries = Object.entries(files).map(([path, content]) => ({ path, content: new Blob([content]) }));
+  return uploadFiles({ repo, accessToken, hubUrl, files: entries });
+}
+
 async function bytesOf(blob) {
   return Buffer.from(await blob.arrayBuffer());
 }
@@ -56,30 +62,14 @@ describe('@huggingface/hub against /hf', { timeout: T }, () => {
     await createRepo({ repo, accessToken, hubUrl });
     await createRepo({ repo, accessToken, hubUrl }); // idempotent for an existing artifact
 
-    await uploadFiles({
-      repo,
-      accessToken,
-      hubUrl,
-      files: [
-        { path: 'config.json', content: new Blob(['{"layers": 2}']) },
-        { path: 'model.safetensors', content: new Blob([weights]) },
-      ],
-    });
+    await upload(repo, { 'config.json': '{"layers": 2}', 'model.safetensors': weights });
     const puts = () =>
       proxy.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/hf/_transfer/'));
     assert.equal(puts().length, 2);
     assert.ok(puts().some((r) => r.bytes === weights.length));
 
     proxy.reset();
-    await uploadFiles({
-      repo,
-      accessToken,
-      hubUrl,
-      files: [
-        { path: 'config.json', content: new Blob(['{"layers": 3}']) },
-        { path: 'model.safetensors', content: new Blob([weights]) },
-      ],
-    });
+    await upload(repo, { 'config.json': '{"layers": 3}', 'model.safetensors': weights });
     // Only the config travelled: the batch answered the weights without an upload action.
     assert.deepEqual(
       puts().map((r) => r.bytes),
@@ -87,12 +77,7 @@ describe('@huggingface/hub against /hf', { timeout: T }, () => {
     );
 
     proxy.reset();
-    await uploadFiles({
-      repo,
-      accessToken,
-      hubUrl,
-      files: [{ path: 'shards/big.bin', content: new Blob([big]) }],
-    });
+    await upload(repo, { 'shards/big.bin': big });
     const parts = puts().filter((r) => r.path.startsWith('/hf/_transfer/part'));
     assert.equal(parts.length, 2, 'two 64 MiB parts');
     assert.equal(
