@@ -165,6 +165,17 @@ describe('LFS batch and signed transfers', () => {
       expect(part.status).toBe(200);
       expect(part.headers.get('ETag')).toBeTruthy();
     }
+    // The same signature over a payload naming another upload is refused: a grant is bound to its upload.
+    const [payload, mac] = partUrls[0]!.searchParams.get('t')!.split('.');
+    const granted = JSON.parse(atob(payload!.replace(/-/g, '+').replace(/_/g, '/')));
+    granted.grant.uploadId = 'upl_someoneelse';
+    const moved = btoa(JSON.stringify(granted)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const other = await call(`/hf/_transfer/part?t=${moved}.${mac}`, {
+      method: 'PUT',
+      body: bytes.slice(0, chunk),
+      token: null,
+    });
+    expect(other.status).toBe(403);
     const done = new URL(upload.href);
     expect(
       (await call(done.pathname + done.search, { method: 'POST', json: { oid, parts: [] }, token: null }))
@@ -209,5 +220,32 @@ describe('LFS batch download', () => {
     expect(res.status).toBe(404);
     const unknown = await batch(`acme/nope-${Date.now()}`, []);
     expect(unknown.headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+});
+
+describe('namespace-limited tokens', () => {
+  it('push and read their own namespace through /hf; other namespaces do not exist for them', async () => {
+    const ns = `ns${Date.now().toString(36)}`;
+    const token = `hf_${(await createToken(['write'], { namespaces: [ns] })).token}`;
+    const name = uniqueName(ns, 'hfns');
+    expect((await createHfRepo(name, 'model', token)).status).toBe(200);
+    const bytes = new TextEncoder().encode(`only in ${ns}`);
+    const f = { oid: (await digestOf(bytes)).slice(7), size: bytes.byteLength };
+    const planned = await hf(`/${name}.git/info/lfs/objects/batch`, {
+      method: 'POST',
+      json: { operation: 'upload', objects: [f] },
+      token,
+    });
+    const href = new URL(
+      ((await planned.json()) as { objects: { actions: { upload: { href: string } } }[] }).objects[0]!.actions
+        .upload.href,
+    );
+    expect(
+      (await call(href.pathname + href.search, { method: 'PUT', body: bytes, token: null })).status,
+    ).toBe(200);
+    expect((await commit(name, [header(), lfsFile('f.txt', f)], { token })).status).toBe(200);
+    expect(await (await hf(`/${name}/resolve/main/f.txt`, { token })).text()).toBe(`only in ${ns}`);
+    const elsewhere = await hf(`/api/models/${await newRepo()}`, { token });
+    expect(elsewhere.headers.get('X-Error-Code')).toBe('RepoNotFound');
   });
 });
