@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRepo, datasetInfo, downloadFile, listFiles, modelInfo, uploadFiles } from '@huggingface/hub';
 import { startProxy } from '../cli/counting-proxy.mjs';
 import { startServer } from './harness.mjs';
+import { assertRan, runRecipe, shellBlockAfter } from './readme-recipes.mjs';
 
 const MiB = 1024 * 1024;
 const T = 600_000;
@@ -146,5 +147,14 @@ describe('@huggingface/hub against /hf', { timeout: T }, () => {
     assert.equal(info.name, ds.name);
     const kind = await server.curl([`${server.url}/v1/artifacts/acme/reviews`]);
     assert.equal(kind.json.kind, 'dataset');
+  });
+
+  test('the README curl recipe runs verbatim and commits a version', async () => {
+    const run = await runRecipe(server, shellBlockAfter('<!-- recipe:hf-curl'));
+    assertRan(run, 'the hf-curl recipe');
+    assert.match(run.stdout, /"commitOid":"[0-9a-f]{40}"/);
+    assert.ok(run.stdout.endsWith('{"layers": 2}'));
+    const versions = await server.curl([`${server.url}/v1/artifacts/acme/tiny/versions`]);
+    assert.equal(versions.json.items.length, 1);
   });
 });
