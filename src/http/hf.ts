@@ -21,8 +21,13 @@ const HUB_CODES: Partial<Record<ErrorCode, string>> = {
   ARTIFACT_UNKNOWN: 'RepoNotFound',
   VERSION_UNKNOWN: 'RevisionNotFound',
   TAG_UNKNOWN: 'RevisionNotFound',
-  NOT_FOUND: 'EntryNotFound',
 };
+
+/** The Hub's name for an error: NOT_FOUND is `EntryNotFound` only when it names a path in a repo. */
+function hubCode(err: ApiError): string {
+  if (err.code === 'NOT_FOUND') return err.details?.path === undefined ? 'NOT_FOUND' : 'EntryNotFound';
+  return HUB_CODES[err.code] ?? err.code;
+}
 
 export function unwrapHfToken(credential: string): string {
   return credential.startsWith('hf_') ? credential.slice(3) : credential;
@@ -41,7 +46,7 @@ export function renderHfError(err: Error, c: Context<AppEnv>): Response {
     apiError.status,
   );
   for (const [k, v] of Object.entries(apiError.headers ?? {})) res.headers.set(k, v);
-  res.headers.set('X-Error-Code', HUB_CODES[apiError.code] ?? apiError.code);
+  res.headers.set('X-Error-Code', hubCode(apiError));
   // Header values are ISO-8859-1: keep the message to printable ASCII.
   res.headers.set('X-Error-Message', apiError.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 1000));
   if (apiError.status === 401) res.headers.set('WWW-Authenticate', 'Bearer realm="cairn"');

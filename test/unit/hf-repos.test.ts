@@ -34,6 +34,17 @@ describe('POST /hf/api/repos/create', () => {
     expect((await createHfRepo(uniqueName('acme', 'hf'), 'model', `hf_${reader.token}`)).status).toBe(403);
   });
 
+  it('refuses inline files (400), and an unknown /hf route is NOT_FOUND, not EntryNotFound', async () => {
+    const res = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'x', organization: 'acme', files: [{ path: 'a', content: '' }] },
+    });
+    expect(res.status).toBe(400);
+    const nowhere = await hf('/api/spaces/acme/x');
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.headers.get('X-Error-Code')).toBe('NOT_FOUND');
+  });
+
   it('a bad hf_ token → 401 in the Hub shape', async () => {
     const res = await createHfRepo(uniqueName('acme', 'hf'), 'model', 'hf_nope');
     expect(res.status).toBe(401);

@@ -27,6 +27,8 @@ const createSchema = z.object({
   name: z.string(),
   organization: z.string().optional(),
   type: z.string().optional(),
+  // The Hub can seed a new repo with inline files; Cairn takes files only through commits.
+  files: z.array(z.unknown()).max(0, 'create the repo, then upload its files with a commit').optional(),
 });
 const preuploadSchema = z.object({
   files: z.array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().min(0) })).max(1000),
