@@ -83,6 +83,18 @@ describe('GET /hf/api/models/{ns}/{name}[/revision/{rev}]', () => {
     expect((await hf(`/api/datasets/${name}`)).headers.get('X-Error-Code')).toBe('RepoNotFound');
   });
 
+  it('a repo without a commit yet: info and an empty tree at main/HEAD, RevisionNotFound elsewhere', async () => {
+    const name = uniqueName('acme', 'hf');
+    expect((await createHfRepo(name)).status).toBe(200);
+    const info = (await (await hf(`/api/models/${name}/revision/HEAD`)).json()) as {
+      sha: null;
+      siblings: [];
+    };
+    expect(info).toMatchObject({ sha: null, siblings: [] });
+    expect(await (await hf(`/api/models/${name}/tree/main`)).json()).toEqual([]);
+    expect((await hf(`/api/models/${name}/tree/dev`)).headers.get('X-Error-Code')).toBe('RevisionNotFound');
+  });
+
   it('a token limited to another namespace sees RepoNotFound', async () => {
     const { name } = await repoWithFiles({ 'a.txt': 'a' });
     const limited = await createToken(['read'], { namespaces: ['other'] });

@@ -17,7 +17,13 @@ import { findVersion } from '../../services/artifacts';
 import { commitToBranch } from '../../services/hf/commit';
 import { parseCommitBody } from '../../services/hf/ndjson';
 import { createRepo, pointerSize, type RepoType, repoFiles, treeEntries } from '../../services/hf/repos';
-import { branchOf, commitIdOf, DEFAULT_BRANCH, resolveRevision } from '../../services/hf/revisions';
+import {
+  branchOf,
+  commitIdOf,
+  DEFAULT_BRANCH,
+  hasVersions,
+  resolveRevision,
+} from '../../services/hf/revisions';
 import { segmentSchema, settableTagSchema } from '../../validation';
 import { repoTypeOf, requireHfScope, requireRepo } from './access';
 
@@ -38,15 +44,21 @@ function repoUrl(c: Context<AppEnv>, type: RepoType, name: string) {
   return `${new URL(c.req.url).origin}/hf/${type === 'model' ? '' : 'datasets/'}${name}`;
 }
 
+/**
+ * The version `revision` names; undefined for the default branch of a repo with no commit yet
+ * (the Hub's fresh repo has a first commit, so its clients read info and trees right after
+ * creating one). 404 RevisionNotFound otherwise.
+ */
 async function requireRevision(
   c: Context<AppEnv>,
   artifact: ArtifactRow,
   revision: string,
-): Promise<VersionRow> {
+): Promise<VersionRow | undefined> {
   const version = await resolveRevision(c.var.deps, artifact, revision);
-  if (!version)
-    throw new ApiError('VERSION_UNKNOWN', `no revision ${revision} in ${artifact.name}`, { revision });
-  return version;
+  if (version) return version;
+  if (branchOf(revision) === DEFAULT_BRANCH && !(await hasVersions(c.var.deps, artifact.id)))
+    return undefined;
+  throw new ApiError('VERSION_UNKNOWN', `no revision ${revision} in ${artifact.name}`, { revision });
 }
 
 async function repoInfo(
@@ -127,7 +139,7 @@ function typedRepoRoutes(type: RepoType) {
       const at = c.req.path.indexOf(marker);
       const folder = at === -1 ? '' : decodeURIComponent(c.req.path.slice(at + marker.length));
       const entries = treeEntries(
-        await repoFiles(c.var.deps, version.id),
+        version ? await repoFiles(c.var.deps, version.id) : [],
         folder,
         query.recursive === 'true' || query.recursive === '1',
       );
@@ -144,11 +156,12 @@ function typedRepoRoutes(type: RepoType) {
         next.searchParams.set('cursor', pathOf(page.at(-1)!));
         c.header('Link', `<${next.href}>; rel="next"`);
       }
-      c.header('X-Repo-Commit', commitIdOf(version.digest));
+      const commit = version ? commitIdOf(version.digest) : '';
+      if (version) c.header('X-Repo-Commit', commit);
       return c.json(
         page.map((e) =>
           e.type === 'directory'
-            ? { type: 'directory', oid: commitIdOf(version.digest), size: 0, path: e.path }
+            ? { type: 'directory', oid: commit, size: 0, path: e.path }
             : {
                 type: 'file',
                 oid: e.file.digest.slice(7),

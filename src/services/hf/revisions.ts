@@ -40,3 +40,12 @@ export async function resolveRevision(
   const selector = parseSelector(branchOf(revision));
   return selector.ok ? findVersion(deps, artifact.id, selector.value) : undefined;
 }
+
+/** Whether the artifact has any version (a repo created by the Hub API may have none yet). */
+export async function hasVersions(deps: Deps, artifactId: number): Promise<boolean> {
+  const row = await deps.db.query.versions.findFirst({
+    columns: { id: true },
+    where: eq(versions.artifactId, artifactId),
+  });
+  return row !== undefined;
+}
