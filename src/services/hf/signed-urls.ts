@@ -47,7 +47,7 @@ function fromBase64url(text: string): Uint8Array | null {
   return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
 }
 
-async function urlKey(secret: string): Promise<CryptoKey> {
+async function deriveUrlKey(secret: string): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
     {
@@ -61,6 +61,18 @@ async function urlKey(secret: string): Promise<CryptoKey> {
     false,
     ['sign', 'verify'],
   );
+}
+
+/** Derived once per secret and isolate: a batch signs one URL per part (up to 10,000). */
+const urlKeys = new Map<string, Promise<CryptoKey>>();
+
+function urlKey(secret: string): Promise<CryptoKey> {
+  let key = urlKeys.get(secret);
+  if (!key) {
+    key = deriveUrlKey(secret);
+    urlKeys.set(secret, key);
+  }
+  return key;
 }
 
 /** The `t` query value authorizing `grant` for `principal` until now + GRANT_TTL_MS. */
