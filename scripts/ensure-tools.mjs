@@ -33,6 +33,11 @@ const TOOLS = [
     usedBy: 'browser tests: text in the screenshots',
   },
   { command: 'python3', packages: ['python3'], usedBy: 'suites that run Python' },
+  {
+    command: 'skopeo',
+    packages: ['skopeo'],
+    usedBy: 'OCI registry suite and bench (test/e2e/oci-skopeo.test.mjs)',
+  },
 ];
 
 function onPath(command) {

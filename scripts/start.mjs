@@ -3,6 +3,8 @@
 // $CAIRN_STATE_DIR), migrations applied first, and the admin token printed.
 //   PORT            port to listen on (default 8787), always on 127.0.0.1
 //   CAIRN_STATE_DIR where local D1/R2 state lives (default .wrangler/state)
+//   OPENLINEAGE_URL and the other OPENLINEAGE_* settings (README "OpenLineage"): passed to the
+//                   Worker as vars when set, so events are pushed to a local lineage service
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,6 +54,20 @@ console.log(`
   Try:  curl -H "Authorization: Bearer ${token}" http://127.0.0.1:${port}/v1/health
 `);
 
+// `wrangler dev` reads vars from wrangler.toml and .dev.vars only: forward these from our environment.
+const OPENLINEAGE_VARS = [
+  'OPENLINEAGE_URL',
+  'OPENLINEAGE_API_KEY',
+  'OPENLINEAGE_NAMESPACE',
+  'OPENLINEAGE_MAX_ATTEMPTS',
+  'OPENLINEAGE_RETRY_BASE_SECONDS',
+  'OPENLINEAGE_TIMEOUT_MS',
+];
+const forwardedVars = OPENLINEAGE_VARS.filter((name) => process.env[name]).flatMap((name) => [
+  '--var',
+  `${name}:${process.env[name]}`,
+]);
+
 const dev = spawn(
   wrangler,
   [
@@ -64,6 +80,7 @@ const dev = spawn(
     stateDir,
     '--show-interactive-dev-session=false',
     '--test-scheduled',
+    ...forwardedVars,
   ],
   { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] },
 );

@@ -5,11 +5,12 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from './env';
-import { ApiError, clientError, errorBody } from './errors';
+import { ApiError, errorBody, toApiError } from './errors';
 import { audit } from './middleware/audit';
 import { authenticate } from './middleware/auth';
 import { requestContext } from './middleware/context';
 import { drainUnreadBody } from './middleware/drain-body';
+import { openlineageHandOff } from './middleware/openlineage';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
 import { auditRoutes } from './routes/audit';
@@ -21,7 +22,9 @@ import { keyRoutes } from './routes/keys';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
 import { manifestRoutes } from './routes/manifests';
+import { ociRoutes } from './routes/oci';
 import { openApiDocument, openApiRoutes } from './routes/openapi';
+import { openlineageRoutes } from './routes/openlineage';
 import { policyRoutes } from './routes/policy';
 import { provenanceRoutes } from './routes/provenance';
 import { resolveRoutes } from './routes/resolve';
@@ -31,13 +34,6 @@ import { uploadRoutes } from './routes/uploads';
 import { versionRoutes } from './routes/versions';
 import { uiRootRoutes, uiRoutes } from './ui/routes';
 
-function toApiError(err: unknown): ApiError {
-  return (
-    clientError(err) ??
-    new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it')
-  );
-}
-
 export function createApp() {
   const app = new Hono<AppEnv>();
 
@@ -45,6 +41,7 @@ export function createApp() {
   app.use('*', drainUnreadBody());
   app.use('*', audit());
   app.use('/v1/*', authenticate());
+  app.use('/v1/artifacts/*', openlineageHandOff());
   const openApi = openApiDocument(app);
   app.use('/ui/*', async function provideOpenApi(c, next) {
     c.set('openApi', openApi);
@@ -70,7 +67,9 @@ export function createApp() {
   app.route('/v1/keys', keyRoutes);
   app.route('/v1/artifacts/:ns/:name/versions', provenanceRoutes);
   app.route('/v1/artifacts/:ns/:name/policy', policyRoutes);
+  app.route('/v1/openlineage', openlineageRoutes);
   app.route('/v1', openApiRoutes(openApi));
+  app.route('/v2', ociRoutes);
   app.route('/hf', hfRoutes);
 
   app.notFound((c) => {

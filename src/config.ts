@@ -23,6 +23,19 @@ export interface Config {
   authFailureWindowMs: number;
   /** Audit events older than this are dropped by the hourly cron. */
   auditRetentionMs: number;
+  /** OpenLineage push delivery (services/openlineage/): off when `url` is unset. */
+  openlineage: OpenLineageConfig;
+}
+
+export interface OpenLineageConfig {
+  url: string | undefined;
+  apiKey: string | undefined;
+  /** Dataset namespace; default `cairn://<host of the request>`. */
+  namespace: string | undefined;
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  maxDelaySeconds: number;
+  timeoutMs: number;
 }
 
 function positiveInt(raw: string | undefined, fallback: number): number {
@@ -50,5 +63,14 @@ export function readConfig(env: Partial<Bindings>): Config {
       .split(',')
       .map((t) => t.trim())
       .filter(Boolean),
+    openlineage: {
+      url: env.OPENLINEAGE_URL || undefined,
+      apiKey: env.OPENLINEAGE_API_KEY || undefined,
+      namespace: env.OPENLINEAGE_NAMESPACE || undefined,
+      maxAttempts: positiveInt(env.OPENLINEAGE_MAX_ATTEMPTS, 8),
+      retryBaseSeconds: positiveInt(env.OPENLINEAGE_RETRY_BASE_SECONDS, 30),
+      maxDelaySeconds: 3600,
+      timeoutMs: positiveInt(env.OPENLINEAGE_TIMEOUT_MS, 10_000),
+    },
   };
 }

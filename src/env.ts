@@ -12,6 +12,13 @@ export interface Bindings extends CloudflareBindings {
   ADMIN_TOKEN?: string;
   /** Secret: the registry's provenance signing key, PKCS#8 PEM or JWK (`npm start` creates one). */
   REGISTRY_SIGNING_KEY?: string;
+  /** OpenLineage (README "OpenLineage"): optional vars; the API key is a secret. */
+  OPENLINEAGE_URL?: string;
+  OPENLINEAGE_API_KEY?: string;
+  OPENLINEAGE_NAMESPACE?: string;
+  OPENLINEAGE_MAX_ATTEMPTS?: string;
+  OPENLINEAGE_RETRY_BASE_SECONDS?: string;
+  OPENLINEAGE_TIMEOUT_MS?: string;
 }
 
 export interface Variables {

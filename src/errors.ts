@@ -45,16 +45,13 @@ export function errorBody(err: ApiError, requestId?: string): ErrorBody {
   };
 }
 
-/**
- * The ApiError a thrown value stands for when it is the client's doing: an ApiError itself, or one
- * of Hono's own HTTPExceptions (malformed JSON, a body over a limit), never a 500. null otherwise:
- * each dialect's renderer turns that into its INTERNAL_ERROR, with a log line.
- */
-export function clientError(err: unknown): ApiError | null {
+/** Any thrown value as an ApiError: Hono's own client errors keep their meaning, the rest is a 500. */
+export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
+    // Hono's own validators throw these (e.g. malformed JSON): a client error, never a 500.
     if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message || 'request body too large');
     if (err.status < 500) return new ApiError('BAD_REQUEST', err.message || 'bad request');
   }
-  return null;
+  return new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
 }

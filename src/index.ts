@@ -1,6 +1,7 @@
 /**
  * Worker entry: the HTTP app, and the hourly cron: garbage collection (which also aborts expired
- * multipart uploads), old idempotency records, ended failed-auth windows and old audit events.
+ * multipart uploads), old idempotency records, ended failed-auth windows and old audit events,
+ * and the OpenLineage outbox sweep; the queue consumers (one switch on the queue's name).
  */
 import { createApp } from './app';
 import { createDeps } from './deps';
@@ -9,6 +10,12 @@ import { pruneAudit } from './services/audit';
 import { sweepAuthFailures } from './services/auth-throttle';
 import { collectGarbage } from './services/gc';
 import { sweepIdempotencyKeys } from './services/idempotency';
+import { deliverBatch, httpSink } from './services/openlineage/delivery';
+import { type OutboxMessage, sweepOutbox } from './services/openlineage/outbox';
+
+/** Queued rows with no attempt for this long lost their message (retry delays are capped at 1 h). */
+const OUTBOX_STALE_MS = 3 * 3600_000;
+const OUTBOX_SWEEP_ROWS = 1000;
 
 const app = createApp();
 
@@ -23,16 +30,35 @@ export default {
         sweepIdempotencyKeys(deps),
         sweepAuthFailures(deps, config.authFailureWindowMs),
         pruneAudit(deps, config.auditRetentionMs),
-      ]).then(([gc, , , auditPruned]) =>
+        config.openlineage.url && deps.openlineageQueue
+          ? sweepOutbox(deps, deps.openlineageQueue, { staleMs: OUTBOX_STALE_MS, maxRows: OUTBOX_SWEEP_ROWS })
+          : null,
+      ]).then(([gc, , , auditPruned, openlineage]) =>
         console.log(
           JSON.stringify({
             cron: 'maintenance',
             gc: { blobs: gc.blobs.count, bytes: gc.blobs.bytes, orphans: gc.orphans.count },
             expiredUploads: gc.uploadsAborted,
             auditPruned,
+            openlineage,
           }),
         ),
       ),
     );
+  },
+  async queue(batch, env, _ctx) {
+    switch (batch.queue) {
+      case 'cairn-openlineage': {
+        const deps = createDeps(env);
+        const { url, apiKey, timeoutMs } = deps.config.openlineage;
+        const sink = url ? httpSink(url, apiKey, timeoutMs) : null;
+        await deliverBatch(deps, batch as MessageBatch<OutboxMessage>, sink, deps.config.openlineage);
+        return;
+      }
+      default:
+        // A queue bound to this Worker without a consumer here: retry rather than drop its messages.
+        console.error(JSON.stringify({ queue: batch.queue, error: 'no consumer for this queue' }));
+        batch.retryAll();
+    }
   },
 } satisfies ExportedHandler<Bindings>;

@@ -22,3 +22,11 @@ export function digestOfManifestUrl(url: string): Digest | null {
   const digest = i < 0 ? '' : url.slice(i + MANIFESTS_PATH.length);
   return isDigest(digest) ? digest : null;
 }
+
+/**
+ * What an OCI client pulls a version by: `host/ns/name:<number>` (`/v2` serves version numbers as
+ * references, README "Use Cairn as an OCI registry"), e.g. for `skopeo copy docker://…`.
+ */
+export function ociReference(origin: string, artifact: string, version: number): string {
+  return `${new URL(origin).host}/${artifact}:${version}`;
+}

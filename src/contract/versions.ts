@@ -27,6 +27,8 @@ export interface VersionDetail extends VersionSummary {
   metrics: Record<string, number>;
   metricsHistory: MetricsEntry[];
   manifestUrl: string;
+  /** Where OCI clients pull it: `host/ns/name:<number>`. */
+  ociReference: string;
 }
 
 export interface MetricsAdded {

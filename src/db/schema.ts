@@ -24,6 +24,12 @@
  *   signing_keys   public keys that may sign attestations (the registry's own marked), revocable
  *   attestations   verified signed statements (Sigstore bundles, stored as blobs) about a version
  *   tag_policies   per tag, the attestations a move to a version requires (services/provenance/policy.ts)
+ *   oci_manifests  OCI manifests per repository (exact bytes are a blob), linked to a version if any
+ *   oci_manifest_refs  what an OCI manifest references (config, layers, children): kept by GC
+ *   oci_tags       which OCI manifest a tag last named over /v2
+ *   oci_uploads    OCI upload sessions: offset, chunks staged, resumable SHA-256 state
+ *   openlineage_events  the OpenLineage outbox: one event per publish and tag move, written in
+ *                  the same batch as the change; the pull feed and the push delivery read it
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -344,6 +350,39 @@ export const authFailures = sqliteTable('auth_failures', {
   count: integer('count').notNull(),
 });
 
+export const OPENLINEAGE_STATUSES = ['pending', 'queued', 'delivered', 'dead'] as const;
+export type OpenLineageStatus = (typeof OPENLINEAGE_STATUSES)[number];
+
+export const openlineageEvents = sqliteTable(
+  'openlineage_events',
+  {
+    /** The feed's order: D1 commits one batch at a time, so ids grow in commit order. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: ['publish', 'tag'] }).notNull(),
+    /** The namespace of the artifact the event is about (published or tagged). */
+    namespace: text('namespace').notNull(),
+    /** Every namespace the event names (output and inputs): a limited token sees it only if it holds all. */
+    namespaces: text('namespaces', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The OpenLineage RunEvent, as JSON text, exactly as delivered and served. */
+    event: text('event').notNull(),
+    /** The tag_events row a tag-move event describes (unique: one event per move). */
+    tagEventId: integer('tag_event_id'),
+    /** Push delivery: `pending` (not handed to the queue), `queued`, `delivered`, `dead` (gave up). */
+    status: text('status', { enum: OPENLINEAGE_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    queuedAt: integer('queued_at'),
+    lastAttemptAt: integer('last_attempt_at'),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('openlineage_events_tag_event_unique').on(t.tagEventId),
+    index('openlineage_events_status_idx').on(t.status, t.id),
+    index('openlineage_events_namespace_idx').on(t.namespace, t.id),
+  ],
+);
+
 export const SCOPES = ['read', 'write', 'promote', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -411,3 +450,79 @@ export const tagPolicies = sqliteTable(
 
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
 export type AttestationRow = typeof attestations.$inferSelect;
+/** OCI manifests (/v2): exact bytes are the blob `digest`; a tagged image manifest links its version. */
+export const ociManifests = sqliteTable(
+  'oci_manifests',
+  {
+    /** `ns/name` */
+    repo: text('repo').notNull(),
+    digest: text('digest').notNull(),
+    mediaType: text('media_type').notNull(),
+    /** `artifactType`, or the config's media type for an image manifest (the referrers API). */
+    artifactType: text('artifact_type'),
+    /** The `subject` descriptor's digest (the referrers API). */
+    subject: text('subject'),
+    annotations: text('annotations', { mode: 'json' }).$type<Record<string, string>>(),
+    size: integer('size').notNull(),
+    /** The Cairn version this manifest became (pushed by tag), if any. */
+    versionDigest: text('version_digest'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repo, t.digest] }),
+    index('oci_manifests_subject_idx').on(t.repo, t.subject),
+    index('oci_manifests_version_idx').on(t.versionDigest),
+    index('oci_manifests_digest_idx').on(t.digest),
+  ],
+);
+
+/** Blobs an OCI manifest references (config, layers, child manifests): kept by garbage collection. */
+export const ociManifestRefs = sqliteTable(
+  'oci_manifest_refs',
+  {
+    repo: text('repo').notNull(),
+    manifest: text('manifest').notNull(),
+    digest: text('digest').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repo, t.manifest, t.digest] }),
+    index('oci_manifest_refs_digest_idx').on(t.digest),
+  ],
+);
+
+/** Which OCI manifest a tag last named over /v2 (the Cairn tag, if any, is the authority). */
+export const ociTags = sqliteTable(
+  'oci_tags',
+  {
+    repo: text('repo').notNull(),
+    tag: text('tag').notNull(),
+    manifest: text('manifest').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.tag] })],
+);
+
+/** OCI upload sessions: chunks staged in order, hashed as they arrive (services/oci/uploads.ts). */
+export const ociUploads = sqliteTable(
+  'oci_uploads',
+  {
+    id: text('id').primaryKey(),
+    repo: text('repo').notNull(),
+    /** Bytes received so far (the next chunk starts here). */
+    size: integer('size').notNull().default(0),
+    /** Chunks staged so far (numbered 1…chunks). */
+    chunks: integer('chunks').notNull().default(0),
+    /** SHA-256 state after `size` bytes (lib/resumable-sha256.ts); null before the first chunk. */
+    hashState: text('hash_state'),
+    /** A request writing a chunk (or completing) owns the session until then. */
+    leaseUntil: integer('lease_until'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oci_uploads_expires_at_idx').on(t.expiresAt)],
+);
+
+export type OciManifestRow = typeof ociManifests.$inferSelect;
+export type OciUploadRow = typeof ociUploads.$inferSelect;
+export type OpenLineageEventRow = typeof openlineageEvents.$inferSelect;

@@ -14,7 +14,7 @@ import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import type { ErrorCode } from '../contract/errors';
 import type { AppEnv } from '../env';
-import { ApiError, clientError } from '../errors';
+import { ApiError, toApiError } from '../errors';
 import { checkCredentials } from '../middleware/auth';
 
 const HUB_CODES: Partial<Record<ErrorCode, string>> = {
@@ -36,10 +36,9 @@ export function unwrapHfToken(credential: string): string {
 /** The `/hf` sub-app's `onError`. */
 export function renderHfError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId');
-  let apiError = clientError(err);
-  if (!apiError) {
+  const apiError = toApiError(err);
+  if (apiError.code === 'INTERNAL_ERROR') {
     console.error(JSON.stringify({ requestId, error: String(err), stack: err.stack }));
-    apiError = new ApiError('INTERNAL_ERROR', 'internal error; quote the request id when reporting it');
   }
   const res = c.json(
     { error: apiError.message, code: apiError.code, ...(apiError.details ?? {}) },

@@ -10,9 +10,11 @@ import { ApiError } from '../errors';
 import { outcomeOf, recordAudit, shouldAudit } from '../services/audit';
 import { actorOf } from '../services/auth';
 
-const ARTIFACT_PATH_RE = new RegExp(`^/(?:v1/artifacts|lfs|ui/artifacts)/(${SEGMENT})/(${SEGMENT})(?:/|$)`);
+const ARTIFACT_PATH_RE = new RegExp(
+  `^/(?:v1/artifacts|lfs|ui/artifacts|v2)/(${SEGMENT})/(${SEGMENT})(?:/|$)`,
+);
 
-/** `ns/name` when the request path names an artifact (API, LFS and UI routes alike). */
+/** `ns/name` when the request path names an artifact (API, LFS, OCI and UI routes alike). */
 function artifactOf(path: string): string | null {
   const m = ARTIFACT_PATH_RE.exec(path);
   return m ? `${m[1]}/${m[2]}` : null;

@@ -13,7 +13,13 @@
  */
 import { ARTIFACT_OPERATIONS } from './operations-artifacts';
 import { CORE_OPERATIONS } from './operations-core';
+import { OPENLINEAGE_OPERATIONS } from './operations-openlineage';
 import { PROVENANCE_OPERATIONS } from './operations-provenance';
 
 /** Every operation the document describes, keyed `METHOD /path` as `createApp().routes` lists it. */
-export const OPERATIONS = { ...CORE_OPERATIONS, ...ARTIFACT_OPERATIONS, ...PROVENANCE_OPERATIONS };
+export const OPERATIONS = {
+  ...CORE_OPERATIONS,
+  ...ARTIFACT_OPERATIONS,
+  ...PROVENANCE_OPERATIONS,
+  ...OPENLINEAGE_OPERATIONS,
+};

@@ -189,6 +189,8 @@ export const versionDetail = versionSummary.extend({
   metrics: numbers,
   metricsHistory,
   manifestUrl: z.string(),
+  /** Where OCI clients pull it (`/v2`): `host/ns/name:<number>`. */
+  ociReference: z.string(),
 });
 export const published = z.object({
   artifact: z.string(),

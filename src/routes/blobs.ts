@@ -8,12 +8,12 @@ import type { Digest } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobBusy } from '../http/blob-errors';
-import { blobResponse, fullBlobResponse } from '../http/blob-response';
+import { visibleBlobResponse } from '../http/blob-response';
 import { requireContentLength } from '../http/body-length';
 import { NO_STORE } from '../http/caching';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
-import { findBlob, findVisibleBlob, missingBlobs, type StoreFailure, storeBlob } from '../services/blobs';
+import { missingBlobs, type StoreFailure, storeBlob } from '../services/blobs';
 import { digestSchema, validate } from '../validation';
 
 const digestParam = validate('param', z.object({ digest: digestSchema }));
@@ -50,7 +50,7 @@ export function storeFailure(digest: Digest, failure: StoreFailure): ApiError {
   }
 }
 
-const unknownBlob = (digest: Digest) =>
+export const unknownBlob = (digest: Digest) =>
   new ApiError('BLOB_UNKNOWN', `no blob ${digest}`, { digest }, { headers: { 'Cache-Control': NO_STORE } });
 
 export const blobRoutes = new Hono<AppEnv>()
@@ -69,24 +69,9 @@ export const blobRoutes = new Hono<AppEnv>()
   // Hono answers HEAD with this GET route; blobResponse skips the byte read for HEAD.
   .get('/:digest', digestParam, requireScope('read'), async (c) => {
     const { digest } = c.req.valid('param');
-    const { deps, principal } = c.var;
-    const plainGet =
-      c.req.method === 'GET' &&
-      !c.req.header('range') &&
-      !c.req.header('if-none-match') &&
-      !principal?.namespaces;
-    if (plainGet) {
-      // The hot path, for a caller that may see every blob: one read, no D1 round trip when the
-      // store itself vouches for the bytes (a verified put: they hash to the digest). Bytes it
-      // does not vouch for (a multipart assembly) are served only once D1 says they were verified.
-      const read = await deps.blobs.get(digest);
-      if (read?.verified || (read && (await findBlob(deps, digest)))) return fullBlobResponse(digest, read);
-      await read?.body.cancel();
-      throw unknownBlob(digest);
-    }
-    const blob = await findVisibleBlob(deps, digest, principal);
-    if (!blob) throw unknownBlob(digest);
-    return blobResponse(c, blob);
+    const res = await visibleBlobResponse(c, digest);
+    if (!res) throw unknownBlob(digest);
+    return res;
   })
   .post(
     '/check',

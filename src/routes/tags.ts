@@ -72,6 +72,7 @@ export const tagRoutes = new Hono<AppEnv>()
           reason: body.reason ?? null,
         },
         actorOf(principal),
+        new URL(c.req.url).origin,
       );
       if (!moved.ok) {
         switch (moved.reason) {
@@ -107,6 +108,7 @@ export const tagRoutes = new Hono<AppEnv>()
         tag,
         actorOf(principal),
         c.req.valid('query').reason ?? null,
+        new URL(c.req.url).origin,
       );
       if (!deleted.ok) throw tagUnknown(artifact, deleted.tag);
       return c.body(null, 204);

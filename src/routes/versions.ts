@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { manifestUrl } from '../contract/urls';
+import { manifestUrl, ociReference } from '../contract/urls';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { blobBusy, blobsMissing } from '../http/blob-errors';
@@ -137,7 +137,12 @@ export const versionRoutes = new Hono<AppEnv>()
     const detail = await versionDetail(c.var.deps, artifact, version);
     // Metrics can be appended, so even a digest-addressed version view is revalidated.
     c.header('Cache-Control', NO_CACHE);
-    return c.json({ ...detail, manifestUrl: manifestUrl(new URL(c.req.url).origin, version.digest) });
+    const origin = new URL(c.req.url).origin;
+    return c.json({
+      ...detail,
+      manifestUrl: manifestUrl(origin, version.digest),
+      ociReference: ociReference(origin, artifact.name, version.number),
+    });
   })
   .get('/:sel/files/*', requireScope('read'), validate('param', versionParams), async (c) => {
     const { ns, name, sel } = c.req.valid('param');

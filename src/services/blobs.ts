@@ -11,7 +11,7 @@
  *
  * Namespace-limited tokens (SECURITY.md): a blob is visible to such a token only when a version or
  * a Git LFS repository in one of its namespaces references it, or when the token proved it holds
- * the bytes by uploading them (a `blob_grants` row). Otherwise it answers exactly like a blob that does not exist, and an
+ * the bytes by uploading them (a `blob_grants` row), or an OCI manifest there is or references it. Otherwise it answers exactly like a blob that does not exist, and an
  * upload of it is hashed in full instead of short-cut by deduplication: knowing a digest is not
  * enough to obtain the bytes.
  */
@@ -21,7 +21,7 @@ import { type Digest, hexOf } from '../contract/grammar';
 import { type BatchStatement, chunk, JSON_CHUNK_ITEMS, runBatch } from '../db/client';
 import { type BlobRow, blobs } from '../db/schema';
 import type { Deps } from '../deps';
-import { sha256OfStream } from '../lib/digest';
+import { sha256Hex, sha256OfStream } from '../lib/digest';
 import type { Principal } from './auth';
 import type { Failure, Result } from './result';
 
@@ -49,7 +49,13 @@ function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string)
                WHERE v.digest = ${digestColumn} AND a.namespace IN (SELECT value FROM json_each(${namespaces})))
     OR EXISTS (SELECT 1 FROM lfs_objects o
                WHERE o.digest = ${digestColumn}
-                 AND substr(o.repo, 1, instr(o.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces}))))`;
+                 AND substr(o.repo, 1, instr(o.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM oci_manifest_refs r
+               WHERE r.digest = ${digestColumn}
+                 AND substr(r.repo, 1, instr(r.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces})))
+    OR EXISTS (SELECT 1 FROM oci_manifests m
+               WHERE m.digest = ${digestColumn}
+                 AND substr(m.repo, 1, instr(m.repo, '/') - 1) IN (SELECT value FROM json_each(${namespaces}))))`;
 }
 
 /** The live blob row if `principal` may see it (see the header), else undefined. */
@@ -184,7 +190,7 @@ export type StoreFailure =
 export type StoreResult = Result<{ created: boolean; size: number }, StoreFailure>;
 
 /**
- * Stores one blob from a request body of known length. Already stored → nothing is rewritten
+ * Stores one blob from a request body of known length (or bytes in memory, e.g. an OCI manifest). Already stored → nothing is rewritten
  * (a length that disagrees with the stored size cannot be the same bytes), unless a
  * namespace-limited principal cannot see it yet: then the body is hashed to prove possession.
  */
@@ -204,8 +210,10 @@ export async function storeBlob(
     if (!row || row.state === 'deleting') return { ok: false, reason: 'being-deleted' };
     if (row.size !== length) return { ok: false, reason: 'size-mismatch', storedSize: row.size };
     if (limitedTo(principal) !== null && !(await findVisibleBlob(deps, digest, principal))) {
-      const stream = body instanceof Uint8Array ? new Blob([body]).stream() : body;
-      const hex = await sha256OfStream(stream ?? new Blob([]).stream());
+      const hex =
+        body instanceof Uint8Array
+          ? await sha256Hex(body)
+          : await sha256OfStream(body ?? new Blob([]).stream());
       if (hex !== hexOf(digest)) return { ok: false, reason: 'digest-mismatch' };
       await runBatch(db, grantStatements(principal, digest, now));
     }

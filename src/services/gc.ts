@@ -4,7 +4,10 @@
  * A blob is garbage when it is older than the grace period (≥ the D1 Time Travel window, so a
  * database restored to any point in it never names deleted bytes) and nothing keeps it: no version
  * file or lockfile, no version manifest, no open multipart session, no write intent, no Git LFS
- * repository, no attestation (a signed bundle lives as long as its version). The protocol against writers racing it (publishes, uploads) is mark, then sweep:
+ * repository, no attestation (a signed bundle lives as long as its version), no OCI manifest (its
+ * own bytes, or its config, layers and children: oci_manifest_refs, fenced by the same kind of
+ * trigger, migrations/0007). The protocol against writers racing it (publishes, uploads) is mark,
+ * then sweep:
  *
  *  1. MARK, one statement per batch: `UPDATE blobs SET state = 'deleting'` for rows that are, at
  *     that instant, live, old and unreferenced. D1 runs statements one at a time, so each publish
@@ -26,6 +29,7 @@ import { sql } from 'drizzle-orm';
 import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { chunk, runBatch } from '../db/client';
 import type { Deps } from '../deps';
+import { expireOciUploads } from './oci/uploads';
 import { expireStaleUploads } from './uploads';
 
 const DAY_MS = 86_400_000;
@@ -69,7 +73,9 @@ const collectable = (cutoff: number) => sql`
   AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.digest = b.digest)
   AND NOT EXISTS (SELECT 1 FROM blob_writes w WHERE w.digest = b.digest)
   AND NOT EXISTS (SELECT 1 FROM lfs_objects o WHERE o.digest = b.digest)
-  AND NOT EXISTS (SELECT 1 FROM attestations a WHERE a.digest = b.digest)`;
+  AND NOT EXISTS (SELECT 1 FROM attestations a WHERE a.digest = b.digest)
+  AND NOT EXISTS (SELECT 1 FROM oci_manifests m WHERE m.digest = b.digest)
+  AND NOT EXISTS (SELECT 1 FROM oci_manifest_refs r WHERE r.digest = b.digest)`;
 
 type Row = { digest: string; size: number };
 const rowsOf = (rows: Record<string, unknown>[] | undefined): Row[] =>
@@ -103,7 +109,7 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
       sql`DELETE FROM blob_writes WHERE started_at < ${now - INTENT_TTL_MS} RETURNING id`,
     ]);
     report.staleIntents = stale?.length ?? 0;
-    report.uploadsAborted = await expireStaleUploads(deps);
+    report.uploadsAborted = (await expireStaleUploads(deps)) + (await expireOciUploads(deps));
     while (report.blobs.count < maxBlobs) {
       const [marked] = await runBatch(db, [
         sql`UPDATE blobs SET state = 'deleting'

@@ -9,7 +9,8 @@
  *   3. write the manifest bytes to the blob store (verified by digest, like any blob);
  *   4. one D1 batch makes it all visible at once: the artifact (if new), the version row with
  *      its number, its files and lockfiles, its lineage edges, the manifest's blob row, initial
- *      metrics, the tag moves with their history events, and the idempotency record.
+ *      metrics, the tag moves with their history events, the idempotency record, and the
+ *      OpenLineage events of the new version and of each tag move (services/openlineage/outbox.ts).
  * A failure before 4 leaves at most an unreferenced manifest in the store (invisible; GC's to
  * reclaim); a failure in 4 rolls the whole batch back.
  */
@@ -24,6 +25,8 @@ import { actorOf, type Principal } from './auth';
 import { missingBlobs, releaseIntent, storedSizes, takeIntent } from './blobs';
 import { findReplay, recordPublish } from './idempotency';
 import { buildManifest, encodeManifest, type ManifestInput } from './manifest';
+import { sourceOf } from './openlineage/events';
+import { publishOutboxStatement, tagOutboxStatement } from './openlineage/outbox';
 import { type PolicyRule, unmetRules } from './provenance/policy';
 import type { Failure, Result } from './result';
 import { tagMoveStatements } from './tag-statements';
@@ -151,7 +154,7 @@ export async function publishVersion(
       }),
     ];
   }
-  return publish(deps, principal, name, input, record);
+  return publish(deps, principal, name, input, record, options.origin);
 }
 
 async function publish(
@@ -160,6 +163,7 @@ async function publish(
   name: string,
   input: PublishInput,
   record: (digest: string, status: 200 | 201) => BatchStatement[],
+  origin: string,
 ): Promise<PublishResult> {
   const { db } = deps;
   const now = deps.now();
@@ -187,9 +191,11 @@ async function publish(
   });
   const { bytes, digest } = await encodeManifest(manifest);
 
-  const tagMoves = input.tags.flatMap((tag) =>
-    tagMoveStatements({ tag, digest, expect: undefined, by, at: now, reason: 'publish' }),
-  );
+  const lineage = sourceOf(origin, deps.config.openlineage.namespace);
+  const tagMoves = input.tags.flatMap((tag) => [
+    ...tagMoveStatements({ tag, digest, expect: undefined, by, at: now, reason: 'publish' }),
+    tagOutboxStatement(lineage, { artifact: name, tag, to: digest, at: now, by, reason: 'publish' }),
+  ]);
   const existing = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
   // Refused up front with the reason; the move statements check the policy again atomically.
   for (const tag of existingArtifact ? input.tags : []) {
@@ -252,6 +258,8 @@ async function publish(
                      VALUES (${versionId}, ${JSON.stringify(input.metrics)}, ${now}, ${by})`,
         ]
       : []),
+    // Before the tag moves: the feed then shows the version before the tags that point to it.
+    publishOutboxStatement(lineage, manifest, digest, now, by),
     ...tagMoves,
     ...record(digest, 201),
   ];

@@ -1,14 +1,17 @@
 /**
  * Tags: mutable pointers moved by compare-and-swap (see tag-statements.ts for the SQL), with a
  * gap-free history. Protected tags (PROTECTED_TAGS, default `production`) need `promote`.
+ * Every move and delete that changes a tag also writes its OpenLineage event, in the same batch.
  */
 
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { TagEvent, TagMove } from '../contract/tags';
-import { runBatch } from '../db/client';
+import { type BatchStatement, runBatch } from '../db/client';
 import { type ArtifactRow, tagEvents, tags, versions } from '../db/schema';
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
+import { sourceOf } from './openlineage/events';
+import { tagOutboxStatement } from './openlineage/outbox';
 import { type PolicyRule, unmetRules } from './provenance/policy';
 import { policyHolds } from './provenance/policy-sql';
 import type { Failure, Result } from './result';
@@ -32,13 +35,23 @@ export async function moveTag(
   artifact: ArtifactRow,
   move: { tag: string; digest: string; expect: Expectation; reason: string | null },
   by: string,
+  origin: string,
 ): Promise<Result<{ move: TagMove }, TagConflict | PolicyUnsatisfied>> {
   const at = deps.now();
   const { db } = deps;
-  // The third statement reads, in the same transaction, whether the policy allowed the move: a
+  const lineage = sourceOf(origin, deps.config.openlineage.namespace);
+  // The last statement reads, in the same transaction, whether the policy allowed the move: a
   // move that changed nothing is then told apart from one the policy refused, exactly.
-  const [event = [], applied = [], allowed = []] = await runBatch(db, [
+  const [event = [], applied = [], , allowed = []] = await runBatch(db, [
     ...tagMoveStatements({ ...move, by, at }),
+    tagOutboxStatement(lineage, {
+      artifact: artifact.name,
+      tag: move.tag,
+      to: move.digest,
+      at,
+      by,
+      reason: move.reason,
+    }),
     sql`SELECT 1 AS ok FROM versions v WHERE v.digest = ${move.digest} AND ${policyHolds(move.tag)}`,
   ]);
   if (applied.length === 0) {
@@ -73,11 +86,32 @@ export async function deleteTag(
   tag: string,
   by: string,
   reason: string | null,
+  origin: string,
 ): Promise<Result<object, TagUnknown>> {
-  const { db } = deps;
-  const [, removed = []] = await runBatch(db, tagDeleteStatements(artifact.id, tag, by, Date.now(), reason));
+  const [, removed = []] = await runBatch(deps.db, tagDeleteBatch(deps, artifact, tag, by, reason, origin));
   if (removed.length === 0) return { ok: false, reason: 'tag-unknown', tag };
   return { ok: true };
+}
+
+/**
+ * A tag delete as statements for one D1 batch: the history event, the delete (its RETURNING
+ * says whether the tag existed: index 1) and the OpenLineage event. Shared with OCI deletes,
+ * so every protocol's delete leaves the same trail.
+ */
+export function tagDeleteBatch(
+  deps: Deps,
+  artifact: Pick<ArtifactRow, 'id' | 'name'>,
+  tag: string,
+  by: string,
+  reason: string | null,
+  origin: string,
+): [event: BatchStatement, remove: BatchStatement, outbox: BatchStatement] {
+  const at = deps.now();
+  const lineage = sourceOf(origin, deps.config.openlineage.namespace);
+  return [
+    ...tagDeleteStatements(artifact.id, tag, by, at, reason),
+    tagOutboxStatement(lineage, { artifact: artifact.name, tag, to: null, at, by, reason }),
+  ];
 }
 
 export async function listTags(deps: Deps, artifactId: number): Promise<Record<string, string>> {

@@ -101,12 +101,12 @@ export async function metricsOf(deps: Deps, versionId: number) {
   return { merged, history };
 }
 
-/** A version's detail; the route adds `manifestUrl`, which needs the request's origin. */
+/** A version's detail; the route adds `manifestUrl` and `ociReference`, which need the request's origin. */
 export async function versionDetail(
   deps: Deps,
   artifact: ArtifactRow,
   row: VersionRow,
-): Promise<Omit<VersionDetail, 'manifestUrl'>> {
+): Promise<Omit<VersionDetail, 'manifestUrl' | 'ociReference'>> {
   const [tagMap, manifest, metrics] = await Promise.all([
     tagsByVersion(deps, [row.id]),
     readManifest(deps, row.digest),

@@ -14,6 +14,9 @@
  *   - `get` says whether the store itself vouches for the bytes (`verified`): true when they
  *     were written by a verified `put`; false for an assembly, whose check is the caller's.
  *   - visibility (which blobs exist for the API) lives in D1 (services/blobs.ts), not here.
+ *   - `staging` holds bytes whose digest is not known yet (an OCI upload's chunks, which arrive
+ *     before the client names the digest): never a blob, never served; services/oci/uploads.ts
+ *     hashes them as they arrive and turns them into a verified `put` once the digest is named.
  */
 import { type Digest, hexOf } from '../contract/grammar';
 import { sha256OfStream } from '../lib/digest';
@@ -88,6 +91,21 @@ export interface MultipartStore {
   abort(digest: Digest, uploadId: string): Promise<void>;
 }
 
+/** A staging key: an upload id, optionally `/` and a chunk number (`oci_ab12…/3`). */
+export const STAGING_KEY_RE = /^[A-Za-z0-9_-]{1,128}(?:\/\d{1,9})?$/;
+
+/**
+ * Bytes staged under a key until their digest is known (see the header). A body stream must be
+ * of known length (e.g. a FixedLengthStream), as for `put`.
+ */
+export interface StagingStore {
+  put(key: string, body: ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array): Promise<void>;
+  /** The staged bytes, streamed; null when absent. */
+  get(key: string): Promise<ReadableStream<Uint8Array> | null>;
+  /** Deletes every listed key; absent ones are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
 export interface BlobStore {
   put(digest: Digest, body: BlobBody): Promise<PutOutcome>;
   /** The blob's bytes (or a range of them, which must lie inside the blob); null when absent. */
@@ -101,6 +119,7 @@ export interface BlobStore {
    */
   list(after: string, limit?: number): Promise<BlobPage>;
   readonly multipart: MultipartStore;
+  readonly staging: StagingStore;
 }
 
 /** Re-hashes a stored blob by streaming it (never held in memory); null when absent. */

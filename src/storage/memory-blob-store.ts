@@ -5,7 +5,14 @@
  */
 import { type Digest, hexOf } from '../contract/grammar';
 import { sha256Hex } from '../lib/digest';
-import type { BlobBody, BlobStore, ByteRange, MultipartStore, StoredBlob } from './blob-store';
+import {
+  type BlobBody,
+  type BlobStore,
+  type ByteRange,
+  type MultipartStore,
+  STAGING_KEY_RE,
+  type StoredBlob,
+} from './blob-store';
 
 interface Entry {
   bytes: Uint8Array;
@@ -34,6 +41,7 @@ const randomId = () => crypto.randomUUID();
 export function memoryBlobStore(): BlobStore {
   const entries = new Map<string, Entry>();
   const uploads = new Map<string, Upload>();
+  const staged = new Map<string, Uint8Array>();
 
   const multipart: MultipartStore = {
     async create(digest) {
@@ -111,5 +119,18 @@ export function memoryBlobStore(): BlobStore {
     },
 
     multipart,
+    staging: {
+      async put(key, body) {
+        if (!STAGING_KEY_RE.test(key)) throw new Error(`not a staging key: ${JSON.stringify(key)}`);
+        staged.set(key, await bytesOf(body));
+      },
+      async get(key) {
+        const bytes = staged.get(key);
+        return bytes ? streamOf(bytes) : null;
+      },
+      async delete(keys) {
+        for (const key of keys) staged.delete(key);
+      },
+    },
   };
 }

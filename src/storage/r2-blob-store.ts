@@ -5,6 +5,9 @@
  *   blobs/
  *     sha256/
  *       <64 hex>     the bytes whose SHA-256 is <hex>: files, lockfiles and manifests alike
+ *   staging/
+ *     <upload id>/<n>  chunk n of an OCI upload whose digest is not known yet (deleted when the
+ *                      upload completes, is cancelled or expires)
  *
  * Nothing else is ever written under `blobs/`. Multipart uploads assemble directly at the blob's
  * own key (R2 has no server-side copy, and a second full write would double the cost of large
@@ -13,20 +16,23 @@
  */
 import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { toHex } from '../lib/digest';
-import type {
-  AssembleOutcome,
-  BlobBody,
-  BlobInfo,
-  BlobPage,
-  BlobStore,
-  ByteRange,
-  MultipartStore,
-  PartOutcome,
-  PutOutcome,
-  UploadedPart,
+import {
+  type AssembleOutcome,
+  type BlobBody,
+  type BlobInfo,
+  type BlobPage,
+  type BlobStore,
+  type ByteRange,
+  type MultipartStore,
+  type PartOutcome,
+  type PutOutcome,
+  STAGING_KEY_RE,
+  type StagingStore,
+  type UploadedPart,
 } from './blob-store';
 
 const KEY_PREFIX = 'blobs/sha256/';
+const STAGING_PREFIX = 'staging/';
 const CONTENT_TYPE = 'application/octet-stream';
 /** R2 deletes at most 1,000 keys per call. */
 const DELETE_BATCH = 1000;
@@ -65,7 +71,27 @@ function vouchedFor(object: R2Object, digest: Digest): boolean {
   return sha !== undefined && toHex(sha) === hexOf(digest);
 }
 
+function stagingKey(key: string): string {
+  if (!STAGING_KEY_RE.test(key)) throw new Error(`not a staging key: ${JSON.stringify(key)}`);
+  return `${STAGING_PREFIX}${key}`;
+}
+
 export function r2BlobStore(bucket: R2Bucket): BlobStore {
+  const staging: StagingStore = {
+    async put(key, body) {
+      await bucket.put(stagingKey(key), body);
+    },
+    async get(key) {
+      const object = await bucket.get(stagingKey(key));
+      return object?.body ?? null;
+    },
+    async delete(keys) {
+      for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+        await bucket.delete(keys.slice(i, i + DELETE_BATCH).map(stagingKey));
+      }
+    },
+  };
+
   const multipart: MultipartStore = {
     async create(digest) {
       const upload = await bucket.createMultipartUpload(blobKey(digest), {
@@ -155,6 +181,7 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
     },
 
     multipart,
+    staging,
   };
 }
 

@@ -4,7 +4,7 @@
  * src/ cannot reload it mid-run), with fresh D1/R2 state in a temp dir, migrations applied, on a
  * free loopback port, in its own process group that is always killed at the end.
  *
- *   const server = await startBenchServer({ config, keep });
+ *   const server = await startBenchServer({ config, keep, vars });   // vars: extra `--var`s
  *   server.base, server.token, server.work (temp dir), server.readLog(), await server.stop()
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -198,11 +198,12 @@ export async function runSuite(name, main, getServer) {
  * Starts the bench server for a suite: BENCH_CONFIG names another bench wrangler.toml (e.g. a
  * patched copy of the tree, for A/B runs), BENCH_KEEP=1 keeps the temp dir.
  */
-export function startSuiteServer(prefix) {
+export function startSuiteServer(prefix, vars = {}) {
   return startBenchServer({
     ...(process.env.BENCH_CONFIG ? { config: process.env.BENCH_CONFIG } : {}),
     keep: process.env.BENCH_KEEP === '1',
     prefix,
+    vars,
   });
 }
 

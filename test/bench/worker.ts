@@ -31,6 +31,7 @@
 import { createApp } from '../../src/app';
 import { chunkJson } from '../../src/db/client';
 import type { Bindings } from '../../src/env';
+import cairn from '../../src/index';
 
 const app = createApp();
 const RAW_PREFIX = '/__bench/raw/';
@@ -427,4 +428,6 @@ export default {
     }
     return app.fetch(request, env, ctx);
   },
+  // The OpenLineage consumer of src/index.ts (test/bench/openlineage.mjs pushes to a local sink).
+  queue: (batch, env, ctx) => cairn.queue(batch, env, ctx),
 } satisfies ExportedHandler<Bindings>;

@@ -9,7 +9,9 @@
  * - every version of `artifacts` has its manifest as a live blob, and every `version_files` row
  *   a live blob of the size it records;
  * - every tag of `artifacts` points at an existing version with the digest the tag records;
- * - every lineage edge into those versions starts at an existing version.
+ * - every lineage edge into those versions starts at an existing version;
+ * - OpenLineage outbox: exactly one publish event per version, and exactly one event per tag
+ *   history row, no more (an event exists if and only if its change committed).
  */
 import { blobKey } from '../../src/storage/r2-blob-store';
 import { testEnv } from './http';
@@ -115,5 +117,41 @@ export async function checkInvariants(scope: Scope): Promise<string[]> {
   );
   for (const e of edges)
     problems.push(`lineage edge into version ${e.outputId} from missing version ${e.inputId}`);
+  await checkOutbox(names, versions, problems);
   return problems;
+}
+
+async function checkOutbox(
+  names: string,
+  versions: readonly { digest: string; name: string }[],
+  problems: string[],
+) {
+  const published = await rows<{ digest: string; n: number }>(
+    `SELECT json_extract(event, '$.outputs[0].facets.version.datasetVersion') AS digest, COUNT(*) AS n
+     FROM openlineage_events
+     WHERE kind = 'publish' AND json_extract(event, '$.outputs[0].name') IN (SELECT value FROM json_each(?))
+     GROUP BY digest`,
+    names,
+  );
+  const events = new Map(published.map((p) => [p.digest, p.n]));
+  for (const v of versions) {
+    if (events.get(v.digest) !== 1)
+      problems.push(`${v.name} ${v.digest}: ${events.get(v.digest) ?? 0} publish events`);
+    events.delete(v.digest);
+  }
+  for (const digest of events.keys()) problems.push(`publish event for ${digest}, which is no version`);
+  const [tagged] = await rows<{ history: number; events: number }>(
+    `SELECT COUNT(*) AS history, COUNT(o.id) AS events FROM tag_events te
+     JOIN artifacts a ON a.id = te.artifact_id LEFT JOIN openlineage_events o ON o.tag_event_id = te.id
+     WHERE a.name IN (SELECT value FROM json_each(?))`,
+    names,
+  );
+  const [orphans] = await rows<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM openlineage_events o LEFT JOIN tag_events te ON te.id = o.tag_event_id
+     WHERE o.kind = 'tag' AND te.id IS NULL`,
+  );
+  if (tagged && tagged.history !== tagged.events) {
+    problems.push(`${tagged.history} tag history rows but ${tagged.events} tag-move events`);
+  }
+  if (orphans?.n) problems.push(`${orphans.n} tag-move events without their history row`);
 }

@@ -1,5 +1,5 @@
 /**
- * The auth matrix: every route × {anonymous, read, write, promote, admin, other-namespace,
+ * The auth matrix: every route (API, OCI, Git LFS, UI) × {anonymous, read, write, promote, admin, other-namespace,
  * expired} → the status it must answer. Rows run in order, each principal in turn, against one
  * seeded artifact in `acme`; the other-namespace token holds every scope but admin, for `globex`.
  * Statuses of writes that may already have happened are written '2xx'.
@@ -116,6 +116,20 @@ const ROWS: Row[] = [
     [401, 403, 403, 403, 200, 403, 401],
     () => ({ dryRun: true, orphanPages: 0 }),
   ],
+  // OCI (/v2): the same scopes; other namespaces answer as unknown, pushes there are refused.
+  ['GET', () => '/v2/', [401, 200, 200, 200, 200, 200, 401]],
+  ['HEAD', () => `/v2/${name}/blobs/${blob}`, [401, 200, 200, 200, 200, 404, 401]],
+  ['GET', () => `/v2/${name}/manifests/staging`, [401, 200, 200, 200, 200, 404, 401]],
+  ['GET', () => `/v2/${name}/tags/list`, [401, 200, 200, 200, 200, 404, 401]],
+  ['GET', () => `/v2/${name}/referrers/${NONE}`, [401, 200, 200, 200, 200, 404, 401]],
+  ['POST', () => `/v2/${name}/blobs/uploads/`, [401, 403, 202, 403, 202, 403, 401]],
+  [
+    'PATCH',
+    () => `/v2/${name}/blobs/uploads/oci_none`,
+    [401, 403, 404, 403, 404, 403, 401],
+    () => new Uint8Array(8),
+  ],
+  ['DELETE', () => `/v2/${name}/manifests/nope`, [401, 403, 404, 403, 404, 403, 401]],
   [
     'POST',
     () => `/lfs/${name}/objects/batch`,
@@ -152,6 +166,10 @@ const ROWS: Row[] = [
   ['DELETE', () => `/v1/keys/${'0'.repeat(64)}`, [401, 403, 403, 403, 404, 403, 401]],
   ['GET', () => `/v1/artifacts/${name}/policy`, [401, 200, 200, 200, 200, 404, 401]],
   ['PUT', () => `/v1/artifacts/${name}/policy`, [401, 403, 403, 200, 200, 403, 401], () => ({ tags: {} })],
+  ['GET', () => '/v1/openlineage/events', [401, 200, 200, 200, 200, 200, 401]],
+  ['GET', () => '/v1/openlineage/deliveries', [401, 403, 403, 403, 200, 403, 401]],
+  // The custom-facet schema is public, like any schema; a refused credential is still a 401.
+  ['GET', () => '/v1/openlineage/facets.json', [200, 200, 200, 200, 200, 200, 401]],
   // The UI sends anonymous visitors to its login page; a refused credential is a 401 page.
   ['GET', () => `/ui/artifacts/${name}`, [302, 200, 200, 200, 200, 404, 401]],
   ['GET', () => `/ui/artifacts/${name}/versions/1`, [302, 200, 200, 200, 200, 404, 401]],

@@ -177,4 +177,19 @@ describe.each(STORES)('BlobStore contract: %s', (_name, make) => {
     });
     expect(await store.head(digest)).toBeNull();
   });
+
+  it('staging: bytes staged under a key read back whole, are never a blob, and are deleted (idempotently)', async () => {
+    const store = make();
+    const bytes = randomBytes(3000);
+    const digest = await digestOf(bytes);
+    await store.staging.put('oci_test-upload/1', sized(bytes));
+    await store.staging.put('oci_test-upload/2', bytes.slice(0, 10));
+    expect(await text((await store.staging.get('oci_test-upload/1'))!)).toEqual(bytes);
+    expect(await store.get(digest)).toBeNull();
+    const page = await store.list(hexOf(digest).slice(0, 63));
+    expect(page.blobs.map((b) => b.digest)).not.toContain(digest);
+    await store.staging.delete(['oci_test-upload/1', 'oci_test-upload/2', 'oci_test-upload/3']);
+    expect(await store.staging.get('oci_test-upload/1')).toBeNull();
+    await expect(store.staging.put('../blobs/sha256/x', bytes)).rejects.toThrow(/staging key/);
+  });
 });

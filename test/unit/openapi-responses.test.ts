@@ -201,6 +201,22 @@ async function service(hit: ReturnType<typeof caller>) {
   await hit('POST /v1/admin/gc', '/v1/admin/gc', { method: 'POST', json: { dryRun: 'yes' } });
 }
 
+/** After versionsAndTags: the feed has publish and tag-move events to page through. */
+async function openlineage(hit: ReturnType<typeof caller>) {
+  const E = 'GET /v1/openlineage/events';
+  const first = await hit(E, '/v1/openlineage/events?limit=2');
+  const { nextCursor } = (await first.json()) as { nextCursor: string };
+  await hit(E, `/v1/openlineage/events?limit=2&after=${nextCursor}`);
+  await hit(E, '/v1/openlineage/events?limit=0');
+  await hit(E, '/v1/openlineage/events', { token: null });
+  const D = 'GET /v1/openlineage/deliveries';
+  await hit(D, '/v1/openlineage/deliveries?limit=2');
+  await hit(D, '/v1/openlineage/deliveries?status=lost');
+  const { token } = await createToken(['read']);
+  await hit(D, '/v1/openlineage/deliveries', { token });
+  await hit('GET /v1/openlineage/facets.json', '/v1/openlineage/facets.json', { token: null });
+}
+
 describe('real answers conform to GET /v1/openapi.json', () => {
   it('every operation, happy and error answers: documented status, media type and body', async () => {
     const conformance = new Conformance(await fetchDocument());
@@ -209,6 +225,7 @@ describe('real answers conform to GET /v1/openapi.json', () => {
     await blobsAndUploads(hit);
     await versionsAndTags(hit);
     await provenanceScenario(hit);
+    await openlineage(hit);
     expect(conformance.problems).toEqual([]);
     const unexercised = operationsOf(conformance.doc)
       .map(({ method, path }) => `${method} ${path}`)

@@ -143,6 +143,7 @@ export async function commitToBranch(
       reason: `hf commit: ${request.summary}`,
     },
     actorOf(principal),
+    origin,
   );
   if (!moved.ok) {
     if (moved.reason === 'policy-unsatisfied') return moved;

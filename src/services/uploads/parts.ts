@@ -92,7 +92,7 @@ const MAX_PROBE_INTERVAL_BYTES = 8 * 1024 * 1024;
  * streams: a void state never comes back, so hashing on would be wasted CPU. Returns whether
  * every byte was hashed.
  */
-async function pumpThroughHasher(
+export async function pumpThroughHasher(
   body: ReadableStream<Uint8Array>,
   sink: WritableStream<Uint8Array>,
   hasher: ResumableSha256,

@@ -1,0 +1,242 @@
+/**
+ * /v2/{ns}/{name}/manifests, /tags/list and /referrers (Distribution Spec "Pulling manifests",
+ * "Pushing manifests", "Listing tags", "Listing referrers", "Deleting"). Exact bytes in and out;
+ * the decisions (what a push becomes, what a tag names, what a delete may take) are
+ * services/oci/manifests.ts and deletion.ts. Tags move only as /v1 tags do: `promote` for
+ * protected tags, namespace limits, history, audit.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Digest } from '../../contract/grammar';
+import type { AppEnv } from '../../env';
+import { ApiError } from '../../errors';
+import { blobBusy } from '../../http/blob-errors';
+import { NO_CACHE } from '../../http/caching';
+import { assertCanMoveTags, assertNamespaceWritable } from '../../http/guards';
+import { policyUnsatisfied } from '../../http/provenance-errors';
+import { unreachable } from '../../lib/unreachable';
+import { requireScope } from '../../middleware/auth';
+import { actorOf } from '../../services/auth';
+import { deleteOciManifest, deleteOciTag } from '../../services/oci/deletion';
+import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-format';
+import { type PushFailure, pushManifest, type Reference } from '../../services/oci/manifests';
+import { findManifest, listOciTags, referrers, repoExists, tagsOfManifest } from '../../services/oci/reads';
+import { digestSchema, validate } from '../../validation';
+import { assertRepoReadable, manifestLocation, referenceSchema, repoParams } from './common';
+
+const manifestParams = validate('param', repoParams.extend({ reference: referenceSchema }));
+
+function pushFailure(repo: string, failure: PushFailure): ApiError {
+  switch (failure.reason) {
+    case 'manifest-invalid':
+      return new ApiError('BAD_REQUEST', `invalid manifest: ${failure.problem}`);
+    case 'digest-mismatch':
+      return new ApiError('DIGEST_MISMATCH', "the manifest's bytes do not hash to the digest in the URL", {
+        ...('digest' in failure ? { digest: failure.digest } : {}),
+      });
+    case 'blobs-missing':
+    case 'blobs-collected':
+      return new ApiError(
+        'BLOB_UNKNOWN',
+        'the manifest references blobs that are not stored (push them first)',
+        { missing: failure.missing.slice(0, 100) },
+        { status: 422 },
+      );
+    case 'size-mismatch': {
+      const { ok: _ok, reason: _reason, ...details } = failure;
+      return new ApiError('SIZE_MISMATCH', 'a descriptor size is not the stored blob size', details, {
+        status: 422,
+      });
+    }
+    case 'duplicate-paths':
+      return new ApiError(
+        'BAD_REQUEST',
+        `two layers have the same title: ${failure.duplicates.slice(0, 10).join(', ')}`,
+      );
+    case 'kind-conflict':
+      return new ApiError(
+        'KIND_CONFLICT',
+        `this repository holds ${failure.kind} versions, not ${failure.requested}`,
+        {
+          kind: failure.kind,
+        },
+      );
+    case 'being-deleted':
+      return blobBusy((failure as { digest?: Digest }).digest ?? ('' as Digest));
+    case 'assembly-in-progress':
+      return new ApiError(
+        'UPLOAD_IN_PROGRESS',
+        'a multipart upload of these bytes is being completed; retry shortly',
+      );
+    case 'refs-unknown':
+      return new ApiError('REF_UNKNOWN', 'unknown input refs', { refs: failure.refs });
+    case 'idempotency-key-reused':
+      return new ApiError('IDEMPOTENCY_KEY_REUSED', 'idempotency key reused');
+    case 'policy-unsatisfied':
+      // A tag under a provenance policy (README "Provenance and signatures") refuses over OCI too.
+      return policyUnsatisfied(repo, failure.tag, failure.missing);
+    default:
+      return unreachable(failure);
+  }
+}
+
+function unknownManifest(repo: string, reference: Reference): ApiError {
+  switch (reference.kind) {
+    case 'tag':
+      return new ApiError('TAG_UNKNOWN', `no manifest ${repo}:${reference.tag}`, { tag: reference.tag });
+    case 'digest':
+      return new ApiError('VERSION_UNKNOWN', `no manifest ${repo}@${reference.digest}`, {
+        digest: reference.digest,
+      });
+    case 'number':
+      return new ApiError('VERSION_UNKNOWN', `no version ${repo}@${reference.number}`, {
+        number: reference.number,
+      });
+    default:
+      return unreachable(reference);
+  }
+}
+
+/** Pushes and deletes name a tag or a digest; a version number is for pulling. */
+function assertNotNumber(reference: Reference): asserts reference is Exclude<Reference, { kind: 'number' }> {
+  if (reference.kind === 'number') {
+    throw new ApiError(
+      'TAG_INVALID',
+      `"${reference.number}" names version ${reference.number}: push and delete by tag or digest`,
+    );
+  }
+}
+
+export const ociManifestRoutes = new Hono<AppEnv>()
+  .get('/:ns/:name/manifests/:reference', manifestParams, requireScope('read'), async (c) => {
+    const { ns, name, reference } = c.req.valid('param');
+    const repo = assertRepoReadable(c.var.principal, ns, name);
+    const row = await findManifest(c.var.deps, repo, reference);
+    if (!row) throw unknownManifest(repo, reference);
+    const headers = {
+      'Content-Type': row.mediaType,
+      'Content-Length': String(row.size),
+      'Docker-Content-Digest': row.digest,
+      ETag: `"${row.digest}"`,
+      // By digest the answer never changes; by tag it may at any moment.
+      'Cache-Control': reference.kind === 'digest' ? 'public, max-age=31536000, immutable' : NO_CACHE,
+    };
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    const read = await c.var.deps.blobs.get(row.digest as Digest);
+    if (!read) throw new Error(`manifest ${row.digest} has a record but no stored bytes`);
+    return new Response(read.body, { status: 200, headers });
+  })
+  .put('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), async (c) => {
+    const { ns, name, reference } = c.req.valid('param');
+    const { deps } = c.var;
+    const principal = c.var.principal!;
+    const repo = `${ns}/${name}`;
+    assertNamespaceWritable(principal, ns);
+    assertNotNumber(reference);
+    if (reference.kind === 'tag') assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > MAX_MANIFEST_BYTES) {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`, {
+        limit: MAX_MANIFEST_BYTES,
+      });
+    }
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`, {
+        limit: MAX_MANIFEST_BYTES,
+      });
+    }
+    const origin = new URL(c.req.url).origin;
+    const pushed = await pushManifest(
+      deps,
+      principal,
+      repo,
+      reference,
+      bytes,
+      c.req.header('content-type'),
+      origin,
+    );
+    if (!pushed.ok) throw pushFailure(repo, pushed);
+    return c.body(null, 201, {
+      Location: manifestLocation(repo, pushed.digest),
+      'Docker-Content-Digest': pushed.digest,
+      ...(pushed.subject ? { 'OCI-Subject': pushed.subject } : {}),
+    });
+  })
+  .delete('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), async (c) => {
+    const { ns, name, reference } = c.req.valid('param');
+    const { deps } = c.var;
+    const principal = c.var.principal!;
+    const repo = `${ns}/${name}`;
+    assertNamespaceWritable(principal, ns);
+    assertNotNumber(reference);
+    if (reference.kind === 'tag') {
+      assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
+      const deleted = await deleteOciTag(
+        deps,
+        repo,
+        reference.tag,
+        actorOf(principal),
+        new URL(c.req.url).origin,
+      );
+      if (!deleted.ok) throw unknownManifest(repo, reference);
+      return c.body(null, 202);
+    }
+    const row = await findManifest(deps, repo, reference);
+    if (!row) throw unknownManifest(repo, reference);
+    const tags = await tagsOfManifest(deps, row);
+    assertCanMoveTags(principal, deps.config.protectedTags, [...tags.cairn, ...tags.oci]);
+    await deleteOciManifest(deps, row, tags.cairn, actorOf(principal), new URL(c.req.url).origin);
+    return c.body(null, 202);
+  })
+  .get(
+    '/:ns/:name/tags/list',
+    validate('param', repoParams),
+    requireScope('read'),
+    validate(
+      'query',
+      z.object({
+        n: z.coerce.number().int().min(0).max(10_000).optional(),
+        last: z.string().max(256).optional(),
+      }),
+    ),
+    async (c) => {
+      const { ns, name } = c.req.valid('param');
+      const { n, last } = c.req.valid('query');
+      const repo = assertRepoReadable(c.var.principal, ns, name);
+      if (!(await repoExists(c.var.deps, repo)))
+        throw new ApiError('ARTIFACT_UNKNOWN', `no repository ${repo}`);
+      const limit = n ?? 1000;
+      const tags = limit === 0 ? [] : await listOciTags(c.var.deps, repo, limit, last);
+      if (n !== undefined && tags.length === limit && limit > 0) {
+        const next = `/v2/${repo}/tags/list?n=${limit}&last=${encodeURIComponent(tags.at(-1)!)}`;
+        c.header('Link', `<${next}>; rel="next"`);
+      }
+      c.header('Cache-Control', NO_CACHE);
+      return c.json({ name: repo, tags });
+    },
+  )
+  .get(
+    '/:ns/:name/referrers/:digest',
+    validate('param', repoParams.extend({ digest: digestSchema })),
+    requireScope('read'),
+    validate('query', z.object({ artifactType: z.string().min(1).max(255).optional() })),
+    async (c) => {
+      const { ns, name, digest } = c.req.valid('param');
+      const { artifactType } = c.req.valid('query');
+      const repo = assertRepoReadable(c.var.principal, ns, name);
+      const rows = await referrers(c.var.deps, repo, digest, artifactType);
+      const manifests = rows.map((r) => ({
+        mediaType: r.mediaType,
+        digest: r.digest,
+        size: r.size,
+        ...(r.artifactType ? { artifactType: r.artifactType } : {}),
+        ...(r.annotations ? { annotations: r.annotations } : {}),
+      }));
+      if (artifactType !== undefined) c.header('OCI-Filters-Applied', 'artifactType');
+      c.header('Cache-Control', NO_CACHE);
+      return c.body(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }), 200, {
+        'Content-Type': OCI_INDEX,
+      });
+    },
+  );
