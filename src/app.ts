@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit';
 import { blobRoutes } from './routes/blobs';
 import { diffRoutes } from './routes/diff';
 import { healthRoutes } from './routes/health';
+import { hfRoutes } from './routes/hf';
 import { keyRoutes } from './routes/keys';
 import { lfsRoutes } from './routes/lfs';
 import { lineageRoutes } from './routes/lineage';
@@ -69,6 +70,7 @@ export function createApp() {
   app.route('/v1/openlineage', openlineageRoutes);
   app.route('/v1', openApiRoutes(openApi));
   app.route('/v2', ociRoutes);
+  app.route('/hf', hfRoutes);
 
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

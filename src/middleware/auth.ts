@@ -43,10 +43,16 @@ export type Credentials = Exclude<AuthResult, { ok: false }> | { ok: false; mess
  * 429 RATE_LIMITED when throttled; a refused credential comes back as `{ ok: false }` for the
  * caller to answer in its own dialect (API JSON, LFS JSON, a login page).
  */
-export async function checkCredentials(c: Context<AppEnv>, fallback?: string): Promise<Credentials> {
+export async function checkCredentials(
+  c: Context<AppEnv>,
+  fallback?: string,
+  /** A dialect's token spelling (the Hub's `hf_` prefix) mapped to the Cairn token it wraps. */
+  unwrap: (credential: string) => string = (credential) => credential,
+): Promise<Credentials> {
   const header = c.req.header('authorization');
   // An unreadable Authorization header is a failed attempt, never anonymous (nor the fallback).
-  const credential = header === undefined ? fallback : credentialFrom(header);
+  const presented = header === undefined ? fallback : credentialFrom(header);
+  const credential = typeof presented === 'string' ? unwrap(presented) : presented;
   if (credential === undefined) return { ok: true, principal: null };
   const limits = {
     limit: c.var.deps.config.authFailureLimit,

@@ -35,7 +35,7 @@ const startSchema = z.object({
 type UploadFailure = StartFailure | PartFailure | CompleteFailure;
 
 /** Every failure of an upload phase, as the API answers it. */
-function uploadFailure(failure: UploadFailure): ApiError {
+export function uploadFailure(failure: UploadFailure): ApiError {
   switch (failure.reason) {
     case 'too-large':
       return new ApiError(

@@ -8,7 +8,7 @@
  *   server.base, server.token, server.work (temp dir), server.readLog(), await server.stop()
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -235,4 +235,27 @@ export async function rotate(label, sides, measure, { runs, warmup = 0 }) {
   }
   process.stdout.write('\n');
   return samples;
+}
+
+/** A fresh registry signing key (PKCS#8 PEM) as the `vars` of startBenchServer, for suites that sign. */
+export function signingKeyVars() {
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  return { REGISTRY_SIGNING_KEY: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** Runs `cairn <args>` (bin/cairn.mjs) against `server`, quiet on stdout; rejects with its stderr. */
+export function runCairn(server, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, CAIRN_URL: server.base, CAIRN_TOKEN: server.token },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`cairn ${args[0]} → ${code}\n${stderr}`)),
+    );
+  });
 }

@@ -17,12 +17,12 @@
  *   BENCH_RUNS   runs per side (default 3)
  *   BENCH_LFS_NATIVE  cli | fetch to force the native side (default: cli when it runs)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gitHome, gitOk, lfsRepo, randomFile } from '../e2e/git-lfs.mjs';
-import { CLI, MiB, median, startBenchServer, writeResult } from './bench-server.mjs';
+import { CLI, MiB, median, runCairn, startBenchServer, writeResult } from './bench-server.mjs';
 
 const OBJECTS = 20;
 const OBJECT_MIB = 10;
@@ -51,23 +51,7 @@ async function lfsRun(run) {
 }
 
 function runCli(dir, name) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'push', dir, name, '--parallel', String(PARALLEL), '--code', 'none', '--quiet'],
-      {
-        env: { ...process.env, CAIRN_URL: server.base, CAIRN_TOKEN: server.token },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`cairn push → ${code}\n${stderr}`)),
-    );
-  });
+  return runCairn(server, ['push', dir, name, '--parallel', String(PARALLEL), '--code', 'none', '--quiet']);
 }
 
 /** PUT every file to /v1/blobs with PARALLEL requests in flight. */

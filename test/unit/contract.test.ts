@@ -1,7 +1,8 @@
 /**
  * docs/API.md describes the API that exists: its error table is exactly the contract's
  * (src/contract/errors.ts, which ApiError and the client use), and every route the app serves
- * under /v1, /lfs and /v2 (OCI) is documented as `METHOD /path` (parameters written `{name}`).
+ * under /v1, /lfs, /v2 (OCI) and /hf (Hugging Face Hub) is documented as `METHOD /path` (parameters
+ * written `{name}`).
  */
 import { describe, expect, it } from 'vitest';
 import api from '../../docs/API.md?raw';
@@ -32,9 +33,9 @@ describe('docs/API.md', () => {
     expect(rows.length).toBe(Object.keys(ERROR_STATUS).length);
   });
 
-  it('documents every route under /v1, /lfs and /v2', () => {
+  it('documents every route under /v1, /lfs, /v2 and /hf', () => {
     const routes = createApp()
-      .routes.filter((r) => METHODS.has(r.method) && /^\/(v1|lfs|v2)\//.test(r.path))
+      .routes.filter((r) => METHODS.has(r.method) && /^\/(v1|lfs|v2|hf)\//.test(r.path))
       .map((r) => `${r.method} ${r.path}`);
     const unique = [...new Set(routes)];
     expect(unique.length).toBeGreaterThan(30);

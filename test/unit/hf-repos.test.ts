@@ -1,0 +1,150 @@
+/** /hf repos, trees, info and downloads: the Hub's shapes over artifacts and versions. */
+import { describe, expect, it } from 'vitest';
+import { commit, createHfRepo, HF_TOKEN, header, hf, hubUpload, lfsFile } from '../helpers/hf';
+import { createToken } from '../helpers/http';
+import { uniqueName } from '../helpers/registry';
+
+async function repoWithFiles(paths: Record<string, string>) {
+  const name = uniqueName('acme', 'hf');
+  expect((await createHfRepo(name)).status).toBe(200);
+  const lines: unknown[] = [header()];
+  for (const [path, content] of Object.entries(paths))
+    lines.push(lfsFile(path, await hubUpload(name, content)));
+  const res = await commit(name, lines);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { name, commitOid: ((await res.json()) as { commitOid: string }).commitOid };
+}
+
+describe('POST /hf/api/repos/create', () => {
+  it('creates the artifact, answers 200 again for the same repo, 409 KIND_CONFLICT for another type', async () => {
+    const name = uniqueName('acme', 'hf');
+    expect((await createHfRepo(name)).status).toBe(200);
+    const again = await createHfRepo(name);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { url: string }).url).toMatch(new RegExp(`/hf/${name}$`));
+    const other = await createHfRepo(name, 'dataset');
+    expect(other.status).toBe(409);
+    expect(other.headers.get('X-Error-Code')).toBe('KIND_CONFLICT');
+  });
+
+  it('refuses a token limited to another namespace (403), and a read-only token', async () => {
+    const limited = await createToken(['write'], { namespaces: ['other'] });
+    expect((await createHfRepo(uniqueName('acme', 'hf'), 'model', `hf_${limited.token}`)).status).toBe(403);
+    const reader = await createToken(['read']);
+    expect((await createHfRepo(uniqueName('acme', 'hf'), 'model', `hf_${reader.token}`)).status).toBe(403);
+  });
+
+  it('refuses inline files (400), and an unknown /hf route is NOT_FOUND, not EntryNotFound', async () => {
+    const res = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'x', organization: 'acme', files: [{ path: 'a', content: '' }] },
+    });
+    expect(res.status).toBe(400);
+    const nowhere = await hf('/api/spaces/acme/x');
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.headers.get('X-Error-Code')).toBe('NOT_FOUND');
+  });
+
+  it('a bad hf_ token → 401 in the Hub shape', async () => {
+    const res = await createHfRepo(uniqueName('acme', 'hf'), 'model', 'hf_nope');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toMatch(/Invalid credentials/);
+    expect(res.headers.get('X-Error-Message')).toMatch(/Invalid credentials/);
+  });
+});
+
+describe('GET /hf/api/models/{ns}/{name}[/revision/{rev}]', () => {
+  it('answers sha (the commit id) and siblings; revision by commit id, number and branch', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'config.json': '{}', 'w/a.bin': 'aaaa' });
+    for (const path of [
+      `/api/models/${name}`,
+      `/api/models/${name}/revision/${commitOid}`,
+      `/api/models/${name}/revision/1`,
+      `/api/models/${name}/revision/HEAD`,
+    ]) {
+      const res = await hf(path);
+      expect(res.status, path).toBe(200);
+      const info = (await res.json()) as { id: string; sha: string; siblings: { rfilename: string }[] };
+      expect(info.id).toBe(name);
+      expect(info.sha).toBe(commitOid);
+      expect(info.siblings.map((s) => s.rfilename)).toEqual(['config.json', 'w/a.bin']);
+    }
+  });
+
+  it('unknown repo → 404 RepoNotFound, unknown revision → 404 RevisionNotFound, a dataset is no model', async () => {
+    const missing = await hf(`/api/models/acme/nope-${Date.now()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('X-Error-Code')).toBe('RepoNotFound');
+    expect(((await missing.json()) as { error: string }).error).toMatch(/no artifact/);
+    const { name } = await repoWithFiles({ 'a.txt': 'a' });
+    const rev = await hf(`/api/models/${name}/revision/${'f'.repeat(40)}`);
+    expect(rev.status).toBe(404);
+    expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+    expect((await hf(`/api/datasets/${name}`)).headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+
+  it('a repo without a commit yet: info and an empty tree at main/HEAD, RevisionNotFound elsewhere', async () => {
+    const name = uniqueName('acme', 'hf');
+    expect((await createHfRepo(name)).status).toBe(200);
+    const info = (await (await hf(`/api/models/${name}/revision/HEAD`)).json()) as {
+      sha: null;
+      siblings: [];
+    };
+    expect(info).toMatchObject({ sha: null, siblings: [] });
+    expect(await (await hf(`/api/models/${name}/tree/main`)).json()).toEqual([]);
+    expect((await hf(`/api/models/${name}/tree/dev`)).headers.get('X-Error-Code')).toBe('RevisionNotFound');
+  });
+
+  it('a token limited to another namespace sees RepoNotFound', async () => {
+    const { name } = await repoWithFiles({ 'a.txt': 'a' });
+    const limited = await createToken(['read'], { namespaces: ['other'] });
+    const res = await hf(`/api/models/${name}`, { token: `hf_${limited.token}` });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+});
+
+describe('GET /hf/api/models/{ns}/{name}/tree/{rev}[/{path}]', () => {
+  it('lists a folder, recurses on request, and pages with Link', async () => {
+    const { name } = await repoWithFiles({ 'a.txt': 'a', 'd/b.txt': 'b', 'd/e/c.txt': 'c' });
+    const top = (await (await hf(`/api/models/${name}/tree/main`)).json()) as {
+      path: string;
+      type: string;
+    }[];
+    expect(top.map((e) => `${e.type}:${e.path}`)).toEqual(['file:a.txt', 'directory:d']);
+    const sub = (await (await hf(`/api/models/${name}/tree/main/d?recursive=true`)).json()) as {
+      path: string;
+    }[];
+    expect(sub.map((e) => e.path)).toEqual(['d/b.txt', 'd/e', 'd/e/c.txt']);
+    const first = await hf(`/api/models/${name}/tree/main?recursive=true&limit=2`);
+    const link = first.headers.get('Link');
+    expect(link).toMatch(/rel="next"/);
+    const next = new URL(/<([^>]+)>/.exec(link!)![1]!);
+    const second = (await (await hf(next.pathname.slice(3) + next.search)).json()) as { path: string }[];
+    expect(second.map((e) => e.path)).toEqual(['d/b.txt', 'd/e']);
+    const missing = await hf(`/api/models/${name}/tree/main/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('X-Error-Code')).toBe('EntryNotFound');
+  });
+});
+
+describe('GET|HEAD /hf/{ns}/{name}/resolve/{rev}/{path}', () => {
+  it('serves bytes with Range, ETag, X-Repo-Commit, X-Linked-Size, X-Linked-Etag', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'd/w.bin': 'hello weights' });
+    const head = await hf(`/${name}/resolve/main/d/w.bin`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('X-Repo-Commit')).toBe(commitOid);
+    expect(head.headers.get('X-Linked-Size')).toBe('13');
+    expect(head.headers.get('X-Linked-Etag')).toMatch(/^"[0-9a-f]{64}"$/);
+    const ranged = await hf(`/${name}/resolve/${commitOid}/d/w.bin`, { headers: { Range: 'bytes=0-4' } });
+    expect(ranged.status).toBe(206);
+    expect(await ranged.text()).toBe('hello');
+    expect(ranged.headers.get('Content-Range')).toBe('bytes 0-4/13');
+    const missing = await hf(`/${name}/resolve/main/nope.bin`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('X-Error-Code')).toBe('EntryNotFound');
+    const rev = await hf(`/${name}/resolve/7/d/w.bin`);
+    expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+    expect(HF_TOKEN.startsWith('hf_')).toBe(true);
+  });
+});
