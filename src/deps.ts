@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { readConfig } from './config';
 import { createDb, type Db } from './db/client';
 import type { Bindings } from './env';
+import type { ProfileQueue } from './services/tables/queue';
 import type { BlobStore } from './storage/blob-store';
 import { r2BlobStoreOf } from './storage/r2-blob-store';
 
@@ -18,6 +19,8 @@ export interface Deps {
   now(): number;
   /** The registry's signing key (REGISTRY_SIGNING_KEY secret: PKCS#8 PEM or JWK), if configured. */
   registryKey?: string | undefined;
+  /** The table-profile queue's producer (services/tables/queue.ts), when bound. */
+  profiles?: ProfileQueue | undefined;
 }
 
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
@@ -27,6 +30,7 @@ export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
     config: readConfig(env),
     now: Date.now,
     registryKey: env.REGISTRY_SIGNING_KEY,
+    profiles: env.PROFILES as ProfileQueue | undefined,
     ...overrides,
   };
 }

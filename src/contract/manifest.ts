@@ -9,6 +9,8 @@ export interface ManifestFile {
   path: string;
   digest: string;
   size: number;
+  /** A tabular file's declared key columns (contract/tables.ts). */
+  table?: { key: string[] };
 }
 
 export interface ManifestInput {

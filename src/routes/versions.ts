@@ -19,6 +19,7 @@ import { publishSchema } from '../schemas/publish';
 import { actorOf } from '../services/auth';
 import { IDEMPOTENCY_KEY_RE } from '../services/idempotency';
 import { type PublishFailure, publishVersion } from '../services/publish';
+import { enqueuePublished } from '../services/tables/queue';
 import { addMetrics, fileBlob, listVersions, versionDetail } from '../services/versions';
 import { artifactParams, numericPageQuerySchema, pathProblem, selectorSchema, validate } from '../validation';
 
@@ -106,6 +107,18 @@ export const versionRoutes = new Hono<AppEnv>()
           'Content-Type': 'application/json',
           'Idempotent-Replayed': 'true',
         });
+      }
+      // Table profiles are computed off the request path; the cron sweep catches a lost hand-over.
+      const { deps } = c.var;
+      if (result.created && deps.profiles) {
+        const queue = deps.profiles;
+        c.executionCtx.waitUntil(
+          enqueuePublished(deps, queue, result.digest).catch((e) =>
+            console.error(
+              JSON.stringify({ profiles: 'enqueue failed', digest: result.digest, error: String(e) }),
+            ),
+          ),
+        );
       }
       return c.json(
         {

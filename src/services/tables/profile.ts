@@ -1,0 +1,215 @@
+/**
+ * The profiler: rows in (from reader.ts), a TableProfile and a row index out. Per column it keeps
+ * fixed-size state (sketch.ts) and, per row, one 32-bit hash per column (plus a 64-bit hash of
+ * the key columns when a key is declared): the row index that lets a diff count added, removed
+ * and changed rows exactly (up to hash collisions) without reading either file again.
+ * The index is capped (MAX_INDEX_CELLS); a larger table gets a profile without one, and its diffs
+ * say rows from → to without the set difference.
+ */
+import type { ColumnProfile, ColumnType, TableFormat, TableProfile } from '../../contract/tables';
+import type { RowSink } from './reader';
+import { TableError } from './reader';
+import { fmix, HyperLogLog, hash32, Reservoir, TopValues } from './sketch';
+
+/** 32-bit cells kept for the row index: 64 MiB (a 1,000,000-row table of up to 14 columns). */
+export const MAX_INDEX_CELLS = 16 * 1024 * 1024;
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const BOOLEAN = /^(true|false)$/i;
+
+class Column {
+  nulls = 0;
+  ints = 0;
+  nums = 0;
+  bools = 0;
+  values = 0;
+  // Welford's running mean and sum of squares, over the values that parse as numbers.
+  count = 0;
+  mean = 0;
+  m2 = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  minText: string | null = null;
+  maxText: string | null = null;
+  readonly hll = new HyperLogLog();
+  readonly reservoir = new Reservoir();
+  readonly top = new TopValues();
+
+  constructor(
+    readonly name: string,
+    priorNulls: number,
+  ) {
+    this.nulls = priorNulls;
+  }
+
+  add(v: string | null, h: number): void {
+    if (v === null) {
+      this.nulls++;
+      return;
+    }
+    this.values++;
+    this.hll.add(h);
+    this.top.add(v);
+    if (this.minText === null || v < this.minText) this.minText = v;
+    if (this.maxText === null || v > this.maxText) this.maxText = v;
+    if (BOOLEAN.test(v)) {
+      this.bools++;
+      return;
+    }
+    if (!NUMBER.test(v)) return;
+    this.nums++;
+    if (INTEGER.test(v)) this.ints++;
+    const x = Number(v);
+    this.count++;
+    const d = x - this.mean;
+    this.mean += d / this.count;
+    this.m2 += d * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    this.reservoir.add(x);
+  }
+
+  type(): ColumnType {
+    if (this.values === 0) return 'empty';
+    if (this.ints === this.values) return 'integer';
+    if (this.nums === this.values) return 'number';
+    if (this.bools === this.values) return 'boolean';
+    return 'string';
+  }
+
+  profile(): ColumnProfile {
+    const type = this.type();
+    const numeric = type === 'integer' || type === 'number';
+    return {
+      name: this.name,
+      type,
+      nulls: this.nulls,
+      distinct: this.hll.estimate(),
+      min: numeric ? this.min : this.minText,
+      max: numeric ? this.max : this.maxText,
+      mean: numeric ? this.mean : null,
+      std: numeric ? (this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : 0) : null,
+      quantiles: numeric ? this.reservoir.quantiles() : [],
+      top: this.top.top(20),
+    };
+  }
+}
+
+export interface RowIndex {
+  rows: number;
+  /** Columns hashed per row, in the profile's column order. */
+  columns: number;
+  /** Whether each row starts with two cells of key hash. */
+  keyed: boolean;
+  cells: Uint32Array;
+}
+
+export interface ProfileResult {
+  profile: TableProfile;
+  /** null when the table outgrew MAX_INDEX_CELLS. */
+  index: RowIndex | null;
+}
+
+/** Grows by doubling; records each row's width so JSON Lines rows may widen as keys appear. */
+class Cells {
+  buf = new Uint32Array(1 << 16);
+  length = 0;
+  overflow = false;
+
+  push(x: number): void {
+    if (this.overflow) return;
+    if (this.length === this.buf.length) {
+      if (this.buf.length * 2 > MAX_INDEX_CELLS * 2) {
+        this.overflow = true;
+        this.buf = new Uint32Array(0);
+        return;
+      }
+      const next = new Uint32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = x;
+  }
+}
+
+export class Profiler implements RowSink {
+  private columns: Column[] = [];
+  private rows = 0;
+  private readonly cells = new Cells();
+  private keyAt: number[] | null = null;
+
+  constructor(
+    private readonly format: TableFormat,
+    private readonly key: readonly string[] | null,
+  ) {}
+
+  /** Called again (JSON Lines) when new columns appear: earlier rows were empty there. */
+  header(names: string[]): void {
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) throw new TableError(`the header names column "${n}" twice`);
+      seen.add(n);
+    }
+    for (let i = this.columns.length; i < names.length; i++)
+      this.columns.push(new Column(names[i]!, this.rows));
+    if (this.key) this.keyAt = this.key.map((k) => names.indexOf(k));
+    if (this.format !== 'jsonl' && this.keyAt?.includes(-1)) {
+      throw new TableError(`key column "${this.key![this.keyAt.indexOf(-1)]}" is not in the header`);
+    }
+  }
+
+  row(values: (string | null)[]): void {
+    this.rows++;
+    const { cells } = this;
+    const hashes = this.columns.map((c, i) => {
+      const v = values[i] ?? null;
+      const h = v === null ? 0 : hash32(v, 1) | 1;
+      c.add(v, h);
+      return h;
+    });
+    if (this.keyAt) {
+      let a = 0x12345678;
+      let b = 0x9abcdef0;
+      for (const k of this.keyAt) {
+        const v = (k >= 0 ? values[k] : null) ?? '';
+        a = fmix(a ^ hash32(v, 7));
+        b = fmix(b ^ hash32(v, 11));
+      }
+      cells.push(a);
+      cells.push(b);
+    }
+    cells.push(hashes.length);
+    for (const h of hashes) cells.push(h);
+  }
+
+  finish(): ProfileResult {
+    if (this.keyAt?.includes(-1)) {
+      throw new TableError(`key column "${this.key![this.keyAt.indexOf(-1)]}" is in no row`);
+    }
+    const profile: TableProfile = {
+      format: this.format,
+      rows: this.rows,
+      columns: this.columns.map((c) => c.profile()),
+    };
+    if (this.cells.overflow) return { profile, index: null };
+    // Rows were written with their own width; lay them out at the final width (null = 0).
+    const keyed = this.keyAt !== null;
+    const width = this.columns.length;
+    const stride = (keyed ? 2 : 0) + width;
+    const out = new Uint32Array(this.rows * stride);
+    const src = this.cells.buf;
+    let at = 0;
+    for (let r = 0; r < this.rows; r++) {
+      const base = r * stride;
+      if (keyed) {
+        out[base] = src[at++]!;
+        out[base + 1] = src[at++]!;
+      }
+      const w = src[at++]!;
+      out.set(src.subarray(at, at + w), base + (keyed ? 2 : 0));
+      at += w;
+    }
+    return { profile, index: { rows: this.rows, columns: width, keyed, cells: out } };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Profiling one stored file: its format from the extension, checked by sniffing the first bytes
+ * (a binary file named .csv fails here, with a reason), then the bytes streamed from the
+ * BlobStore through a strict UTF-8 decoder into a reader and the profiler. Memory is bounded by
+ * the sketches, the longest row, and the row index (capped, see profile.ts).
+ * The stream's reader is cancelled only when we stop early, and released on every path.
+ */
+import type { Digest } from '../../contract/grammar';
+import type { TableFormat } from '../../contract/tables';
+import type { Deps } from '../../deps';
+import { type ProfileResult, Profiler } from './profile';
+import { csvReader, jsonlReader, TableError } from './reader';
+
+const EXTENSIONS: [RegExp, TableFormat][] = [
+  [/\.csv$/i, 'csv'],
+  [/\.(tsv|tab)$/i, 'tsv'],
+  [/\.(jsonl|ndjson)$/i, 'jsonl'],
+];
+
+/** The tabular format a path names, or null (profiles are computed only for these). */
+export function tableFormatOf(path: string): TableFormat | null {
+  return EXTENSIONS.find(([re]) => re.test(path))?.[1] ?? null;
+}
+
+const SNIFF_BYTES = 8192;
+
+function sniff(bytes: Uint8Array, format: TableFormat): void {
+  const head = bytes.subarray(0, SNIFF_BYTES);
+  if (head.includes(0))
+    throw new TableError(`not ${format} text: binary content (NUL bytes) in the first bytes`);
+}
+
+export type ProfileOutcome = { ok: true; result: ProfileResult } | { ok: false; reason: string };
+
+export async function profileStored(
+  deps: Deps,
+  digest: Digest,
+  format: TableFormat,
+  key: readonly string[] | null,
+): Promise<ProfileOutcome> {
+  const read = await deps.blobs.get(digest);
+  if (!read) return { ok: false, reason: 'the file is not stored' };
+  const profiler = new Profiler(format, key);
+  const table =
+    format === 'jsonl' ? jsonlReader(profiler) : csvReader(profiler, format === 'tsv' ? '\t' : ',');
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  const reader = read.body.getReader();
+  let first = true;
+  let done = false;
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) {
+        done = true;
+        break;
+      }
+      if (first) sniff(chunk.value, format);
+      first = false;
+      table.push(decode(decoder, chunk.value, true));
+    }
+    table.push(decode(decoder, new Uint8Array(0), false));
+    table.end();
+    return { ok: true, result: profiler.finish() };
+  } catch (e) {
+    if (!(e instanceof TableError)) throw e;
+    return { ok: false, reason: e.message };
+  } finally {
+    // Cancel only a stream we left early: cancelling a finished one floods the runtime's logs.
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+function decode(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): string {
+  try {
+    return decoder.decode(bytes, { stream });
+  } catch {
+    throw new TableError('not UTF-8 text');
+  }
+}
