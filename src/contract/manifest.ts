@@ -10,7 +10,12 @@ export interface ManifestFile {
   digest: string;
   size: number;
   /** A tabular file's declared key columns (contract/tables.ts). */
-  table?: { key: string[] };
+  table?: TableSpec;
+}
+
+/** Declared on a tabular file entry: the columns that identify a row. */
+export interface TableSpec {
+  key: string[];
 }
 
 export interface ManifestInput {

@@ -8,11 +8,6 @@ export type TableFormat = 'csv' | 'tsv' | 'jsonl';
 /** Inferred from every non-empty value: the narrowest type all of them fit. */
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'string' | 'empty';
 
-/** Declared on a manifest file entry: the columns that identify a row. */
-export interface TableSpec {
-  key: string[];
-}
-
 export interface ColumnStats {
   /** Numbers for numeric columns, strings (code-unit order) for the others; null when all empty. */
   min: number | string | null;
@@ -42,8 +37,9 @@ export interface TableProfile {
 export interface TableRows {
   from: number;
   to: number;
-  added: number;
-  removed: number;
+  /** null when a table outgrew the row index (README "Table diffs", limits). */
+  added: number | null;
+  removed: number | null;
   /** Rows whose key is in both versions with other values; null without a declared key. */
   changed: number | null;
 }

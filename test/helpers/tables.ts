@@ -36,3 +36,17 @@ export async function profiled(path: string, text: string | Uint8Array, key: str
   if (!state) throw new Error('no profile row after delivery');
   return { digest, state };
 }
+
+/** Delivers a message for every pending profile, as the queue would (order and timing are ours). */
+export async function drainProfiles(): Promise<number> {
+  const pending = await testEnv.DB.prepare(
+    "SELECT digest, key, path FROM table_profiles WHERE state = 'pending'",
+  ).all<{ digest: string; key: string; path: string }>();
+  const messages = pending.results.map((r) => ({
+    digest: r.digest,
+    path: r.path,
+    key: r.key ? (JSON.parse(r.key) as string[]) : null,
+  }));
+  if (messages.length > 0) await deliver(messages);
+  return messages.length;
+}

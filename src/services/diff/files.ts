@@ -180,8 +180,12 @@ export function diffFiles(a: string, b: string, max = MAX_LISTED): FilesDiff {
         out.counts.modified++;
         push(out.modified, {
           path: x.file.path,
-          from: { digest: x.file.digest, size: x.file.size },
-          to: { digest: y.file.digest, size: y.file.size },
+          from: {
+            digest: x.file.digest,
+            size: x.file.size,
+            ...(x.file.table ? { table: x.file.table } : {}),
+          },
+          to: { digest: y.file.digest, size: y.file.size, ...(y.file.table ? { table: y.file.table } : {}) },
         });
       }
       i = x.next;

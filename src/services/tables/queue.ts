@@ -8,7 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { type Digest, isDigest } from '../../contract/grammar';
-import type { TableSpec } from '../../contract/tables';
+import type { TableSpec } from '../../contract/manifest';
 import type { Deps } from '../../deps';
 import { readManifestText } from '../versions';
 import { profileStored, tableFormatOf } from './run';

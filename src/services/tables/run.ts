@@ -9,7 +9,7 @@ import type { Digest } from '../../contract/grammar';
 import type { TableFormat } from '../../contract/tables';
 import type { Deps } from '../../deps';
 import { type ProfileResult, Profiler } from './profile';
-import { csvReader, jsonlReader, TableError } from './reader';
+import { csvReader, jsonlReader, type RowSink, TableError } from './reader';
 
 const EXTENSIONS: [RegExp, TableFormat][] = [
   [/\.csv$/i, 'csv'],
@@ -32,17 +32,20 @@ function sniff(bytes: Uint8Array, format: TableFormat): void {
 
 export type ProfileOutcome = { ok: true; result: ProfileResult } | { ok: false; reason: string };
 
-export async function profileStored(
+/**
+ * Streams a stored file's rows into `sink`; a TableError (malformed input) becomes the reason.
+ * `stop` lets a caller that has what it needs end the read early.
+ */
+export async function streamRows(
   deps: Deps,
   digest: Digest,
   format: TableFormat,
-  key: readonly string[] | null,
-): Promise<ProfileOutcome> {
+  sink: RowSink,
+  stop: () => boolean = () => false,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const read = await deps.blobs.get(digest);
   if (!read) return { ok: false, reason: 'the file is not stored' };
-  const profiler = new Profiler(format, key);
-  const table =
-    format === 'jsonl' ? jsonlReader(profiler) : csvReader(profiler, format === 'tsv' ? '\t' : ',');
+  const table = format === 'jsonl' ? jsonlReader(sink) : csvReader(sink, format === 'tsv' ? '\t' : ',');
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   const reader = read.body.getReader();
   let first = true;
@@ -57,10 +60,11 @@ export async function profileStored(
       if (first) sniff(chunk.value, format);
       first = false;
       table.push(decode(decoder, chunk.value, true));
+      if (stop()) return { ok: true };
     }
     table.push(decode(decoder, new Uint8Array(0), false));
     table.end();
-    return { ok: true, result: profiler.finish() };
+    return { ok: true };
   } catch (e) {
     if (!(e instanceof TableError)) throw e;
     return { ok: false, reason: e.message };
@@ -69,6 +73,53 @@ export async function profileStored(
     if (!done) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
+}
+
+export async function profileStored(
+  deps: Deps,
+  digest: Digest,
+  format: TableFormat,
+  key: readonly string[] | null,
+): Promise<ProfileOutcome> {
+  const profiler = new Profiler(format, key);
+  const read = await streamRows(deps, digest, format, profiler);
+  if (!read.ok) return read;
+  try {
+    return { ok: true, result: profiler.finish() };
+  } catch (e) {
+    if (!(e instanceof TableError)) throw e;
+    return { ok: false, reason: e.message };
+  }
+}
+
+/** The rows at these ordinals (0 = the first row after the header), with the column names. */
+export async function rowsAt(
+  deps: Deps,
+  digest: Digest,
+  format: TableFormat,
+  ordinals: ReadonlySet<number>,
+): Promise<{ columns: string[]; rows: Map<number, (string | null)[]> }> {
+  let columns: string[] = [];
+  const rows = new Map<number, (string | null)[]>();
+  let n = 0;
+  const last = Math.max(-1, ...ordinals);
+  await streamRows(
+    deps,
+    digest,
+    format,
+    {
+      header: (h) => {
+        columns = h;
+      },
+      row: (v) => {
+        if (ordinals.has(n)) rows.set(n, v);
+        n++;
+      },
+    },
+    // JSON Lines names later columns as they appear: read it to the end.
+    () => format !== 'jsonl' && n > last,
+  );
+  return { columns, rows };
 }
 
 function decode(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): string {
