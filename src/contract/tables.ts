@@ -1,6 +1,8 @@
 /**
  * Table profiles and table diffs (docs/API.md "Table diffs"): what the server computes for a
- * tabular file (CSV/TSV with a header, JSON Lines) and what a diff says about a modified one.
+ * tabular file (CSV/TSV with a header, JSON Lines) and what a diff says about a modified one,
+ * plus the two rules a client shares with the server: which paths are tables, and how a table
+ * diff reads in one line.
  */
 
 export type TableFormat = 'csv' | 'tsv' | 'jsonl';
@@ -92,3 +94,43 @@ export type TableDiff =
   | { state: 'pending' }
   /** `side`: which version's file could not be profiled. */
   | { state: 'failed'; side: 'from' | 'to'; reason: string };
+
+const EXTENSIONS: [RegExp, TableFormat][] = [
+  [/\.csv$/i, 'csv'],
+  [/\.(tsv|tab)$/i, 'tsv'],
+  [/\.(jsonl|ndjson)$/i, 'jsonl'],
+];
+
+/** The tabular format a path names, or null (profiles are computed only for these). */
+export function tableFormatOf(path: string): TableFormat | null {
+  return EXTENSIONS.find(([re]) => re.test(path))?.[1] ?? null;
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** The largest effects of one table diff, most important first. */
+export function tableEffects(t: Extract<TableDiff, { state: 'ready' }>): string[] {
+  const out: string[] = [];
+  const { rows } = t;
+  if (rows.added !== null && rows.removed !== null) {
+    const changed = rows.changed ? `, ${rows.changed} changed` : '';
+    if (rows.added || rows.removed || rows.changed)
+      out.push(`+${rows.added}/−${rows.removed} rows${changed}`);
+  } else if (rows.from !== rows.to) out.push(`rows ${rows.from} → ${rows.to}`);
+  for (const c of t.schema.added) out.push(`new column ${c.name}`);
+  for (const c of t.schema.removed) out.push(`dropped column ${c.name}`);
+  for (const c of t.schema.typeChanged) out.push(`${c.name} ${c.from} → ${c.to}`);
+  const drifting = t.columns
+    .filter((c) => c.drift && c.drift.level !== 'none')
+    .sort((a, b) => b.drift!.value - a.drift!.value)
+    .slice(0, 3);
+  for (const c of drifting) {
+    const nulls = Math.abs(c.nulls.to - c.nulls.from) >= 0.01;
+    out.push(
+      nulls
+        ? `${c.name} nulls ${pct(c.nulls.from)} → ${pct(c.nulls.to)} (${c.drift!.level})`
+        : `${c.name} drift ${c.drift!.value} (${c.drift!.level})`,
+    );
+  }
+  return out;
+}

@@ -5,10 +5,9 @@
  * age nulls 0% → 14% (major)").
  */
 import type { DataDiff, FileChange, FilesDiff } from '../../contract/diff';
-import type { TableDiff } from '../../contract/tables';
+import { tableEffects, tableFormatOf } from '../../contract/tables';
 import type { Deps } from '../../deps';
 import { diffTable, MAX_TABLES_PER_DIFF } from '../tables/diff';
-import { tableFormatOf } from '../tables/run';
 
 export async function describeTables(deps: Deps, files: FilesDiff): Promise<void> {
   const tabular = files.modified.filter((m) => tableFormatOf(m.path)).slice(0, MAX_TABLES_PER_DIFF);
@@ -18,35 +17,6 @@ export async function describeTables(deps: Deps, files: FilesDiff): Promise<void
       if (table) m.table = table;
     }),
   );
-}
-
-const pct = (x: number) => `${Math.round(x * 100)}%`;
-
-/** The largest effects of one table diff, most important first. */
-export function tableEffects(t: Extract<TableDiff, { state: 'ready' }>): string[] {
-  const out: string[] = [];
-  const { rows } = t;
-  if (rows.added !== null && rows.removed !== null) {
-    const changed = rows.changed ? `, ${rows.changed} changed` : '';
-    if (rows.added || rows.removed || rows.changed)
-      out.push(`+${rows.added}/−${rows.removed} rows${changed}`);
-  } else if (rows.from !== rows.to) out.push(`rows ${rows.from} → ${rows.to}`);
-  for (const c of t.schema.added) out.push(`new column ${c.name}`);
-  for (const c of t.schema.removed) out.push(`dropped column ${c.name}`);
-  for (const c of t.schema.typeChanged) out.push(`${c.name} ${c.from} → ${c.to}`);
-  const drifting = t.columns
-    .filter((c) => c.drift && c.drift.level !== 'none')
-    .sort((a, b) => b.drift!.value - a.drift!.value)
-    .slice(0, 3);
-  for (const c of drifting) {
-    const nulls = Math.abs(c.nulls.to - c.nulls.from) >= 0.01;
-    out.push(
-      nulls
-        ? `${c.name} nulls ${pct(c.nulls.from)} → ${pct(c.nulls.to)} (${c.drift!.level})`
-        : `${c.name} drift ${c.drift!.value} (${c.drift!.level})`,
-    );
-  }
-  return out;
 }
 
 function tableLine(f: FileChange): string | null {

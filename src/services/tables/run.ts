@@ -6,21 +6,13 @@
  * The stream's reader is cancelled only when we stop early, and released on every path.
  */
 import type { Digest } from '../../contract/grammar';
-import type { TableFormat } from '../../contract/tables';
+import { type TableFormat, tableFormatOf } from '../../contract/tables';
+
+export { tableFormatOf };
+
 import type { Deps } from '../../deps';
 import { type ProfileResult, Profiler } from './profile';
 import { csvReader, jsonlReader, type RowSink, TableError } from './reader';
-
-const EXTENSIONS: [RegExp, TableFormat][] = [
-  [/\.csv$/i, 'csv'],
-  [/\.(tsv|tab)$/i, 'tsv'],
-  [/\.(jsonl|ndjson)$/i, 'jsonl'],
-];
-
-/** The tabular format a path names, or null (profiles are computed only for these). */
-export function tableFormatOf(path: string): TableFormat | null {
-  return EXTENSIONS.find(([re]) => re.test(path))?.[1] ?? null;
-}
 
 const SNIFF_BYTES = 8192;
 
