@@ -85,4 +85,9 @@ function fnv1a(text: string): string {
 }
 
 export const CSS_FILE = `app-${fnv1a(APP_CSS)}.css`;
-export const CSS_URL = `/ui/assets/${CSS_FILE}`;
+export const CSS_URL = `/ui/assets/${CSS_FILE}.table-file h3{margin-top:1rem}
+.schema-changes{margin:.2rem 0 .6rem;padding-left:1.2rem}
+svg.hist{display:block}
+svg.hist .bar-from{fill:#9aa5b1}
+svg.hist .bar-to{fill:var(--accent)}
+`;

@@ -203,4 +203,29 @@ describe('GET /v1/diff: tabular files', () => {
       changed: null,
     });
   });
+
+  it('the diff page (explain shares its view) draws it: schema change, rows, drift with SVG histograms, samples; no inline style', async () => {
+    const a = csv([['id', 'v'], ...Array.from({ length: 40 }, (_, i) => [i, i % 10])]);
+    const b = csv([
+      ['id', 'v', 'extra'],
+      ...Array.from({ length: 40 }, (_, i) => [i + 2, (i % 10) + 6, 'x']),
+    ]);
+    const { model } = await scenario([{ path: 'ui.csv', a, b, key: ['id'] }]);
+    const page = async () => {
+      const res = await call(`/ui/diff?from=${model}@1&to=${model}@2`);
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    expect(await page()).toContain('Profile pending');
+    await drainProfiles();
+    const body = await page();
+    expect(body).toContain('new column extra (string)');
+    expect(body).toMatch(/Rows 40 → 40: \+2 \/ −2, 38 changed \(key id\)/);
+    expect(body).toMatch(/<svg class="hist"[^>]*aria-label="v: before and after"/);
+    expect(body).toContain('class="bar-to"');
+    expect(body).toContain('(major)');
+    expect(body).toMatch(/changed<\/td><td><code>2<\/code><\/td><td><code>v: 2 → 6<\/code>/);
+    expect(body).not.toMatch(/style="/);
+    expect(body).toContain('class="data-summary"');
+  });
 });
