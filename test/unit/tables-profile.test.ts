@@ -5,9 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TableProfile } from '../../src/contract/tables';
+import { sweepProfiles } from '../../src/services/tables/queue';
 import { csvReader, jsonlReader, MAX_ROW_CHARS } from '../../src/services/tables/reader';
 import { readIndex } from '../../src/services/tables/store';
-import { testDeps } from '../helpers/http';
+import { testDeps, testEnv } from '../helpers/http';
+import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 import { deliver, profiled, storedText } from '../helpers/tables';
 
 function parse(text: string, chunk = 3, delim: ',' | '\t' = ',') {
@@ -153,5 +155,40 @@ describe('profiles through the queue consumer', () => {
       rows: 0,
       columns: [],
     });
+  });
+
+  it('the cron sweep enqueues versions never enqueued, and re-sends profiles stuck pending', async () => {
+    const file = await storedFile(`sweep-${crypto.randomUUID()}.csv`, `a\n${crypto.randomUUID()}\n`);
+    const v = await publishOk(uniqueName('acme', 'sweep'), { files: [file] });
+    const db = testEnv.DB;
+    // As if the publish's hand-over to the queue had been lost.
+    await db
+      .prepare(
+        'DELETE FROM table_profile_sweeps WHERE version_id = (SELECT id FROM versions WHERE digest = ?)',
+      )
+      .bind(v.digest)
+      .run();
+    await db.prepare('DELETE FROM table_profiles WHERE digest = ?').bind(file.digest).run();
+    const queue = testEnv.PROFILES as Queue<never>;
+    const first = await sweepProfiles(testDeps(), queue, 1000);
+    expect(first.versions).toBeGreaterThanOrEqual(1);
+    const row = await db
+      .prepare('SELECT state, updated_at FROM table_profiles WHERE digest = ?')
+      .bind(file.digest)
+      .first<{ state: string }>();
+    expect(row?.state).toMatch(/pending|ready/);
+    expect((await sweepProfiles(testDeps(), queue, 1000)).versions).toBe(0);
+    // Stuck: pending for longer than 15 minutes → sent again, its clock restarted.
+    await db
+      .prepare("UPDATE table_profiles SET state = 'pending', updated_at = 0 WHERE digest = ?")
+      .bind(file.digest)
+      .run();
+    const later = await sweepProfiles(testDeps(), queue, 1000);
+    expect(later.resent).toBeGreaterThanOrEqual(1);
+    const bumped = await db
+      .prepare('SELECT updated_at FROM table_profiles WHERE digest = ?')
+      .bind(file.digest)
+      .first<{ updated_at: number }>();
+    expect(bumped!.updated_at).toBeGreaterThan(0);
   });
 });
