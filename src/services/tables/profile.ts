@@ -14,9 +14,19 @@ import { fmix, HyperLogLog, hash32, Reservoir, TopValues } from './sketch';
 /** 32-bit cells kept for the row index: 64 MiB (a 1,000,000-row table of up to 14 columns). */
 export const MAX_INDEX_CELLS = 16 * 1024 * 1024;
 
-const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
+
+/** 2: an integer, 1: another number, 0: not a number. Digits-only is decided without a regex. */
+function numberKind(v: string): number {
+  let i = v.charCodeAt(0) === 45 || v.charCodeAt(0) === 43 ? 1 : 0;
+  if (i === v.length) return 0;
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return NUMBER.test(v) ? 1 : 0;
+  }
+  return 2;
+}
 
 class Column {
   nulls = 0;
@@ -53,13 +63,13 @@ class Column {
     this.top.add(v);
     if (this.minText === null || v < this.minText) this.minText = v;
     if (this.maxText === null || v > this.maxText) this.maxText = v;
-    if (BOOLEAN.test(v)) {
-      this.bools++;
+    const kind = numberKind(v);
+    if (kind === 0) {
+      if (v.length <= 5 && BOOLEAN.test(v)) this.bools++;
       return;
     }
-    if (!NUMBER.test(v)) return;
     this.nums++;
-    if (INTEGER.test(v)) this.ints++;
+    if (kind === 2) this.ints++;
     const x = Number(v);
     this.count++;
     const d = x - this.mean;
@@ -162,12 +172,6 @@ export class Profiler implements RowSink {
   row(values: (string | null)[]): void {
     this.rows++;
     const { cells } = this;
-    const hashes = this.columns.map((c, i) => {
-      const v = values[i] ?? null;
-      const h = v === null ? 0 : hash32(v, 1) | 1;
-      c.add(v, h);
-      return h;
-    });
     if (this.keyAt) {
       let a = 0x12345678;
       let b = 0x9abcdef0;
@@ -179,8 +183,14 @@ export class Profiler implements RowSink {
       cells.push(a);
       cells.push(b);
     }
-    cells.push(hashes.length);
-    for (const h of hashes) cells.push(h);
+    const { columns } = this;
+    cells.push(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const v = values[i] ?? null;
+      const h = v === null ? 0 : hash32(v, 1) | 1;
+      columns[i]!.add(v, h);
+      cells.push(h);
+    }
   }
 
   finish(): ProfileResult {
