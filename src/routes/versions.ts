@@ -2,7 +2,7 @@
  * /v1/artifacts/{ns}/{name}/versions: publish (POST), list, one version by number/tag/digest,
  * a file inside a version by path, and metrics annotations.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { manifestUrl } from '../contract/urls';
 import type { AppEnv } from '../env';
@@ -77,6 +77,15 @@ function publishFailure(artifact: string, failure: PublishFailure): ApiError {
   }
 }
 
+/** The request's ExecutionContext; none when the app is called without one (app.request in tests). */
+function executionContextOf(c: Context<AppEnv>): Pick<ExecutionContext, 'waitUntil'> | null {
+  try {
+    return c.executionCtx;
+  } catch {
+    return null;
+  }
+}
+
 export const versionRoutes = new Hono<AppEnv>()
   .post(
     '/',
@@ -110,9 +119,10 @@ export const versionRoutes = new Hono<AppEnv>()
       }
       // Table profiles are computed off the request path; the cron sweep catches a lost hand-over.
       const { deps } = c.var;
-      if (result.created && deps.profiles) {
+      const ctx = executionContextOf(c);
+      if (result.created && deps.profiles && ctx) {
         const queue = deps.profiles;
-        c.executionCtx.waitUntil(
+        ctx.waitUntil(
           enqueuePublished(deps, queue, result.digest).catch((e) =>
             console.error(
               JSON.stringify({ profiles: 'enqueue failed', digest: result.digest, error: String(e) }),
