@@ -115,38 +115,66 @@ export interface RowIndex {
   cells: Uint32Array;
 }
 
+/** A row index as the profiler writes it: fixed-stride cells in pages of PAGE_CELLS. */
+export interface IndexPages extends Omit<RowIndex, 'cells'> {
+  pages: Uint32Array[];
+  length: number;
+}
+
 export interface ProfileResult {
   profile: TableProfile;
   /** null when the table outgrew MAX_INDEX_CELLS. */
-  index: RowIndex | null;
+  index: IndexPages | null;
 }
 
-/** Grows by doubling; records each row's width so JSON Lines rows may widen as keys appear. */
-class Cells {
-  buf = new Uint32Array(1 << 16);
+/** Cells per page (1 MiB): the unit of growth and of storage, so no buffer is ever copied whole. */
+export const PAGE_CELLS = 1 << 18;
+
+/** Appends cells into pages; each row is prefixed by its width (JSON Lines rows may widen). */
+class Pages {
+  pages: Uint32Array[] = [];
+  private page = new Uint32Array(PAGE_CELLS);
+  private at = 0;
   length = 0;
   overflow = false;
 
   push(x: number): void {
     if (this.overflow) return;
-    if (this.length === this.buf.length) {
-      if (this.buf.length * 2 > MAX_INDEX_CELLS * 2) {
-        this.overflow = true;
-        this.buf = new Uint32Array(0);
-        return;
-      }
-      const next = new Uint32Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
+    if (this.at === PAGE_CELLS) {
+      this.pages.push(this.page);
+      this.page = new Uint32Array(PAGE_CELLS);
+      this.at = 0;
     }
-    this.buf[this.length++] = x;
+    this.page[this.at++] = x;
+    if (++this.length > MAX_INDEX_CELLS) {
+      this.overflow = true;
+      this.pages = [];
+      this.page = new Uint32Array(0);
+    }
+  }
+
+  /** The pages written, the last one cut to its length. */
+  close(): Uint32Array[] {
+    return [...this.pages, this.page.subarray(0, this.at)];
+  }
+
+  /** Every cell in order; each page is released once read, so reading while writing stays ~1×. */
+  *drain(): Generator<number> {
+    this.pages.push(this.page.subarray(0, this.at));
+    const { pages } = this;
+    this.pages = [];
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      pages[i] = new Uint32Array(0);
+      for (let j = 0; j < p.length; j++) yield p[j]!;
+    }
   }
 }
 
 export class Profiler implements RowSink {
   private columns: Column[] = [];
   private rows = 0;
-  private readonly cells = new Cells();
+  private readonly cells = new Pages();
   private keyAt: number[] | null = null;
 
   constructor(
@@ -206,20 +234,20 @@ export class Profiler implements RowSink {
     // Rows were written with their own width; lay them out at the final width (null = 0).
     const keyed = this.keyAt !== null;
     const width = this.columns.length;
-    const stride = (keyed ? 2 : 0) + width;
-    const out = new Uint32Array(this.rows * stride);
-    const src = this.cells.buf;
-    let at = 0;
+    const out = new Pages();
+    const cells = this.cells.drain();
+    const next = () => cells.next().value as number;
     for (let r = 0; r < this.rows; r++) {
-      const base = r * stride;
       if (keyed) {
-        out[base] = src[at++]!;
-        out[base + 1] = src[at++]!;
+        out.push(next());
+        out.push(next());
       }
-      const w = src[at++]!;
-      out.set(src.subarray(at, at + w), base + (keyed ? 2 : 0));
-      at += w;
+      const w = next();
+      for (let c = 0; c < w; c++) out.push(next());
+      for (let c = w; c < width; c++) out.push(0);
     }
-    return { profile, index: { rows: this.rows, columns: width, keyed, cells: out } };
+    const length = out.length;
+    const pages = out.close();
+    return { profile, index: { rows: this.rows, columns: width, keyed, pages, length } };
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Where profiles live (D1, migrations/0009): `table_profiles` holds the state and the profile JSON
- * per (file digest, key); `table_index_chunks` the row index as base64 text, ≤ CHUNK_CELLS cells
+ * per (file digest, key); `table_index_chunks` the row index as base64 text, ≤ PAGE_CELLS cells
  * a row (D1 caps a value at 2 MB). Write order: chunks first, then one statement flips the row to
  * ready, so a reader never sees a ready profile with a partial index; a redelivery rewrites
  * the chunks of a profile that is still pending (same bytes, same result).
@@ -8,9 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { TableProfile } from '../../contract/tables';
 import type { Deps } from '../../deps';
-import type { RowIndex } from './profile';
-
-const CHUNK_CELLS = 256 * 1024;
+import type { IndexPages, RowIndex } from './profile';
 
 export type ProfileState =
   | { state: 'pending' }
@@ -75,15 +73,17 @@ export async function writeReady(
   digest: string,
   key: string,
   profile: TableProfile,
-  index: RowIndex | null,
+  index: IndexPages | null,
 ): Promise<void> {
   await deps.db.run(sql`DELETE FROM table_index_chunks WHERE digest = ${digest} AND key = ${key}`);
   let chunks = 0;
   if (index) {
-    for (let at = 0; at < index.cells.length; at += CHUNK_CELLS, chunks++) {
-      const cells = toBase64(index.cells.subarray(at, at + CHUNK_CELLS));
+    for (const page of index.pages) {
+      if (page.length === 0) continue;
+      const cells = toBase64(page);
       await deps.db.run(sql`
         INSERT INTO table_index_chunks (digest, key, chunk, cells) VALUES (${digest}, ${key}, ${chunks}, ${cells})`);
+      chunks++;
     }
   }
   await deps.db.run(sql`
