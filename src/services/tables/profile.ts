@@ -130,7 +130,7 @@ export interface ProfileResult {
 /** Cells per page (1 MiB): the unit of growth and of storage, so no buffer is ever copied whole. */
 export const PAGE_CELLS = 1 << 18;
 
-/** Appends cells into pages; each row is prefixed by its width (JSON Lines rows may widen). */
+/** Appends cells into pages (JSON Lines: each row prefixed by its width, as rows may widen). */
 class Pages {
   pages: Uint32Array[] = [];
   private page = new Uint32Array(PAGE_CELLS);
@@ -212,7 +212,8 @@ export class Profiler implements RowSink {
       cells.push(b);
     }
     const { columns } = this;
-    cells.push(columns.length);
+    // CSV rows all have the header's width; only JSON Lines rows need theirs recorded.
+    if (this.format === 'jsonl') cells.push(columns.length);
     for (let i = 0; i < columns.length; i++) {
       const v = values[i] ?? null;
       const h = v === null ? 0 : hash32(v, 1) | 1;
@@ -234,6 +235,13 @@ export class Profiler implements RowSink {
     // Rows were written with their own width; lay them out at the final width (null = 0).
     const keyed = this.keyAt !== null;
     const width = this.columns.length;
+    if (this.format !== 'jsonl') {
+      const { length } = this.cells;
+      return {
+        profile,
+        index: { rows: this.rows, columns: width, keyed, pages: this.cells.close(), length },
+      };
+    }
     const out = new Pages();
     const cells = this.cells.drain();
     const next = () => cells.next().value as number;

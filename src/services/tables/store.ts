@@ -62,7 +62,16 @@ function toBase64(cells: Uint32Array): string {
   return btoa(s);
 }
 
+type Base64Decoder = { fromBase64?: (text: string) => Uint8Array };
+
 function fromBase64(text: string, into: Uint8Array, at: number): number {
+  // Native where the runtime has it (V8's Uint8Array.fromBase64), else byte by byte.
+  const native = (Uint8Array as unknown as Base64Decoder).fromBase64;
+  if (native) {
+    const bytes = native(text);
+    into.set(bytes, at);
+    return bytes.length;
+  }
   const s = atob(text);
   for (let i = 0; i < s.length; i++) into[at + i] = s.charCodeAt(i);
   return s.length;
