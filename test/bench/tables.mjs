@@ -11,7 +11,7 @@
  *             profiled: median ms over RUNS. Target: ≤ 1 s.
  *
  * Prints a table and writes test/bench/.out/tables.json. Exit 0 even when a target is missed.
- * BENCH_TABLE_ROWS=… changes the scale.
+ * BENCH_TABLE_ROWS=… changes the scale; BENCH_KEEP=1 keeps the server's temp dir (its wrangler.log).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -79,16 +79,23 @@ async function put(bytes) {
   return digest;
 }
 
-async function timed(fn) {
+/** Times fn; once again if the pooled connection was closed under it (a keep-alive race). */
+async function timed(fn, retried = false) {
   const t0 = performance.now();
-  const value = await fn();
+  let value;
+  try {
+    value = await fn();
+  } catch (e) {
+    if (!retried && String(e.cause).includes('other side closed')) return timed(fn, true);
+    throw new Error(`${e.message} after ${Math.round(performance.now() - t0)} ms: ${e.cause ?? ''}`);
+  }
   return { ms: performance.now() - t0, value };
 }
 
 async function main() {
   const started = Date.now();
   const loadStart = loadavg();
-  server = await startBenchServer();
+  server = await startBenchServer({ keep: process.env.BENCH_KEEP === '1' });
   const a = csv(false);
   const b = csv(true);
   const [da, db] = [await put(a), await put(b)];
