@@ -11,8 +11,8 @@ import type { RowSink } from './reader';
 import { TableError } from './reader';
 import { fmix, HyperLogLog, hash32, Reservoir, TopValues } from './sketch';
 
-/** 32-bit cells kept for the row index: 64 MiB (a 1,000,000-row table of up to 14 columns). */
-export const MAX_INDEX_CELLS = 16 * 1024 * 1024;
+/** 32-bit cells kept for the row index: 40 MiB (1,000,000 rows of up to 8 columns and a key), a third of the Worker's 128 MB. */
+export const MAX_INDEX_CELLS = 10 * 1024 * 1024;
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
