@@ -9,6 +9,7 @@ declare namespace Cloudflare {
 		BLOBS: R2Bucket;
 		DB: D1Database;
 		OPENLINEAGE_QUEUE: Queue;
+		PROFILES: Queue;
 		PUBLIC_READ: string;
 		MAX_SINGLE_UPLOAD_BYTES: string;
 		UPLOAD_PART_SIZE: string;

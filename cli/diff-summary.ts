@@ -3,7 +3,15 @@
  * the detail of each, then output files and metric deltas. Answers "production got worse: was it
  * the code, the data or the environment?" in a few lines.
  */
-import type { DataDiff, Explanation, FilesDiff, ValuesDiff, VersionDiff } from '../src/client/index';
+import type {
+  DataDiff,
+  Explanation,
+  FileChange,
+  FilesDiff,
+  ValuesDiff,
+  VersionDiff,
+} from '../src/client/index';
+import { tableEffects } from '../src/contract/tables';
 
 const short = (digest: string | null | undefined) => (digest ? digest.slice(0, 19) : '(none)');
 const value = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
@@ -14,11 +22,21 @@ function filesLine(files: FilesDiff): string {
   return `${c.added} added, ${c.removed} removed, ${c.modified} modified, ${c.unchanged} unchanged`;
 }
 
+/** What a modified table's profiles say (services/tables/): rows, schema, drifting columns. */
+function tableLine(f: FileChange): string {
+  const t = f.table;
+  if (!t) return '';
+  if (t.state === 'pending') return ' (table profile pending: run the diff again shortly)';
+  if (t.state === 'failed') return ` (table not profiled, ${t.side} side: ${t.reason})`;
+  const effects = tableEffects(t);
+  return ` (rows ${t.rows.from} → ${t.rows.to}${effects.length ? `; ${effects.join('; ')}` : ''})`;
+}
+
 function fileList(files: FilesDiff, indent: string): string[] {
   const rows = [
     ...files.added.map((f) => `+ ${f.path}`),
     ...files.removed.map((f) => `- ${f.path}`),
-    ...files.modified.map((f) => `~ ${f.path}`),
+    ...files.modified.map((f) => `~ ${f.path}${tableLine(f)}`),
   ];
   const out = rows.slice(0, MAX_LINES).map((r) => `${indent}${r}`);
   if (rows.length > MAX_LINES || files.truncated) out.push(`${indent}… (--json for the full list)`);
@@ -69,7 +87,13 @@ export function summarizeDiff(diff: VersionDiff | Explanation): string {
       out.push(`  ${f}: ${value(diff.code.from?.[key])} → ${value(diff.code.to?.[key])}`);
     }
   }
-  if (diff.data.changed) out.push('data:', ...dataLines(diff.data, '  '));
+  if (diff.data.changed) {
+    out.push(
+      'data:',
+      ...(diff.data.summary ? [`  how: ${diff.data.summary}`] : []),
+      ...dataLines(diff.data, '  '),
+    );
+  }
   const env = diff.environment;
   if (env.changed) {
     out.push('environment:');

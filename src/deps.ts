@@ -8,6 +8,7 @@ import { readConfig } from './config';
 import { createDb, type Db } from './db/client';
 import type { Bindings } from './env';
 import type { OutboxMessage } from './services/openlineage/outbox';
+import type { ProfileQueue } from './services/tables/queue';
 import type { BlobStore } from './storage/blob-store';
 import { r2BlobStoreOf } from './storage/r2-blob-store';
 
@@ -21,6 +22,8 @@ export interface Deps {
   registryKey?: string | undefined;
   /** The `cairn-openlineage` queue (services/openlineage/outbox.ts); absent in some test setups. */
   openlineageQueue?: Queue<OutboxMessage>;
+  /** The table-profile queue's producer (services/tables/queue.ts), when bound. */
+  profiles?: ProfileQueue | undefined;
 }
 
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
@@ -31,6 +34,7 @@ export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
     now: Date.now,
     registryKey: env.REGISTRY_SIGNING_KEY,
     ...(env.OPENLINEAGE_QUEUE ? { openlineageQueue: env.OPENLINEAGE_QUEUE as Queue<OutboxMessage> } : {}),
+    profiles: env.PROFILES as ProfileQueue | undefined,
     ...overrides,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Worker entry: the HTTP app, and the hourly cron: garbage collection (which also aborts expired
- * multipart uploads), old idempotency records, ended failed-auth windows and old audit events,
- * and the OpenLineage outbox sweep; the queue consumers (one switch on the queue's name).
+ * multipart uploads), old idempotency records, ended failed-auth windows, old audit events, the
+ * OpenLineage outbox sweep and table profiles never enqueued; and the queue consumers (one switch
+ * on the queue's name).
  */
 import { createApp } from './app';
 import { createDeps } from './deps';
@@ -16,6 +17,8 @@ import { type OutboxMessage, sweepOutbox } from './services/openlineage/outbox';
 /** Queued rows with no attempt for this long lost their message (retry delays are capped at 1 h). */
 const OUTBOX_STALE_MS = 3 * 3600_000;
 const OUTBOX_SWEEP_ROWS = 1000;
+
+import { consumeProfiles, type ProfileMessage, sweepProfiles } from './services/tables/queue';
 
 const app = createApp();
 
@@ -33,7 +36,8 @@ export default {
         config.openlineage.url && deps.openlineageQueue
           ? sweepOutbox(deps, deps.openlineageQueue, { staleMs: OUTBOX_STALE_MS, maxRows: OUTBOX_SWEEP_ROWS })
           : null,
-      ]).then(([gc, , , auditPruned, openlineage]) =>
+        deps.profiles ? sweepProfiles(deps, deps.profiles) : null,
+      ]).then(([gc, , , auditPruned, openlineage, profiles]) =>
         console.log(
           JSON.stringify({
             cron: 'maintenance',
@@ -41,11 +45,13 @@ export default {
             expiredUploads: gc.uploadsAborted,
             auditPruned,
             openlineage,
+            profiles,
           }),
         ),
       ),
     );
   },
+  /** One case per queue (wrangler.toml `[[queues.consumers]]`). */
   async queue(batch, env, _ctx) {
     switch (batch.queue) {
       case 'cairn-openlineage': {
@@ -55,6 +61,9 @@ export default {
         await deliverBatch(deps, batch as MessageBatch<OutboxMessage>, sink, deps.config.openlineage);
         return;
       }
+      case 'cairn-profiles':
+        await consumeProfiles(createDeps(env), batch as MessageBatch<ProfileMessage>);
+        return;
       default:
         // A queue bound to this Worker without a consumer here: retry rather than drop its messages.
         console.error(JSON.stringify({ queue: batch.queue, error: 'no consumer for this queue' }));

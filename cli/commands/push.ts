@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type { Code, Environment, Kind, PublishRequest } from '../../src/client/index';
 import { isArtifactName, NAME_RULE } from '../../src/contract/grammar';
+import { tableFormatOf } from '../../src/contract/tables';
 import { formatBytes } from '../../src/lib/format';
 import { defineCommand } from '../command';
 import { CliError, EXIT, usageError } from '../exit-codes';
@@ -36,6 +37,8 @@ export const push = defineCommand({
                                   package-lock.json next to the code (git top level, else cwd)
   --image <ref>                   the container image the version was built in
   --tag <tag>                     move this tag to the new version (repeatable)
+  --key <column>                  the key column of every CSV/TSV/JSON Lines file pushed, so a
+                                  diff counts changed rows (repeatable: a composite key)
   --code auto|none                record the git remote, commit and dirty state (default: auto)
   --code-path <path>              the script that produced it, e.g. train.py
   --parallel <n>                  uploads in flight (default: 8)
@@ -49,6 +52,7 @@ export const push = defineCommand({
     lockfile: { type: 'string', multiple: true },
     image: { type: 'string' },
     tag: { type: 'string', multiple: true },
+    key: { type: 'string', multiple: true },
     code: { type: 'string' },
     'code-path': { type: 'string' },
     parallel: { type: 'string' },
@@ -117,7 +121,12 @@ export const push = defineCommand({
 
     const body: PublishRequest = {
       kind,
-      files: hashed.slice(0, files.length).map(({ path, digest, size }) => ({ path, digest, size })),
+      files: hashed.slice(0, files.length).map(({ path, digest, size }) => ({
+        path,
+        digest,
+        size,
+        ...(values.key?.length && tableFormatOf(path) ? { table: { key: values.key } } : {}),
+      })),
     };
     if (values.input?.length) body.inputs = parseInputs(values.input);
     const code: Code = codeMode === 'auto' && git ? { ...git.code } : {};

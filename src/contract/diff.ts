@@ -2,7 +2,8 @@
  * The answers of the diff and explain routes (docs/API.md "Lineage, impact and diff"): two versions compared
  * pillar by pillar (code, data, environment, params), plus output files and metric deltas.
  */
-import type { Code, ManifestFile } from './manifest';
+import type { Code, ManifestFile, TableSpec } from './manifest';
+import type { TableDiff } from './tables';
 
 export type Pillar = 'code' | 'data' | 'environment' | 'params';
 
@@ -33,8 +34,10 @@ export interface MetricDelta {
 
 export interface FileChange {
   path: string;
-  from: { digest: string; size: number };
-  to: { digest: string; size: number };
+  from: { digest: string; size: number; table?: TableSpec };
+  to: { digest: string; size: number; table?: TableSpec };
+  /** A tabular file (CSV, TSV, JSON Lines): how its rows, schema and columns changed. */
+  table?: TableDiff;
 }
 
 export interface FilesDiff {
@@ -71,6 +74,8 @@ export interface InputDiff {
 export interface DataDiff {
   changed: boolean;
   inputs: InputDiff[];
+  /** The largest table changes in the inputs' files, in a line (top level, when any is known). */
+  summary?: string;
 }
 
 // Environment

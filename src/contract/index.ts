@@ -12,6 +12,7 @@ export * from './grammar';
 export type * from './lineage';
 export type * from './manifest';
 export type * from './provenance';
+export * from './tables';
 export type * from './tags';
 export type * from './tokens';
 export type * from './uploads';

@@ -9,6 +9,13 @@ export interface ManifestFile {
   path: string;
   digest: string;
   size: number;
+  /** A tabular file's declared key columns (contract/tables.ts). */
+  table?: TableSpec;
+}
+
+/** Declared on a tabular file entry: the columns that identify a row. */
+export interface TableSpec {
+  key: string[];
 }
 
 export interface ManifestInput {

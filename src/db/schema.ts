@@ -526,3 +526,44 @@ export const ociUploads = sqliteTable(
 export type OciManifestRow = typeof ociManifests.$inferSelect;
 export type OciUploadRow = typeof ociUploads.$inferSelect;
 export type OpenLineageEventRow = typeof openlineageEvents.$inferSelect;
+
+/** Table profiles (migrations/0008, services/tables/): per file digest and declared key. */
+export const tableProfiles = sqliteTable(
+  'table_profiles',
+  {
+    digest: text('digest').notNull(),
+    /** JSON array of the key's columns; '' when none is declared. */
+    key: text('key').notNull().default(''),
+    path: text('path').notNull(),
+    state: text('state', { enum: ['pending', 'ready', 'failed'] }).notNull(),
+    reason: text('reason'),
+    profile: text('profile'),
+    indexRows: integer('index_rows'),
+    indexColumns: integer('index_columns'),
+    indexKeyed: integer('index_keyed'),
+    indexChunks: integer('index_chunks'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.digest, t.key] }),
+    index('table_profiles_pending_idx').on(t.state, t.updatedAt),
+  ],
+);
+
+export const tableIndexChunks = sqliteTable(
+  'table_index_chunks',
+  {
+    digest: text('digest').notNull(),
+    key: text('key').notNull(),
+    chunk: integer('chunk').notNull(),
+    cells: text('cells').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.digest, t.key, t.chunk] })],
+);
+
+export const tableProfileSweeps = sqliteTable('table_profile_sweeps', {
+  versionId: integer('version_id')
+    .primaryKey()
+    .references(() => versions.id, { onDelete: 'cascade' }),
+  enqueuedAt: integer('enqueued_at').notNull(),
+});

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Explanation, VersionDiff } from '../contract';
 import { type Assert, type Check, code, digest, manifestFile, nullableDigest, timestamp } from './schemas';
+import { tableDiff, tableSpec } from './table-schemas';
 
 const valueChange = z.object({ key: z.string(), from: z.unknown(), to: z.unknown() });
 const valuesDiff = z.object({
@@ -13,12 +14,12 @@ const valuesDiff = z.object({
   removed: z.array(valueChange),
   modified: z.array(valueChange),
 });
-const sized = z.object({ digest, size: z.number().int() });
+const sized = z.object({ digest, size: z.number().int(), table: tableSpec.optional() });
 const filesDiff = z.object({
   changed: z.boolean(),
   added: z.array(manifestFile),
   removed: z.array(manifestFile),
-  modified: z.array(z.object({ path: z.string(), from: sized, to: sized })),
+  modified: z.array(z.object({ path: z.string(), from: sized, to: sized, table: tableDiff.optional() })),
   counts: z.object({
     added: z.number().int(),
     removed: z.number().int(),
@@ -49,6 +50,7 @@ const dataDiff: z.ZodType<DataDiffShape> = z
           upstream: dataDiff.optional(),
         }),
       ),
+      summary: z.string().optional(),
     }),
   )
   .meta({ id: 'DataDiff' });

@@ -146,7 +146,12 @@ export const artifactDetail = z.object({
   versionCount: z.number().int(),
 });
 
-export const manifestFile = z.object({ path: z.string(), digest, size: z.number().int() });
+export const manifestFile = z.object({
+  path: z.string(),
+  digest,
+  size: z.number().int(),
+  table: z.object({ key: z.array(z.string()) }).optional(),
+});
 export const code = z.object({
   repo: z.string().optional(),
   commit: z.string().optional(),

@@ -2,7 +2,7 @@
  * /v1/artifacts/{ns}/{name}/versions: publish (POST), list, one version by number/tag/digest,
  * a file inside a version by path, and metrics annotations.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { manifestUrl, ociReference } from '../contract/urls';
 import type { AppEnv } from '../env';
@@ -19,6 +19,7 @@ import { publishSchema } from '../schemas/publish';
 import { actorOf } from '../services/auth';
 import { IDEMPOTENCY_KEY_RE } from '../services/idempotency';
 import { type PublishFailure, publishVersion } from '../services/publish';
+import { enqueuePublished } from '../services/tables/queue';
 import { addMetrics, fileBlob, listVersions, versionDetail } from '../services/versions';
 import { artifactParams, numericPageQuerySchema, pathProblem, selectorSchema, validate } from '../validation';
 
@@ -76,6 +77,15 @@ function publishFailure(artifact: string, failure: PublishFailure): ApiError {
   }
 }
 
+/** The request's ExecutionContext; none when the app is called without one (app.request in tests). */
+function executionContextOf(c: Context<AppEnv>): Pick<ExecutionContext, 'waitUntil'> | null {
+  try {
+    return c.executionCtx;
+  } catch {
+    return null;
+  }
+}
+
 export const versionRoutes = new Hono<AppEnv>()
   .post(
     '/',
@@ -106,6 +116,19 @@ export const versionRoutes = new Hono<AppEnv>()
           'Content-Type': 'application/json',
           'Idempotent-Replayed': 'true',
         });
+      }
+      // Table profiles are computed off the request path; the cron sweep catches a lost hand-over.
+      const { deps } = c.var;
+      const ctx = executionContextOf(c);
+      if (result.created && deps.profiles && ctx) {
+        const queue = deps.profiles;
+        ctx.waitUntil(
+          enqueuePublished(deps, queue, result.digest).catch((e) =>
+            console.error(
+              JSON.stringify({ profiles: 'enqueue failed', digest: result.digest, error: String(e) }),
+            ),
+          ),
+        );
       }
       return c.json(
         {

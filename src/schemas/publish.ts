@@ -36,6 +36,12 @@ export const publishSchema = z.object({
         path: pathSchema,
         digest: digestSchema,
         size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+        /** Tabular files: the columns that identify a row (docs/API.md "Table diffs"). */
+        table: z
+          .object({ key: z.array(z.string().min(1).max(256)).min(1).max(16) })
+          .strict()
+          .refine((t) => new Set(t.key).size === t.key.length, 'key columns are distinct')
+          .optional(),
       }),
     )
     .max(MAX_FILES_PER_VERSION),

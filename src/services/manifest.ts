@@ -24,7 +24,12 @@ export function buildManifest(fields: Omit<ManifestV1, 'schema'>): ManifestV1 {
     artifact: fields.artifact,
     kind: fields.kind,
     files: fields.files
-      .map(({ path, digest, size }) => ({ path, digest, size }))
+      .map(({ path, digest, size, table }) => ({
+        path,
+        digest,
+        size,
+        ...(table ? { table: { key: [...table.key] } } : {}),
+      }))
       .sort((a, b) => byCodeUnits(a.path, b.path)),
     inputs: fields.inputs
       .map(({ role, ref, digest }) => ({ role, ref, digest }))

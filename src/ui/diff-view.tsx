@@ -11,6 +11,7 @@ import type { FilesDiff } from '../services/diff/files';
 import type { ParamsDiff } from '../services/diff/values';
 import { Digest, Table } from './components';
 import { formatDelta, formatNumber, formatValue } from './format';
+import { TableChanges } from './table-diff-view';
 import { versionUrl } from './urls';
 
 type Side = { artifact: string; version: number; digest: string } | null;
@@ -80,6 +81,7 @@ export function FileChanges({ files }: { files: FilesDiff }) {
           ))}
         </Table>
       ) : null}
+      <TableChanges files={files.modified} />
     </>
   );
 }
@@ -136,6 +138,7 @@ export function DataPillar({ diff }: { diff: DataDiff }) {
   if (diff.inputs.length === 0) return <p class="muted">Neither version has inputs.</p>;
   return (
     <>
+      {diff.summary ? <p class="data-summary">{diff.summary}</p> : null}
       {diff.inputs.map((input) => (
         <div class="input">
           <h3>

@@ -72,6 +72,11 @@ section.op h3{overflow-wrap:anywhere}
 .login{max-width:28rem}
 .login input{width:100%;max-width:none}
 @media (max-width:40rem){main{padding:.6rem}.sides{grid-template-columns:1fr}h1{font-size:1.2rem}}
+.table-file h3{margin-top:1rem}
+.schema-changes{margin:.2rem 0 .6rem;padding-left:1.2rem}
+svg.hist{display:block}
+svg.hist .bar-from{fill:#9aa5b1}
+svg.hist .bar-to{fill:var(--accent)}
 `;
 
 /** FNV-1a of the text: a cache-busting name, not a security hash (the CSP allows 'self'). */

@@ -27,11 +27,21 @@
  *   GET /__bench/raw-manifests?…&parse=1  the same reads, each also parsed as JSON (as diff does);
  *                                       `&text=1`: each decoded as UTF-8 text only
  *   GET /__bench/d1/count               row counts of artifacts, versions, lineage_edges, tags
+ *
+ * Table profiles (test/bench/tables.mjs):
+ *   POST /__bench/profile?digest=…&path=…[&key=…]  profiles a stored file as the queue consumer
+ *                                       does (services/tables/queue.ts profileOne) → {"state"}
+ *   GET  /__bench/read?digest=…          the same blob streamed through the BlobStore and counted:
+ *                                       the plain-read baseline for profiling → {"size"}
  */
 import { createApp } from '../../src/app';
+import type { Digest } from '../../src/contract/grammar';
 import { chunkJson } from '../../src/db/client';
+import { createDeps } from '../../src/deps';
 import type { Bindings } from '../../src/env';
-import cairn from '../../src/index';
+import worker from '../../src/index';
+import { profileOne } from '../../src/services/tables/queue';
+import { readState } from '../../src/services/tables/store';
 
 const app = createApp();
 const RAW_PREFIX = '/__bench/raw/';
@@ -399,6 +409,28 @@ async function seedGraph(env: Bindings, target: number, seed: string): Promise<R
   });
 }
 
+async function benchProfile(env: Bindings, q: URLSearchParams): Promise<Response> {
+  const deps = createDeps(env);
+  const key = q.getAll('key');
+  const message = { digest: q.get('digest') ?? '', path: q.get('path') ?? '', key: key.length ? key : null };
+  await profileOne(deps, message);
+  const state = await readState(deps, message.digest, key.length ? JSON.stringify(key) : '');
+  return Response.json({
+    state: state?.state ?? null,
+    ...(state?.state === 'failed' ? { reason: state.reason } : {}),
+  });
+}
+
+async function benchRead(env: Bindings, digest: string): Promise<Response> {
+  const read = await createDeps(env).blobs.get(digest as Digest);
+  if (!read) return new Response('not found\n', { status: 404 });
+  let size = 0;
+  const reader = read.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;
+  reader.releaseLock();
+  return Response.json({ size });
+}
+
 export default {
   fetch(request, env, ctx) {
     const { pathname, searchParams } = new URL(request.url);
@@ -426,8 +458,10 @@ export default {
     if (pathname.startsWith(RAW_PREFIX)) {
       return raw(request, env, pathname.slice(RAW_PREFIX.length), searchParams);
     }
+    if (pathname === '/__bench/profile' && request.method === 'POST') return benchProfile(env, searchParams);
+    if (pathname === '/__bench/read') return benchRead(env, searchParams.get('digest') ?? '');
     return app.fetch(request, env, ctx);
   },
-  // The OpenLineage consumer of src/index.ts (test/bench/openlineage.mjs pushes to a local sink).
-  queue: (batch, env, ctx) => cairn.queue(batch, env, ctx),
+  // The queue consumers of src/index.ts (OpenLineage pushes to a local sink; table profiles).
+  queue: (batch, env, ctx) => worker.queue(batch, env, ctx),
 } satisfies ExportedHandler<Bindings>;

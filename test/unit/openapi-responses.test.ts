@@ -11,6 +11,7 @@ import { type CallOptions, call, createToken, digestOf, randomBytes } from '../h
 import { Conformance, fetchDocument, operationsOf } from '../helpers/openapi';
 import { provenanceScenario } from '../helpers/openapi-provenance';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
+import { drainProfiles } from '../helpers/tables';
 import { MiB, PART, putPart, start } from '../helpers/uploads';
 
 const ZERO = `sha256:${'0'.repeat(64)}`;
@@ -172,6 +173,18 @@ async function versionsAndTags(hit: ReturnType<typeof caller>) {
   await hit(D, `/v1/diff?from=${model}@1&to=${model}@2`);
   await hit(D, `/v1/diff?from=${model}@1`);
   await hit(D, `/v1/diff?from=${model}@1&to=${model}@99`);
+  // Table diffs: pending, then ready (rows, schema, drift, histograms, samples), then failed.
+  const tables = uniqueName('acme', 'oa-tables');
+  for (const text of ['id,v\n1,a\n2,b\n', 'id,v,w\n2,c,1\n3,d,2\n', 'id,v\n1,"open\n']) {
+    const csvFile = await storedFile('t.csv', text);
+    await publishOk(tables, { kind: 'dataset', files: [{ ...csvFile, table: { key: ['id'] } }] });
+  }
+  await hit(D, `/v1/diff?from=${tables}@1&to=${tables}@2`);
+  await drainProfiles();
+  await hit(D, `/v1/diff?from=${tables}@1&to=${tables}@2`);
+  await hit(D, `/v1/diff?from=${tables}@2&to=${tables}@3`);
+  await drainProfiles();
+  await hit(D, `/v1/diff?from=${tables}@2&to=${tables}@3`);
 
   const DT = 'DELETE /v1/artifacts/{ns}/{name}/tags/{tag}';
   await hit(DT, `${A}/tags/prod?reason=done`, { method: 'DELETE' });

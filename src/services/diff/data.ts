@@ -11,6 +11,7 @@ import type { Deps } from '../../deps';
 import type { ManifestInput } from '../manifest';
 import { diffFiles } from './files';
 import { readSplitManifest } from './manifest-text';
+import { describeTables } from './tables';
 
 /** Levels of inputs compared file by file: the version's own inputs, and theirs. */
 export const DATA_LEVELS = 2;
@@ -90,6 +91,7 @@ export async function diffData(
         readSplitManifest(deps, b!.digest),
       ]);
       diff.files = diffFiles(filesA, filesB);
+      await describeTables(deps, diff.files);
       if (level < DATA_LEVELS && (ma.inputs.length > 0 || mb.inputs.length > 0)) {
         diff.upstream = await diffData(deps, ma.inputs, mb.inputs, level + 1);
       }

@@ -27,20 +27,44 @@ interface Entry {
   next: number;
 }
 
+/** A tabular file's `"table":{"key":[…]}` follows its size: strings may hold braces, so scan. */
+const TABLE_KEY = ',"table":';
+
+function objectEnd(text: string, at: number): number {
+  let depth = 0;
+  for (let i = at; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
 function entryAt(text: string, at: number): Entry {
   const pathKey = text.indexOf(PATH_KEY, at);
   const sizeKey = text.indexOf(SIZE_KEY, pathKey);
-  const end = text.indexOf('}', sizeKey);
+  let end = text.indexOf('}', sizeKey);
   if (!text.startsWith(ENTRY, at) || pathKey < 0 || sizeKey < 0 || end < 0) {
     throw new Error(`not a canonical manifest file entry at ${at}`);
   }
+  const comma = text.indexOf(',', sizeKey + SIZE_KEY.length);
+  let table: ManifestFile['table'];
+  if (comma >= 0 && comma < end && text.startsWith(TABLE_KEY, comma)) {
+    const close = objectEnd(text, comma + TABLE_KEY.length);
+    table = JSON.parse(text.slice(comma + TABLE_KEY.length, close)) as ManifestFile['table'];
+    end = close;
+  }
+  const sizeEnd = table ? comma : end;
   // Canonical JSON escapes only `"`, `\` and control characters: without a `\`, the text is the path.
   const raw = text.slice(pathKey + PATH_KEY.length, sizeKey);
   // Keys in the manifest's order, so the answer reads as the parsed manifest's objects did.
-  const file = {
+  const file: ManifestFile = {
     digest: text.slice(at + ENTRY.length, pathKey),
     path: raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw,
-    size: Number(text.slice(sizeKey + SIZE_KEY.length, end)),
+    size: Number(text.slice(sizeKey + SIZE_KEY.length, sizeEnd)),
+    ...(table ? { table } : {}),
   };
   return { file, next: end + 1 < text.length ? end + 2 : end + 1 };
 }
@@ -156,8 +180,12 @@ export function diffFiles(a: string, b: string, max = MAX_LISTED): FilesDiff {
         out.counts.modified++;
         push(out.modified, {
           path: x.file.path,
-          from: { digest: x.file.digest, size: x.file.size },
-          to: { digest: y.file.digest, size: y.file.size },
+          from: {
+            digest: x.file.digest,
+            size: x.file.size,
+            ...(x.file.table ? { table: x.file.table } : {}),
+          },
+          to: { digest: y.file.digest, size: y.file.size, ...(y.file.table ? { table: y.file.table } : {}) },
         });
       }
       i = x.next;

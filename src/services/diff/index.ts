@@ -13,6 +13,7 @@ import { diffData } from './data';
 import { diffEnvironment } from './environment';
 import { diffFiles } from './files';
 import { readSplitManifest } from './manifest-text';
+import { dataSummary, describeTables } from './tables';
 import { diffParams, metricDeltas } from './values';
 
 export const PILLARS = ['code', 'data', 'environment', 'params'] as const;
@@ -45,6 +46,10 @@ export async function diffVersions(deps: Deps, from: Resolved | null, to: Resolv
     diffData(deps, ma.inputs, mb.inputs),
     diffEnvironment(deps.blobs, ma.environment, mb.environment),
   ]);
+  const files = diffFiles(filesA, filesB);
+  await describeTables(deps, files);
+  const summary = dataSummary(data);
+  if (summary) data.summary = summary;
   const code = diffCode(ma.code, mb.code);
   const params = diffParams(ma.params, mb.params);
   const flags: Record<Pillar, boolean> = {
@@ -66,7 +71,7 @@ export async function diffVersions(deps: Deps, from: Resolved | null, to: Resolv
     data,
     environment,
     params,
-    files: diffFiles(filesA, filesB),
+    files,
     metrics: metricDeltas(metricsA?.merged ?? {}, metricsB.merged),
   };
 }

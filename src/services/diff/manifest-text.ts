@@ -24,7 +24,14 @@ const FILES_CLOSE = '],"inputs":[';
 
 /** The entries of a file list as canonical JSON (keys in the order canonicalize writes them). */
 export function filesText(files: readonly ManifestFile[]): string {
-  return JSON.stringify(files.map(({ digest, path, size }) => ({ digest, path, size }))).slice(1, -1);
+  return JSON.stringify(
+    files.map(({ digest, path, size, table }) => ({
+      digest,
+      path,
+      size,
+      ...(table ? { table: { key: table.key } } : {}),
+    })),
+  ).slice(1, -1);
 }
 
 export function splitManifest(text: string): SplitManifest {

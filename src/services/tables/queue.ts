@@ -1,0 +1,143 @@
+/**
+ * Profiles are computed off the request path, on the `cairn-profiles` Queue: a publish hands its
+ * tabular files over after answering (enqueueVersion, in waitUntil), the consumer profiles them
+ * (consumeProfiles), and the hourly cron (sweepProfiles) enqueues versions that never were
+ * (a publish whose waitUntil died, versions older than this feature) and re-sends profiles left
+ * pending by messages that were lost. Idempotent: a message for a profile that is no longer
+ * pending is acknowledged and dropped; one for a pending profile recomputes the same result.
+ */
+import { sql } from 'drizzle-orm';
+import { type Digest, isDigest } from '../../contract/grammar';
+import type { TableSpec } from '../../contract/manifest';
+import type { Deps } from '../../deps';
+import { readManifestText } from '../versions';
+import { profileStored, tableFormatOf } from './run';
+import { claimPending, keyText, readState, writeFailed, writeReady } from './store';
+
+export interface ProfileMessage {
+  digest: string;
+  path: string;
+  key: string[] | null;
+}
+
+/** Producer side of the queue (wrangler.toml `[[queues.producers]]`, binding PROFILES). */
+export type ProfileQueue = Pick<Queue<ProfileMessage>, 'sendBatch'>;
+
+/** A message redelivered this many times fails its profile instead of retrying forever. */
+export const MAX_ATTEMPTS = 3;
+const STUCK_MS = 15 * 60_000;
+const SEND_BATCH = 100;
+
+interface TabularFile {
+  digest: string;
+  path: string;
+  key: string;
+  table?: TableSpec;
+}
+
+function tabularFiles(files: readonly { path: string; digest: string; table?: TableSpec }[]): TabularFile[] {
+  return files
+    .filter((f) => tableFormatOf(f.path) !== null)
+    .map((f) => ({
+      digest: f.digest,
+      path: f.path,
+      key: keyText(f.table?.key),
+      ...(f.table ? { table: f.table } : {}),
+    }));
+}
+
+async function send(queue: ProfileQueue, files: readonly TabularFile[]): Promise<void> {
+  for (let i = 0; i < files.length; i += SEND_BATCH) {
+    await queue.sendBatch(
+      files.slice(i, i + SEND_BATCH).map((f) => ({
+        body: { digest: f.digest, path: f.path, key: f.table?.key ?? null },
+        contentType: 'json' as const,
+      })),
+    );
+  }
+}
+
+/** Asks for the profiles of these files (with their keys) unless they exist or are asked for. */
+export async function requestProfiles(
+  deps: Deps,
+  queue: ProfileQueue,
+  files: readonly { path: string; digest: string; table?: TableSpec }[],
+): Promise<void> {
+  await send(queue, await claimPending(deps, tabularFiles(files)));
+}
+
+/** After a publish: the version's tabular files go to the queue; the version is marked swept. */
+export async function enqueueVersion(deps: Deps, queue: ProfileQueue, versionId: number, digest: string) {
+  const manifest = JSON.parse(await readManifestText(deps, digest)) as {
+    files: { path: string; digest: string; table?: TableSpec }[];
+  };
+  await requestProfiles(deps, queue, manifest.files);
+  await deps.db.run(sql`
+    INSERT INTO table_profile_sweeps (version_id, enqueued_at) VALUES (${versionId}, ${deps.now()})
+    ON CONFLICT DO NOTHING`);
+}
+
+export async function enqueuePublished(deps: Deps, queue: ProfileQueue, digest: string): Promise<void> {
+  const [row] = await deps.db.all<{ id: number }>(
+    sql`SELECT id FROM versions WHERE digest = ${digest} LIMIT 1`,
+  );
+  if (row) await enqueueVersion(deps, queue, row.id, digest);
+}
+
+/** The cron's part: versions never enqueued, and profiles pending for longer than STUCK_MS. */
+export async function sweepProfiles(
+  deps: Deps,
+  queue: ProfileQueue,
+  limit = 20,
+): Promise<{ versions: number; resent: number }> {
+  const versions = await deps.db.all<{ id: number; digest: string }>(sql`
+    SELECT v.id, v.digest FROM versions v LEFT JOIN table_profile_sweeps s ON s.version_id = v.id
+    WHERE s.version_id IS NULL ORDER BY v.id LIMIT ${limit}`);
+  for (const v of versions) await enqueueVersion(deps, queue, v.id, v.digest);
+  const stuck = await deps.db.all<{ digest: string; key: string; path: string }>(sql`
+    UPDATE table_profiles SET updated_at = ${deps.now()}
+    WHERE rowid IN (SELECT rowid FROM table_profiles WHERE state = 'pending' AND updated_at < ${deps.now() - STUCK_MS} LIMIT 100)
+    RETURNING digest, key, path`);
+  await send(
+    queue,
+    stuck.map((s) => ({ ...s, ...(s.key ? { table: { key: JSON.parse(s.key) as string[] } } : {}) })),
+  );
+  return { versions: versions.length, resent: stuck.length };
+}
+
+/** Profiles one file if its profile is still pending. */
+export async function profileOne(deps: Deps, message: ProfileMessage): Promise<'done' | 'skipped'> {
+  const format = tableFormatOf(message.path);
+  const key = keyText(message.key);
+  if (!format || !isDigest(message.digest)) return 'skipped';
+  const state = await readState(deps, message.digest, key);
+  if (state && state.state !== 'pending') return 'skipped';
+  if (!state) await claimPending(deps, [{ digest: message.digest, path: message.path, key }]);
+  const outcome = await profileStored(deps, message.digest as Digest, format, message.key);
+  if (outcome.ok) await writeReady(deps, message.digest, key, outcome.result.profile, outcome.result.index);
+  else await writeFailed(deps, message.digest, key, outcome.reason);
+  return 'done';
+}
+
+/** The queue consumer: one message at a time (a profile holds up to a 64 MiB index). */
+export async function consumeProfiles(deps: Deps, batch: MessageBatch<ProfileMessage>): Promise<void> {
+  for (const message of batch.messages) {
+    try {
+      await profileOne(deps, message.body);
+      message.ack();
+    } catch (e) {
+      console.error(
+        JSON.stringify({ queue: 'cairn-profiles', digest: message.body.digest, error: String(e) }),
+      );
+      if (message.attempts >= MAX_ATTEMPTS) {
+        await writeFailed(
+          deps,
+          message.body.digest,
+          keyText(message.body.key),
+          'internal error while profiling',
+        );
+        message.ack();
+      } else message.retry();
+    }
+  }
+}
