@@ -526,3 +526,11 @@ export const ociUploads = sqliteTable(
 export type OciManifestRow = typeof ociManifests.$inferSelect;
 export type OciUploadRow = typeof ociUploads.$inferSelect;
 export type OpenLineageEventRow = typeof openlineageEvents.$inferSelect;
+
+/**
+ * Never holds a row: every insert raises (trigger in migrations/0009), which aborts the batch a
+ * tag move's guard runs in (services/tag-guard.ts).
+ */
+export const tagMoveGuards = sqliteTable('tag_move_guards', {
+  reason: text('reason').notNull(),
+});
