@@ -566,4 +566,10 @@ export const tableProfileSweeps = sqliteTable('table_profile_sweeps', {
     .primaryKey()
     .references(() => versions.id, { onDelete: 'cascade' }),
   enqueuedAt: integer('enqueued_at').notNull(),
+/**
+ * Never holds a row: every insert raises (trigger in migrations/0009), which aborts the batch a
+ * tag move's guard runs in (services/tag-guard.ts).
+ */
+export const tagMoveGuards = sqliteTable('tag_move_guards', {
+  reason: text('reason').notNull(),
 });

@@ -10,6 +10,7 @@ import { NO_CACHE } from '../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
 import { requireArtifact, tagUnknown } from '../http/lookups';
 import { policyUnsatisfied } from '../http/provenance-errors';
+import { tagConflict } from '../http/tag-errors';
 import { unreachable } from '../lib/unreachable';
 import { requireScope, requireToken } from '../middleware/auth';
 import { findVersion } from '../services/artifacts';
@@ -77,11 +78,7 @@ export const tagRoutes = new Hono<AppEnv>()
       if (!moved.ok) {
         switch (moved.reason) {
           case 'tag-conflict':
-            throw new ApiError(
-              'TAG_CONFLICT',
-              `${artifact.name}:${moved.tag} points to ${moved.current ?? 'nothing'}, not ${moved.expected ?? 'nothing'}`,
-              { tag: moved.tag, current: moved.current, expected: moved.expected },
-            );
+            throw tagConflict(artifact.name, moved);
           case 'policy-unsatisfied':
             throw policyUnsatisfied(artifact.name, moved.tag, moved.missing);
           default:

@@ -13,6 +13,7 @@ import { IMMUTABLE, NO_CACHE } from '../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../http/guards';
 import { requireArtifact, requireVersion } from '../http/lookups';
 import { policyUnsatisfied } from '../http/provenance-errors';
+import { tagConflict } from '../http/tag-errors';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
 import { publishSchema } from '../schemas/publish';
@@ -72,6 +73,8 @@ function publishFailure(artifact: string, failure: PublishFailure): ApiError {
       });
     case 'policy-unsatisfied':
       return policyUnsatisfied(artifact, failure.tag, failure.missing);
+    case 'tag-conflict':
+      return tagConflict(artifact, failure);
     default:
       return unreachable(failure);
   }

@@ -11,6 +11,8 @@
  *      its number, its files and lockfiles, its lineage edges, the manifest's blob row, initial
  *      metrics, the tag moves with their history events, the idempotency record, and the
  *      OpenLineage events of the new version and of each tag move (services/openlineage/outbox.ts).
+ *      Each tag move is guarded (services/tag-guard.ts): if its policy or its expectation no
+ *      longer holds, the whole batch aborts and the publish is refused with nothing written.
  * A failure before 4 leaves at most an unreferenced manifest in the store (invisible; GC's to
  * reclaim); a failure in 4 rolls the whole batch back.
  */
@@ -29,7 +31,9 @@ import { sourceOf } from './openlineage/events';
 import { publishOutboxStatement, tagOutboxStatement } from './openlineage/outbox';
 import { type PolicyRule, unmetRules } from './provenance/policy';
 import type { Failure, Result } from './result';
-import { tagMoveStatements } from './tag-statements';
+import { guardFailure, tagMoveGuards } from './tag-guard';
+import { type Expectation, tagMoveStatements } from './tag-statements';
+import type { TagConflict } from './tags';
 
 export interface Published {
   kind: 'published';
@@ -59,7 +63,9 @@ export type PublishFailure =
   | Failure<'blobs-collected', { missing: string[] }>
   | Failure<'idempotency-key-reused', { key: string }>
   /** A named tag's policy requires attestations this version does not have (yet). */
-  | Failure<'policy-unsatisfied', { tag: string; missing: PolicyRule[] }>;
+  | Failure<'policy-unsatisfied', { tag: string; missing: PolicyRule[] }>
+  /** A tag with an expectation (`PublishOptions.expect`) had moved: nothing was written. */
+  | TagConflict;
 
 export type PublishResult = Result<Published | Replayed, PublishFailure>;
 
@@ -68,6 +74,10 @@ export interface PublishOptions {
   idempotency?: { key: string; request: string };
   /** The request's origin, for the manifest URL in a recorded answer. */
   origin: string;
+  /** Tags that move by compare-and-swap: where each must point (null: nowhere) for the publish. */
+  expect?: Readonly<Record<string, Expectation>>;
+  /** The tag moves' reason in the history (default `publish`). */
+  tagReason?: string;
 }
 
 function duplicates(paths: readonly string[]): string[] {
@@ -154,7 +164,7 @@ export async function publishVersion(
       }),
     ];
   }
-  return publish(deps, principal, name, input, record, options.origin);
+  return publish(deps, principal, name, input, record, options);
 }
 
 async function publish(
@@ -163,7 +173,7 @@ async function publish(
   name: string,
   input: PublishInput,
   record: (digest: string, status: 200 | 201) => BatchStatement[],
-  origin: string,
+  { origin, expect = {}, tagReason: reason = 'publish' }: PublishOptions,
 ): Promise<PublishResult> {
   const { db } = deps;
   const now = deps.now();
@@ -192,17 +202,21 @@ async function publish(
   const { bytes, digest } = await encodeManifest(manifest);
 
   const lineage = sourceOf(origin, deps.config.openlineage.namespace);
-  const tagMoves = input.tags.flatMap((tag) => [
-    ...tagMoveStatements({ tag, digest, expect: undefined, by, at: now, reason: 'publish' }),
-    tagOutboxStatement(lineage, { artifact: name, tag, to: digest, at: now, by, reason: 'publish' }),
+  const moves = input.tags.map((tag) => ({ tag, digest, expect: expect[tag] }));
+  const tagMoves = moves.flatMap((move) => [
+    ...tagMoveGuards(move),
+    ...tagMoveStatements({ ...move, by, at: now, reason }),
+    tagOutboxStatement(lineage, { artifact: name, tag: move.tag, to: digest, at: now, by, reason }),
   ]);
+  const guarded = (versionId: number | undefined, err: unknown) =>
+    guardFailure(deps, name, moves, versionId, err);
   const existing = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
-  // Refused up front with the reason; the move statements check the policy again atomically.
+  // Refused up front with the reason; the batch checks the policy again atomically (its guards).
   for (const tag of existingArtifact ? input.tags : []) {
     const missing = await unmetRules(deps, existingArtifact!.id, tag, existing?.id);
     if (missing.length > 0) return { ok: false, reason: 'policy-unsatisfied', tag, missing };
   }
-  if (existing) return republish(deps, name, existing, [...tagMoves, ...record(digest, 200)]);
+  if (existing) return republish(deps, name, existing, [...tagMoves, ...record(digest, 200)], guarded);
 
   // The manifest's bytes are written like any blob's: under a write intent (services/blobs.ts).
   const intentId = await takeIntent(deps, digest);
@@ -272,8 +286,10 @@ async function publish(
     // The same manifest published concurrently: the loser sees the winner's version.
     if (/UNIQUE constraint failed: versions\.digest/.test(String(err))) {
       const winner = await db.query.versions.findFirst({ where: (v, { eq }) => eq(v.digest, digest) });
-      if (winner) return republish(deps, name, winner, [...tagMoves, ...record(digest, 200)]);
+      if (winner) return republish(deps, name, winner, [...tagMoves, ...record(digest, 200)], guarded);
     }
+    const refused = await guarded(undefined, err);
+    if (refused) return refused;
     // The GC fence (migrations/0004): a blob was marked for deletion after checkBlobs saw it.
     if (/CAIRN_BLOB_NOT_LIVE/.test(String(err))) {
       const gone = await missingBlobs(
@@ -289,11 +305,18 @@ async function publish(
 async function republish(
   deps: Deps,
   name: string,
-  version: { number: number; digest: string },
+  version: { id: number; number: number; digest: string },
   statements: BatchStatement[],
+  guarded: (versionId: number, err: unknown) => Promise<PublishFailure | null>,
 ): Promise<PublishResult> {
   // The tags listed in the request still move here: that is what the request asked for.
-  await runBatch(deps.db, statements);
+  try {
+    await runBatch(deps.db, statements);
+  } catch (err) {
+    const refused = await guarded(version.id, err);
+    if (refused) return refused;
+    throw err;
+  }
   return {
     ok: true,
     kind: 'published',

@@ -27,7 +27,7 @@ export interface TagMove {
   reason: string | null;
 }
 
-function expectationHolds(expect: Expectation): SQL {
+export function expectationHolds(expect: Expectation): SQL {
   if (expect === undefined) return sql`1`;
   if (expect === null) return sql`t.digest IS NULL`;
   return sql`t.digest = ${expect}`;

@@ -14,6 +14,7 @@ import { blobBusy } from '../../http/blob-errors';
 import { IMMUTABLE, NO_CACHE } from '../../http/caching';
 import { assertCanMoveTags, assertNamespaceWritable } from '../../http/guards';
 import { policyUnsatisfied } from '../../http/provenance-errors';
+import { tagConflict } from '../../http/tag-errors';
 import { unreachable } from '../../lib/unreachable';
 import { requireScope } from '../../middleware/auth';
 import { actorOf } from '../../services/auth';
@@ -76,6 +77,8 @@ function pushFailure(repo: string, failure: PushFailure): ApiError {
     case 'policy-unsatisfied':
       // A tag under a provenance policy (README "Provenance and signatures") refuses over OCI too.
       return policyUnsatisfied(repo, failure.tag, failure.missing);
+    case 'tag-conflict':
+      return tagConflict(repo, failure);
     default:
       return unreachable(failure);
   }

@@ -2,12 +2,13 @@
  * A Hub commit (`POST /api/{type}s/{ns}/{name}/commit/{branch}`) as a Cairn version. The Hub's
  * rule is Cairn's: a commit names only what changes, so the new version is the branch head's files
  * with the commit's additions, replacements and deletions applied. Then, in this order:
- *   1. the branch (a Cairn tag) is checked against `parentCommit` and its policy, before anything
- *      is written, so an expected refusal leaves no trace;
+ *   1. the branch (a Cairn tag) is checked against `parentCommit`, before anything is written,
+ *      so an expected refusal leaves no trace;
  *   2. the version is published through the one publish service (blobs must be stored and
- *      visible with the declared sizes; the parent version is its `parent` lineage input);
- *   3. the branch moves by compare-and-swap from the head read in step 1, so a concurrent commit
- *      is refused, never silently overwritten (a lost race leaves the new version untagged).
+ *      visible with the declared sizes, the branch's policy met; the parent version is its
+ *      `parent` lineage input), and the branch moves in publish's own batch by compare-and-swap
+ *      from the head read in step 1: a concurrent commit landing in between aborts the batch
+ *      (services/tag-guard.ts), so the loser is refused with nothing written.
  * A commit that changes nothing answers the head's commit id and publishes nothing.
  */
 import { and, eq } from 'drizzle-orm';
@@ -15,11 +16,9 @@ import type { Digest } from '../../contract/grammar';
 import { type ArtifactRow, type Kind, type VersionRow, versionFiles } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { findVersion } from '../artifacts';
-import { actorOf, type Principal } from '../auth';
-import { type PolicyRule, unmetRules } from '../provenance/policy';
+import type { Principal } from '../auth';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
-import { moveTag } from '../tags';
 import { commitIdOf } from './revisions';
 
 export interface CommitRequest {
@@ -37,8 +36,7 @@ export interface CommitRequest {
 export type CommitFailure =
   | Failure<'parent-mismatch', { head: string | null; parent: string }>
   | Failure<'path-unknown', { path: string }>
-  | Failure<'policy-unsatisfied', { tag: string; missing: PolicyRule[] }>
-  | PublishFailure;
+  | Exclude<PublishFailure, { reason: 'tag-conflict' }>;
 
 export type CommitResult = Result<
   { commitId: string; version: VersionRow | number; created: boolean },
@@ -102,9 +100,6 @@ export async function commitToBranch(
   if (head && sameFiles(applied.files, before)) {
     return { ok: true, commitId: commitIdOf(head.digest), version: head, created: false };
   }
-  const unmet = await unmetRules(deps, artifact.id, branch, undefined);
-  if (unmet.length > 0) return { ok: false, reason: 'policy-unsatisfied', tag: branch, missing: unmet };
-
   const parentRef = head
     ? [
         {
@@ -126,33 +121,16 @@ export async function commitToBranch(
       kind: request.kind,
       files: [...applied.files.values()].sort((x, y) => (x.path < y.path ? -1 : 1)),
       inputs: parentRef,
-      tags: [],
+      tags: [branch],
       labels: { 'hf.commit.summary': request.summary.slice(0, 1024) },
     },
-    { origin },
+    { origin, expect: { [branch]: head?.digest ?? null }, tagReason: `hf commit: ${request.summary}` },
   );
-  if (!published.ok) return published;
-  if (published.kind !== 'published') throw new Error('a Hub commit is never an idempotent replay');
-  const moved = await moveTag(
-    deps,
-    artifact,
-    {
-      tag: branch,
-      digest: published.digest,
-      expect: head?.digest ?? null,
-      reason: `hf commit: ${request.summary}`,
-    },
-    actorOf(principal),
-    origin,
-  );
-  if (!moved.ok) {
-    if (moved.reason === 'policy-unsatisfied') return moved;
-    return {
-      ok: false,
-      reason: 'parent-mismatch',
-      head: moved.current && commitIdOf(moved.current),
-      parent: headId ?? '',
-    };
+  if (!published.ok) {
+    if (published.reason !== 'tag-conflict') return published;
+    const current = published.current && commitIdOf(published.current);
+    return { ok: false, reason: 'parent-mismatch', head: current, parent: headId ?? '' };
   }
+  if (published.kind !== 'published') throw new Error('a Hub commit is never an idempotent replay');
   return { ok: true, commitId: commitIdOf(published.digest), version: published.version, created: true };
 }
