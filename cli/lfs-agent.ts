@@ -9,7 +9,6 @@
  * The agent is standalone (`lfs.standalonetransferagent`): git-lfs asks no batch API, so no
  * object meets the batch's per-request size limit, and nothing on the server changes.
  */
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -18,6 +17,7 @@ import { loadSettings, type Settings } from './config';
 import { downloadTo } from './download';
 import { explain } from './errors';
 import { CliError, EXIT, usageError } from './exit-codes';
+import { runGit } from './git';
 import type { AgentError, Transfers } from './lfs-protocol';
 import { Progress } from './progress';
 import { DEFAULT_SINGLE_LIMIT, Uploader } from './upload';
@@ -44,12 +44,6 @@ export function lfsTarget(lfsUrl: string): LfsTarget | null {
   const match = /^(.*)\/lfs\/([a-z0-9][a-z0-9._-]{0,63})\/([a-z0-9][a-z0-9._-]{0,63})\/?$/.exec(url.pathname);
   if (!match || url.username || url.password) return null;
   return { baseUrl: url.origin + match[1], repo: `${match[2]}/${match[3]}` };
-}
-
-export function runGit(args: string[], cwd: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('git', args, { cwd, encoding: 'utf8' }, (err, stdout) => resolve(err ? null : stdout.trim()));
-  });
 }
 
 /** The repository's `lfs.url`, from git config, else from the committed `.lfsconfig`. */

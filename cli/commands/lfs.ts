@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { defineCommand } from '../command';
 import { usageError } from '../exit-codes';
-import { AGENT_NAME, cairnTransfers, resolveTarget, runGit } from '../lfs-agent';
+import { runGit } from '../git';
+import { AGENT_NAME, cairnTransfers, resolveTarget } from '../lfs-agent';
 import { serveAgent } from '../lfs-protocol';
 
 /** The git config entries that route every LFS transfer of a repository through `cairn`. */
