@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import type { Code } from '../src/client/index';
 
-function git(args: string[], cwd: string): Promise<string | null> {
+/** `git args…` in `cwd`: its trimmed stdout, or null when it fails (or git is missing). */
+export function runGit(args: string[], cwd: string): Promise<string | null> {
   return new Promise((resolve) => {
     execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
       resolve(err ? null : stdout.trim()),
@@ -32,16 +33,16 @@ export interface GitInfo {
 
 /** The repository around `cwd`, or null outside one (or without git installed). */
 export async function gitInfo(cwd: string): Promise<GitInfo | null> {
-  const topLevel = await git(['rev-parse', '--show-toplevel'], cwd);
+  const topLevel = await runGit(['rev-parse', '--show-toplevel'], cwd);
   if (!topLevel) return null;
   const [commit, status, remotes] = await Promise.all([
-    git(['rev-parse', '--verify', '-q', 'HEAD'], cwd),
-    git(['status', '--porcelain', '--untracked-files=no'], cwd),
-    git(['remote'], cwd),
+    runGit(['rev-parse', '--verify', '-q', 'HEAD'], cwd),
+    runGit(['status', '--porcelain', '--untracked-files=no'], cwd),
+    runGit(['remote'], cwd),
   ]);
   const names = (remotes ?? '').split('\n').filter(Boolean);
   const remoteName = names.includes('origin') ? 'origin' : names[0];
-  const remote = remoteName ? await git(['remote', 'get-url', remoteName], cwd) : null;
+  const remote = remoteName ? await runGit(['remote', 'get-url', remoteName], cwd) : null;
   const code: Code = {};
   if (remote) code.repo = redactRemote(remote);
   if (commit && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) code.commit = commit;

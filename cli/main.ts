@@ -7,6 +7,7 @@ import { CairnClient, CairnError } from '../src/client/index';
 import { type Command, GLOBAL_HELP, type GLOBAL_OPTIONS, type Parsed, parseCommandLine } from './command';
 import { diff } from './commands/diff';
 import { key } from './commands/key';
+import { lfsAgent, lfsEnableLargefiles } from './commands/lfs';
 import { lineage } from './commands/lineage';
 import { log } from './commands/log';
 import { login } from './commands/login';
@@ -42,6 +43,8 @@ const COMMANDS: Command<any>[] = [
   key,
   policy,
   token,
+  lfsEnableLargefiles,
+  lfsAgent,
 ];
 
 function mainHelp(): string {
