@@ -566,6 +566,8 @@ export const tableProfileSweeps = sqliteTable('table_profile_sweeps', {
     .primaryKey()
     .references(() => versions.id, { onDelete: 'cascade' }),
   enqueuedAt: integer('enqueued_at').notNull(),
+});
+
 /**
  * Never holds a row: every insert raises (trigger in migrations/0009), which aborts the batch a
  * tag move's guard runs in (services/tag-guard.ts).
