@@ -6,6 +6,7 @@
  * protected tags, namespace limits, history, audit.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Digest } from '../../contract/grammar';
 import type { AppEnv } from '../../env';
@@ -27,6 +28,19 @@ import { digestSchema, validate } from '../../validation';
 import { assertRepoReadable, manifestLocation, referenceSchema, repoParams } from './common';
 
 const manifestParams = validate('param', repoParams.extend({ reference: referenceSchema }));
+
+/**
+ * Hono's bodyLimit checks Content-Length and also counts a chunked body as it streams, so a
+ * manifest above the limit is refused before it is buffered, not after.
+ */
+const manifestLimit = bodyLimit({
+  maxSize: MAX_MANIFEST_BYTES,
+  onError: () => {
+    throw new ApiError('PAYLOAD_TOO_LARGE', `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`, {
+      limit: MAX_MANIFEST_BYTES,
+    });
+  },
+});
 
 function pushFailure(repo: string, failure: PushFailure): ApiError {
   switch (failure.reason) {
@@ -143,7 +157,7 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     if (!read) throw new Error(`manifest ${row.digest} has a record but no stored bytes`);
     return new Response(read.body, { status: 200, headers });
   })
-  .put('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), async (c) => {
+  .put('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), manifestLimit, async (c) => {
     const { ns, name, reference } = c.req.valid('param');
     const { deps } = c.var;
     const principal = c.var.principal!;
@@ -151,18 +165,7 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     assertNamespaceWritable(principal, ns);
     assertNotNumber(reference);
     if (reference.kind === 'tag') assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
-    const declared = Number(c.req.header('content-length') ?? 0);
-    if (declared > MAX_MANIFEST_BYTES) {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`, {
-        limit: MAX_MANIFEST_BYTES,
-      });
-    }
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`, {
-        limit: MAX_MANIFEST_BYTES,
-      });
-    }
     const origin = new URL(c.req.url).origin;
     const pushed = await pushManifest(
       deps,
