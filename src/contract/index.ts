@@ -5,6 +5,7 @@
  * drizzle or Node, so the CLI or another Worker can use all of it.
  */
 export type * from './artifacts';
+export * from './chunks';
 export type * from './common';
 export type * from './diff';
 export * from './errors';
