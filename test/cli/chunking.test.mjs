@@ -1,0 +1,181 @@
+/**
+ * Property tests of content-defined chunking (src/contract/chunking.ts, issue 15): the chunks
+ * reassemble to the input, stay within their size bounds, do not depend on how the input is
+ * split into buffers, and an insertion or deletion changes only the chunks near it — the whole
+ * point of chunk-level dedup. Inputs are random bytes and CSV-like text (low entropy, repeated
+ * structure: where a weak hash would find too few or too many cuts).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { register } from 'tsx/esm/api';
+
+register();
+const { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN, Chunker, GEAR, GEAR_SEED, MASK_L, MASK_S, chunkLengths } =
+  await import('../../src/contract/chunking.ts');
+
+/** `size` pseudo-random bytes from `seed` (xorshift32: fast, and the same on every run). */
+function randomBytes(seed, size) {
+  const words = new Uint32Array(Math.ceil(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return new Uint8Array(words.buffer, 0, size);
+}
+
+/** CSV rows from `seed` until `size` bytes: ids, dates, categories, floats. */
+function csvBytes(seed, size) {
+  const r = randomBytes(seed, size);
+  const cats = ['alpha', 'beta', 'gamma', 'delta'];
+  let text = 'id,date,category,value,score\n';
+  for (let i = 0; text.length < size; i++) {
+    const a = r[i % r.length];
+    const b = r[(i * 7 + 3) % r.length];
+    text += `${i},2024-0${(a % 9) + 1}-${String((b % 28) + 1).padStart(2, '0')},${cats[a % 4]},${(a * 31 + b) / 7},${b % 100}\n`;
+  }
+  return new TextEncoder().encode(text.slice(0, size));
+}
+
+const input = fc.oneof(
+  fc.record({
+    kind: fc.constant('random'),
+    seed: fc.integer({ min: 1 }),
+    size: fc.integer({ min: 0, max: 3 << 20 }),
+  }),
+  fc.record({
+    kind: fc.constant('csv'),
+    seed: fc.integer({ min: 1 }),
+    size: fc.integer({ min: 0, max: 2 << 20 }),
+  }),
+);
+const bytesOf = ({ kind, seed, size }) => (kind === 'csv' ? csvBytes(seed, size) : randomBytes(seed, size));
+const hex = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** The chunks of `bytes` as [start, length, sha256] triples. */
+function chunksOf(bytes) {
+  let start = 0;
+  return chunkLengths(bytes).map((len) => {
+    const chunk = [start, len, hex(bytes.subarray(start, start + len))];
+    start += len;
+    return chunk;
+  });
+}
+
+test('the Gear table is SHA-256 of the documented seed, and the masks have 18 and 14 bits', () => {
+  for (let b = 0; b < 256; b++) {
+    const d = createHash('sha256')
+      .update(Buffer.concat([Buffer.from(GEAR_SEED, 'ascii'), Buffer.from([b])]))
+      .digest();
+    assert.equal(GEAR[b] >>> 0, d.readUInt32BE(0), `GEAR[${b}]`);
+  }
+  const bits = (m) => (m >>> 0).toString(2).replaceAll('0', '').length;
+  assert.equal(bits(MASK_S), 18);
+  assert.equal(bits(MASK_L), 14);
+});
+
+test('known boundaries: the algorithm does not drift (another client must reproduce these)', () => {
+  // Pinned: changing the table, the masks or the skip would change every chunk id in every store.
+  const lengths = chunkLengths(randomBytes(42, 1 << 20));
+  assert.deepEqual(lengths.slice(0, 6), [111500, 66347, 51560, 89406, 63815, 82666]);
+  assert.equal(lengths.length, 15);
+});
+
+test('chunks reassemble to the input; every chunk but the last is within [min, max]', () => {
+  fc.assert(
+    fc.property(input, (spec) => {
+      const bytes = bytesOf(spec);
+      const lengths = chunkLengths(bytes);
+      assert.equal(
+        lengths.reduce((a, b) => a + b, 0),
+        bytes.length,
+      );
+      if (bytes.length === 0) assert.deepEqual(lengths, []);
+      lengths.forEach((len, i) => {
+        assert.ok(len <= CHUNK_MAX, `chunk ${i} is ${len} bytes`);
+        if (i < lengths.length - 1) assert.ok(len >= CHUNK_MIN, `chunk ${i} is ${len} bytes`);
+        else assert.ok(len >= 1);
+      });
+      const whole = createHash('sha256');
+      let at = 0;
+      for (const len of lengths) {
+        whole.update(bytes.subarray(at, at + len));
+        at += len;
+      }
+      assert.equal(whole.digest('hex'), hex(bytes));
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('streaming in arbitrary buffer splits gives the same boundaries as one buffer', () => {
+  fc.assert(
+    fc.property(input, fc.array(fc.integer({ min: 0, max: 1 << 21 }), { maxLength: 40 }), (spec, cuts) => {
+      const bytes = bytesOf(spec);
+      const splits = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+      const chunker = new Chunker();
+      const ends = [];
+      let from = 0;
+      for (const to of [...splits, bytes.length]) {
+        ends.push(...chunker.update(bytes.subarray(from, to)));
+        from = to;
+      }
+      const last = chunker.finish();
+      if (last !== null) ends.push(last);
+      const expected = [];
+      let at = 0;
+      for (const len of chunkLengths(bytes)) expected.push((at += len));
+      assert.deepEqual(ends, expected);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('an insertion or deletion changes only the chunks around it', () => {
+  const edit = fc.record({
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    remove: fc.integer({ min: 0, max: 300 }),
+    insert: fc.uint8Array({ maxLength: 300 }),
+  });
+  fc.assert(
+    fc.property(input, edit, (spec, { at, remove, insert }) => {
+      const before = bytesOf({ ...spec, size: Math.max(spec.size, 1 << 20) });
+      const pos = Math.floor(at * before.length);
+      const cut = Math.min(remove, before.length - pos);
+      const after = new Uint8Array(before.length - cut + insert.length);
+      after.set(before.subarray(0, pos));
+      after.set(insert, pos);
+      after.set(before.subarray(pos + cut), pos + insert.length);
+      const shift = insert.length - cut;
+      const a = chunksOf(before);
+      const b = chunksOf(after);
+      const inB = new Set(b.map(([start, len, h]) => `${start}:${len}:${h}`));
+      for (const [start, len, h] of a) {
+        // Before the edit, a cut depends only on the bytes before it: the same chunks.
+        if (start + len <= pos)
+          assert.ok(inB.has(`${start}:${len}:${h}`), `chunk at ${start} before the edit`);
+        // Past the edit, the chunkers fall back into step within a chunk or two (a boundary
+        // depends on the 32 bytes before it and the distance to the previous one).
+        if (start >= pos + cut + 2 * CHUNK_MAX)
+          assert.ok(inB.has(`${start + shift}:${len}:${h}`), `chunk at ${start}, edit at ${pos}`);
+      }
+      const aHashes = new Set(a.map(([, , h]) => h));
+      const newBytes = b.filter(([, , h]) => !aHashes.has(h)).reduce((n, [, len]) => n + len, 0);
+      assert.ok(newBytes <= 3 * CHUNK_MAX + insert.length, `${newBytes} new bytes after the edit`);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('chunk sizes centre on the average (normalized chunking)', () => {
+  const lengths = chunkLengths(randomBytes(7, 32 << 20)).slice(0, -1);
+  const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+  assert.ok(mean > 0.8 * CHUNK_AVG && mean < 1.4 * CHUNK_AVG, `mean chunk ${mean}`);
+  const csv = chunkLengths(csvBytes(7, 16 << 20)).slice(0, -1);
+  const csvMean = csv.reduce((a, b) => a + b, 0) / csv.length;
+  assert.ok(csvMean > 0.8 * CHUNK_AVG && csvMean < 1.4 * CHUNK_AVG, `mean CSV chunk ${csvMean}`);
+});
