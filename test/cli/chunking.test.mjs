@@ -128,7 +128,10 @@ test('streaming in arbitrary buffer splits gives the same boundaries as one buff
       if (last !== null) ends.push(last);
       const expected = [];
       let at = 0;
-      for (const len of chunkLengths(bytes)) expected.push((at += len));
+      for (const len of chunkLengths(bytes)) {
+        at += len;
+        expected.push(at);
+      }
       assert.deepEqual(ends, expected);
     }),
     { numRuns: 40 },
