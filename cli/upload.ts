@@ -10,11 +10,16 @@
  * 409 BLOB_BUSY with a Retry-After (waited out, capped), and a blob collected between its upload
  * and the publish makes the publish answer 422 BLOB_UNKNOWN listing it (sent again, then the
  * publish is repeated).
+ *
+ * A file of CHUNK_THRESHOLD bytes or more goes up as content-defined chunks instead
+ * (cli/chunked-upload.ts), only the chunks the registry lacks, unless the registry has no chunk
+ * API or `chunking` is off.
  */
-import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CairnClient, CairnError, type Published, type PublishRequest } from '../src/client/index';
-import { READ_CHUNK } from './hashing';
+import { CHUNK_THRESHOLD, ChunkedUploader } from './chunked-upload';
+import { fileStream } from './file-stream';
+import type { ChunkList } from './hashing';
 import { mapLimit } from './pool';
 import type { Progress } from './progress';
 
@@ -32,6 +37,8 @@ export interface UploadItem {
   abs: string;
   digest: string;
   size: number;
+  /** The file's content-defined chunks, when hashing computed them (large files). */
+  chunks?: ChunkList;
 }
 
 export interface UploadOptions {
@@ -43,6 +50,8 @@ export interface UploadOptions {
   signal: AbortSignal;
   /** Tells the user about a retry or a re-upload (stderr). */
   note?: (message: string) => void;
+  /** Send files of CHUNK_THRESHOLD bytes or more as chunks (default true). */
+  chunking?: boolean;
 }
 
 export interface UploadStats {
@@ -55,6 +64,12 @@ export interface UploadStats {
   resumedParts: number;
   /** Blobs sent again because GC collected them before the publish. */
   reuploadedBlobs: number;
+  /** File bytes not sent: blobs the registry had, and chunks it had of chunked files. */
+  reusedBytes: number;
+  /** Files sent as chunks, the packs that took them, and what the server hashed to verify them. */
+  chunkedBlobs: number;
+  packs: number;
+  verifiedBytes: number;
 }
 
 /**
@@ -92,28 +107,6 @@ async function retrying<T>(
   }
 }
 
-/** The file's bytes [start, end) as a stream that reports what it hands to fetch. */
-function fileStream(abs: string, start: number, end: number, onBytes: (n: number) => void) {
-  const chunks = createReadStream(abs, { start, end: end - 1, highWaterMark: READ_CHUNK })[
-    Symbol.asyncIterator
-  ]();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const { done, value } = await chunks.next();
-        if (done) return controller.close();
-        const buf = value as Buffer;
-        onBytes(buf.byteLength);
-        controller.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-      },
-      async cancel() {
-        await chunks.return?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 /** One push's uploads: what the server lacks, then the publish (repairing what GC took). */
 export class Uploader {
   readonly stats: UploadStats = {
@@ -124,14 +117,28 @@ export class Uploader {
     checkRequests: 0,
     resumedParts: 0,
     reuploadedBlobs: 0,
+    reusedBytes: 0,
+    chunkedBlobs: 0,
+    packs: 0,
+    verifiedBytes: 0,
   };
   private singleLimit: number;
+  private readonly chunked: ChunkedUploader | null;
 
   constructor(
     private readonly client: CairnClient,
     private readonly options: UploadOptions,
   ) {
     this.singleLimit = options.singleLimit;
+    this.chunked =
+      options.chunking === false
+        ? null
+        : new ChunkedUploader({
+            client,
+            signal: options.signal,
+            note: options.note,
+            send: (what, progress, attempt) => this.send(what, progress, attempt),
+          });
   }
 
   /** Asks which of `items` the registry lacks and uploads those. */
@@ -142,6 +149,8 @@ export class Uploader {
     this.stats.blobs = digests.length;
     this.stats.missing = missingDigests.length;
     this.stats.checkRequests = Math.ceil(digests.length / 1000);
+    const missingSet = new Set(missingDigests);
+    for (const [digest, item] of byDigest) if (!missingSet.has(digest)) this.stats.reusedBytes += item.size;
     await this.upload(
       missingDigests.map((d) => byDigest.get(d) as UploadItem),
       progress,
@@ -195,13 +204,14 @@ export class Uploader {
     progress.totalBytes += queue.reduce((n, item) => n + item.size, 0);
     progress.totalItems += queue.length;
     await mapLimit(queue, parallel, async (item) => {
+      if (await this.uploadChunked(item, progress)) return;
       let sent = 0;
       if (item.size <= this.singleLimit) {
         try {
           await this.send(item.digest, progress, (onBytes) =>
             this.client.putBlob(
               item.digest,
-              item.size === 0 ? new Uint8Array(0) : fileStream(item.abs, 0, item.size, onBytes),
+              item.size === 0 ? new Uint8Array(0) : fileStream(item.abs, [[0, item.size]], onBytes),
               { size: item.size, signal: this.options.signal },
             ),
           );
@@ -221,6 +231,21 @@ export class Uploader {
       this.stats.uploadedBytes += sent;
       progress.addItem();
     });
+  }
+
+  /** Sends a large file as chunks; false when it must go whole (small, or no chunk API). */
+  private async uploadChunked(item: UploadItem, progress: Progress): Promise<boolean> {
+    if (!this.chunked?.supported || item.size < CHUNK_THRESHOLD) return false;
+    const result = await this.chunked.upload(item, progress);
+    if (result === null) return false;
+    this.stats.uploadedBlobs++;
+    this.stats.chunkedBlobs++;
+    this.stats.uploadedBytes += result.sentBytes;
+    this.stats.reusedBytes += result.reusedBytes;
+    this.stats.packs += result.packs;
+    this.stats.verifiedBytes += result.verifiedBytes;
+    progress.addItem();
+    return true;
   }
 
   /** Sends bytes with retries; progress is rolled back per failed try. */
@@ -269,7 +294,7 @@ export class Uploader {
       if (have.has(n)) continue;
       const [start, end] = bounds(n);
       await this.send(`${item.digest} part ${n}`, progress, (onBytes) =>
-        client.putPart(uploadId, n, fileStream(item.abs, start, end, onBytes), {
+        client.putPart(uploadId, n, fileStream(item.abs, [[start, end]], onBytes), {
           size: end - start,
           signal: options.signal,
         }),

@@ -8,12 +8,13 @@ import type { Code, Environment, Kind, PublishRequest } from '../../src/client/i
 import { isArtifactName, NAME_RULE } from '../../src/contract/grammar';
 import { tableFormatOf } from '../../src/contract/tables';
 import { formatBytes } from '../../src/lib/format';
+import { CHUNK_THRESHOLD } from '../chunked-upload';
 import { defineCommand } from '../command';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { type LocalFile, listFiles } from '../files';
 import { gitInfo } from '../git';
 import { HashCache } from '../hash-cache';
-import { hashFile } from '../hashing';
+import { type ChunkList, type Hashed, hashFile } from '../hashing';
 import { findLockfiles } from '../lockfiles';
 import { mapLimit } from '../pool';
 import { DEFAULT_SINGLE_LIMIT, Uploader } from '../upload';
@@ -42,6 +43,8 @@ export const push = defineCommand({
   --code auto|none                record the git remote, commit and dirty state (default: auto)
   --code-path <path>              the script that produced it, e.g. train.py
   --parallel <n>                  uploads in flight (default: 8)
+  --chunking auto|off             auto: files of 16 MiB or more go up as content-defined chunks,
+                                  only those the registry lacks (default); off: whole files
   --rehash                        hash every file again, ignoring the cache of unchanged files`,
   options: {
     kind: { type: 'string' },
@@ -56,6 +59,7 @@ export const push = defineCommand({
     code: { type: 'string' },
     'code-path': { type: 'string' },
     parallel: { type: 'string' },
+    chunking: { type: 'string' },
     rehash: { type: 'boolean' },
   },
   positionals: [2, 2],
@@ -67,6 +71,8 @@ export const push = defineCommand({
     const parallel = Number(values.parallel ?? 8);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
       throw usageError('--parallel is 1 to 64');
+    const chunking = (values.chunking ?? 'auto') !== 'off';
+    if (!['auto', 'off'].includes(values.chunking ?? 'auto')) throw usageError('--chunking is auto or off');
     if (!isArtifactName(name)) {
       throw usageError(`"${name}" is not an artifact name`, `names are ns/name; ${NAME_RULE}`);
     }
@@ -95,16 +101,23 @@ export const push = defineCommand({
       const abs = resolve(file.abs);
       const stats = await stat(abs, { bigint: true });
       let digest = cache?.lookup(abs, stats) ?? null;
+      let chunks: ChunkList | undefined;
       if (digest === null) {
         const startedAt = Date.now();
-        const h = await hashFile(abs, (n) => hashing.addBytes(n));
+        // A large file is chunked in the same pass: its upload then needs no second read to plan.
+        const onBytes = (n: number) => hashing.addBytes(n);
+        const h: Hashed & { chunks?: ChunkList } =
+          chunking && stats.size >= CHUNK_THRESHOLD
+            ? await hashFile(abs, onBytes, { chunks: true })
+            : await hashFile(abs, onBytes);
         if (h.size !== Number(stats.size))
           throw new CliError(EXIT.ERROR, `${file.abs} changed while it was being hashed`);
         digest = h.digest;
+        chunks = h.chunks;
         cache?.record(abs, stats, digest, startedAt);
       } else hashing.addBytes(file.size);
       hashing.addItem();
-      return { ...file, size: Number(stats.size), digest };
+      return { ...file, size: Number(stats.size), digest, chunks };
     });
     hashing.finish();
     await cache?.save();
@@ -114,6 +127,7 @@ export const push = defineCommand({
       singleLimit: DEFAULT_SINGLE_LIMIT,
       signal: ctx.signal,
       note: (message) => ctx.out.info(message),
+      chunking,
     });
     const uploading = ctx.out.progress('upload', 0, 0);
     const stats = await uploader.uploadMissing(hashed, uploading);
@@ -153,6 +167,9 @@ export const push = defineCommand({
           `digest:   ${published.digest}`,
           `manifest: ${published.manifestUrl}`,
           `files:    ${files.length} (${formatBytes(totalBytes)}); uploaded ${stats.uploadedBlobs} blob(s), ${formatBytes(stats.uploadedBytes)}`,
+          `bytes:    ${formatBytes(stats.uploadedBytes)} new, ${formatBytes(stats.reusedBytes)} reused${
+            stats.chunkedBlobs > 0 ? ` (${stats.chunkedBlobs} file(s) as chunks, ${stats.packs} pack(s))` : ''
+          }`,
         ].join('\n'),
       { ...published, files: files.length, bytes: totalBytes, upload: stats },
     );

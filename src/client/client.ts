@@ -3,6 +3,7 @@
  * Artifact names are `ns/name`; refs are `ns/name:tag`, `ns/name@n` or `ns/name@sha256:…`;
  * a selector is what a version URL takes (a tag, a number or a digest).
  */
+import { PACK_MEDIA_TYPE } from '../contract/chunks';
 import { manifestPath } from '../contract/urls';
 import { CairnError } from './errors';
 import {
@@ -29,12 +30,15 @@ import type {
   MetricsAdded,
   NewKeyRequest,
   NewTokenRequest,
+  PackReceipt,
   Page,
   PageOptions,
   PartReceipt,
   Policy,
   Published,
   PublishRequest,
+  Recipe,
+  RecipeAnswer,
   Resolved,
   SigstoreBundle,
   StartUploadResult,
@@ -49,6 +53,8 @@ import type {
 
 /** The most digests one `POST /v1/blobs/check` takes. */
 const CHECK_BATCH = 1000;
+/** The most chunk ids one `POST /v1/chunks/known` takes. */
+const KNOWN_BATCH = 10_000;
 
 export interface LineageOptions {
   direction?: Direction;
@@ -152,6 +158,44 @@ export class CairnClient {
 
   abortUpload(uploadId: string): Promise<void> {
     return this.http.empty('DELETE', `/v1/uploads/${uploadId}`);
+  }
+
+  // Chunks (chunk-level dedup: docs/API.md "Chunked uploads")
+
+  /** The chunk ids (64 hex) the registry stores and this token may see, 10,000 a round trip. */
+  async knownChunks(ids: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
+    const known = new Set<string>();
+    for (let i = 0; i < ids.length; i += KNOWN_BATCH) {
+      const res = await this.http.json<{ known: string[] }>('POST', '/v1/chunks/known', {
+        json: { chunks: ids.slice(i, i + KNOWN_BATCH) },
+        signal,
+      });
+      for (const id of res.body.known) known.add(id);
+    }
+    return known;
+  }
+
+  /** Uploads a pack (src/contract/chunks.ts: header, then the chunks' bytes); `size` is all of it. */
+  async putPack(body: UploadBody, options: { size: number; signal?: AbortSignal }): Promise<PackReceipt> {
+    return (
+      await this.http.json<PackReceipt>('POST', '/v1/chunks/packs', {
+        body,
+        headers: { 'content-type': PACK_MEDIA_TYPE },
+        ...options,
+      })
+    ).body;
+  }
+
+  /**
+   * Commits a blob as its chunks in order. One request verifies as much as the server's budget
+   * allows: `status` 202 means "send the same request again" (it resumes where this one stopped).
+   */
+  async putRecipe(digest: string, recipe: Recipe, signal?: AbortSignal): Promise<RecipeAnswer> {
+    const res = await this.http.json<Omit<RecipeAnswer, 'status'>>('PUT', `/v1/blobs/${digest}/recipe`, {
+      json: recipe,
+      signal,
+    });
+    return { ...res.body, status: res.status as RecipeAnswer['status'] };
   }
 
   // Artifacts, versions and manifests

@@ -62,7 +62,7 @@ export class Transport {
       headers.set('content-type', 'application/json');
       body = JSON.stringify(options.json);
     } else if (options.body !== undefined) {
-      headers.set('content-type', 'application/octet-stream');
+      if (!headers.has('content-type')) headers.set('content-type', 'application/octet-stream');
       const size = options.size ?? knownSize(options.body);
       if (size === undefined) throw new CairnError(0, 'BAD_REQUEST', `${what}: a stream body needs its size`);
       headers.set('content-length', String(size));

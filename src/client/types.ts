@@ -44,3 +44,31 @@ export interface NewTokenRequest {
   /** ISO 8601 with an offset, in the future. */
   expiresAt?: string;
 }
+
+/** A blob as its chunks in order (`PUT /v1/blobs/{digest}/recipe`): Σ length = size. */
+export interface Recipe {
+  size: number;
+  chunks: [id: string, length: number][];
+}
+
+/** `POST /v1/chunks/packs` → 201. */
+export interface PackReceipt {
+  pack: string;
+  chunks: number;
+  bytes: number;
+  newChunks: number;
+}
+
+/**
+ * `PUT /v1/blobs/{digest}/recipe`: 201 committed, 200 the blob already existed, 202 verified
+ * `verifiedBytes` more and asks for the same request again.
+ */
+export interface RecipeAnswer {
+  status: 200 | 201 | 202;
+  digest: string;
+  size: number;
+  chunks?: number;
+  newBytes?: number;
+  reusedBytes?: number;
+  verifiedBytes?: number;
+}

@@ -182,3 +182,60 @@ test('chunk sizes centre on the average (normalized chunking)', () => {
   const csvMean = csv.reduce((a, b) => a + b, 0) / csv.length;
   assert.ok(csvMean > 0.8 * CHUNK_AVG && csvMean < 1.4 * CHUNK_AVG, `mean CSV chunk ${csvMean}`);
 });
+
+test('hashing a file with chunks: one pass gives the digest and the same chunks as in memory', async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { hashFile, chunkId } = await import('../../cli/hashing.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-chunks-'));
+  try {
+    const bytes = csvBytes(11, (5 << 20) + 12345);
+    const file = join(dir, 'data.csv');
+    writeFileSync(file, bytes);
+    const hashed = await hashFile(file, undefined, { chunks: true });
+    assert.equal(hashed.digest, `sha256:${hex(bytes)}`);
+    assert.equal(hashed.size, bytes.length);
+    const expected = chunksOf(bytes);
+    assert.deepEqual(
+      [...hashed.chunks.lengths],
+      expected.map(([, len]) => len),
+    );
+    assert.deepEqual(
+      expected.map((_, i) => chunkId(hashed.chunks, i)),
+      expected.map(([, , h]) => h),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('packs: chunks in file order, at most the target size, neighbours read as one range', async () => {
+  const { planPacks, ranges, PACK_TARGET_BYTES } = await import('../../cli/chunked-upload.ts');
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: CHUNK_MAX }), { maxLength: 2000 }),
+      fc.boolean(),
+      (lengths, gaps) => {
+        let offset = 0;
+        const chunks = lengths.map((length, i) => {
+          const chunk = { hex: '0'.repeat(64), length, offset };
+          offset += length + (gaps && i % 3 === 0 ? 7 : 0);
+          return chunk;
+        });
+        const packs = planPacks(chunks);
+        assert.deepEqual(packs.flat(), chunks);
+        for (const pack of packs) {
+          const bytes = pack.reduce((n, c) => n + c.length, 0);
+          assert.ok(pack.length === 1 || bytes <= PACK_TARGET_BYTES);
+          const rs = ranges(pack);
+          assert.equal(
+            rs.reduce((n, [s, e]) => n + e - s, 0),
+            bytes,
+          );
+          if (!gaps) assert.equal(rs.length, 1);
+        }
+      },
+    ),
+  );
+});

@@ -1,0 +1,63 @@
+/**
+ * A file's bytes as an upload body: byte ranges read by offset, 1 MiB at a time, optionally after
+ * a few bytes held in memory (a pack's header). Only what fetch asks for is read (highWaterMark
+ * 0), so a slow upload holds one read in memory, not the file; `onBytes` hears of every file byte
+ * handed over, for progress.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import { READ_CHUNK } from './hashing';
+
+/** [start, end) byte offsets. */
+export type ByteRange = readonly [start: number, end: number];
+
+export function fileStream(
+  abs: string,
+  ranges: readonly ByteRange[],
+  onBytes: (n: number) => void,
+  head?: Uint8Array,
+): ReadableStream<Uint8Array> {
+  let file: FileHandle | null = null;
+  let pending = head;
+  let r = 0;
+  let pos = ranges[0]?.[0] ?? 0;
+  const close = async () => {
+    const f = file;
+    file = null;
+    await f?.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          if (pending) {
+            controller.enqueue(pending);
+            pending = undefined;
+            return;
+          }
+          while (r < ranges.length && pos >= (ranges[r] as ByteRange)[1]) {
+            r++;
+            pos = ranges[r]?.[0] ?? 0;
+          }
+          const range = ranges[r];
+          if (!range) {
+            await close();
+            return controller.close();
+          }
+          file ??= await open(abs);
+          const want = Math.min(READ_CHUNK, range[1] - pos);
+          const buf = Buffer.allocUnsafe(want);
+          const { bytesRead } = await file.read(buf, 0, want, pos);
+          if (bytesRead === 0) throw new Error(`${abs} is shorter than when it was hashed`);
+          pos += bytesRead;
+          onBytes(bytesRead);
+          controller.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, bytesRead));
+        } catch (err) {
+          await close();
+          controller.error(err);
+        }
+      },
+      cancel: close,
+    },
+    { highWaterMark: 0 },
+  );
+}
