@@ -13,7 +13,7 @@
  *
  * A file of CHUNK_THRESHOLD bytes or more goes up as content-defined chunks instead
  * (cli/chunked-upload.ts), only the chunks the registry lacks, unless the registry has no chunk
- * API or `chunking` is off.
+ * API or `chunking` is not on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CairnClient, CairnError, type Published, type PublishRequest } from '../src/client/index';
@@ -50,7 +50,7 @@ export interface UploadOptions {
   signal: AbortSignal;
   /** Tells the user about a retry or a re-upload (stderr). */
   note?: (message: string) => void;
-  /** Send files of CHUNK_THRESHOLD bytes or more as chunks (default true). */
+  /** Send files of CHUNK_THRESHOLD bytes or more as chunks (default false: whole files). */
   chunking?: boolean;
 }
 
@@ -130,15 +130,14 @@ export class Uploader {
     private readonly options: UploadOptions,
   ) {
     this.singleLimit = options.singleLimit;
-    this.chunked =
-      options.chunking === false
-        ? null
-        : new ChunkedUploader({
-            client,
-            signal: options.signal,
-            note: options.note,
-            send: (what, progress, attempt) => this.send(what, progress, attempt),
-          });
+    this.chunked = !options.chunking
+      ? null
+      : new ChunkedUploader({
+          client,
+          signal: options.signal,
+          note: options.note,
+          send: (what, progress, attempt) => this.send(what, progress, attempt),
+        });
   }
 
   /** Asks which of `items` the registry lacks and uploads those. */

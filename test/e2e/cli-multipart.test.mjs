@@ -1,9 +1,9 @@
 /**
  * `cairn push` of a 300 MiB file, end to end against the real `npm start`, through the counting
- * proxy: it goes up as a multipart upload (64 MiB parts, in order, never one PUT); interrupted
- * (SIGINT) after its second part it exits 7 and says how to resume; run again it resumes the
- * open session and sends only the parts the registry does not have; `pull` then gives back
- * exactly the same bytes.
+ * proxy, with chunking off (chunked pushes: test/e2e/chunks.test.mjs): it goes up as a multipart
+ * upload (64 MiB parts, in order, never one PUT); interrupted (SIGINT) after its second part it
+ * exits 7 and says how to resume; run again it resumes the open session and sends only the parts
+ * the registry does not have; `pull` then gives back exactly the same bytes.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -48,7 +48,18 @@ test(
   () =>
     server.withLog(async () => {
       const digest = await sha256File(file);
-      const args = ['push', file, 'acme/big-model', '--kind', 'model', '--code', 'none', '--json'];
+      const args = [
+        'push',
+        file,
+        'acme/big-model',
+        '--kind',
+        'model',
+        '--code',
+        'none',
+        '--chunking',
+        'off',
+        '--json',
+      ];
 
       // 1. Interrupt the push once two parts have been stored.
       proxy.reset();
