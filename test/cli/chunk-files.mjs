@@ -5,7 +5,7 @@
  * and a copy of a file with bytes inserted in the middle.
  *
  *   await writeRandomFile(path, size, seed);
- *   await writeCsv(path, { fromRow, rows, seed, header });   // appends when header is false
+ *   next = await writeCsv(path, { fromRow, rows | bytes, seed, header });  // appends unless header
  *   await editInPlace(path, count, seed);                     // `count` digits changed, size kept
  *   await copyWithInsert(src, dst, at, bytes);
  *   await sha256File(path)                                    // 'sha256:…'
@@ -54,17 +54,24 @@ function csvRow(n, next) {
 }
 
 /**
- * Writes rows `fromRow` … `fromRow + rows - 1` (row n's content depends only on n and `seed`),
- * after a header line when `header`; appends to the file when `header` is false.
+ * Writes rows from `fromRow` on (row n's content depends only on n and `seed`), `rows` of them or
+ * until about `bytes` were written, after a header line when `header`; appends to the file when
+ * `header` is false. Resolves to the number of the next row.
  */
-export async function writeCsv(path, { fromRow = 0, rows, seed = 1, header = true }) {
+export async function writeCsv(
+  path,
+  { fromRow = 0, rows = Number.POSITIVE_INFINITY, bytes = Number.POSITIVE_INFINITY, seed = 1, header = true },
+) {
   const file = await open(path, header ? 'w' : 'a');
+  let n = fromRow;
   try {
     let text = header ? 'id,date,category,amount,units,store\n' : '';
-    for (let n = fromRow; n < fromRow + rows; n++) {
+    let written = 0;
+    for (; n < fromRow + rows && written + text.length < bytes; n++) {
       text += csvRow(n, xorshift((seed * 2654435761 + n) >>> 0));
       if (text.length >= MiB) {
         await file.write(text);
+        written += text.length;
         text = '';
       }
     }
@@ -72,6 +79,7 @@ export async function writeCsv(path, { fromRow = 0, rows, seed = 1, header = tru
   } finally {
     await file.close();
   }
+  return n;
 }
 
 /** Changes `count` digits at seeded places into other digits: same size, a few chunks touched. */

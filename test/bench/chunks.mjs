@@ -1,0 +1,342 @@
+#!/usr/bin/env node
+/**
+ * Chunk-level dedup bench (issue 15; part of `npm run bench`), against the bench server
+ * (bench-server.mjs), with the real `cairn` command (bin/cairn.mjs, Node and tsx start included)
+ * going through the counting proxy (test/cli/counting-proxy.mjs), which counts every byte sent.
+ * One run measures the issue's four goals and prints each as a ratio against its baseline:
+ *
+ *  (a) insert   a 256 MiB file, then the same file with 100 bytes inserted in its middle:
+ *               re-push bytes sent / file size (goal ≤ 1%), re-push time / first push (≤ 15%).
+ *  (b) append   a 256 MiB CSV, then 1% more rows: re-push bytes / size (≤ 2%); what the server
+ *               hashed to verify the re-push (the recipe answers' verifiedBytes) against the
+ *               appended bytes, and the commit's time against the first push's commit.
+ *  (c) daily    20 versions of a growing CSV (32 MiB, each day +2% rows and 5 in-place edits):
+ *               bytes stored / final version's size (≤ 1.3×), from GET /v1/admin/storage when
+ *               the server has it (else the pack bytes sent); whole-file dedup would store every
+ *               version: Σ sizes / final.
+ *  (d) GET      a chunked 256 MiB blob vs another 256 MiB blob stored whole (`--chunking off`),
+ *               full GETs in turn, BENCH_GETS times each (default 3): chunked MiB/s / whole
+ *               (≥ 0.8); first chunked push / whole-file push of the same size (≤ 1.2), 256 MiB
+ *               of fresh random bytes each (the bench server takes 256 MiB in one PUT).
+ *
+ * Writes test/bench/.out/chunks.json. Exit 0 unless something failed (a measurement, not a test).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { copyWithInsert, editInPlace, writeCsv, writeRandomFile } from '../cli/chunk-files.mjs';
+import { startProxy } from '../cli/counting-proxy.mjs';
+import { CLI, MiB, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
+
+const SIZE = 256 * MiB;
+const GETS = Number(process.env.BENCH_GETS || 3);
+const DAYS = 20;
+const PACKS = /^\/v1\/chunks\/packs$/;
+const RECIPE = /^\/v1\/blobs\/sha256:[0-9a-f]{64}\/recipe$/;
+
+let server;
+let proxy;
+/** Per request: how long it took, by method and path pattern (filled by the proxy's onResponse). */
+const timings = [];
+
+function cli(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        ...process.env,
+        CAIRN_URL: proxy.url,
+        CAIRN_TOKEN: server.token,
+        XDG_CONFIG_HOME: join(server.work, 'config'),
+        XDG_CACHE_HOME: join(server.work, 'cache'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve({ ms, json: JSON.parse(out) });
+      else reject(new Error(`cairn ${args.join(' ')} exited ${code}\n${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** One `cairn push` through the proxy: its time, its JSON, and what went over the wire. */
+async function push(file, name, ...more) {
+  proxy.reset();
+  timings.length = 0;
+  const r = await cli([
+    'push',
+    file,
+    name,
+    '--kind',
+    'dataset',
+    '--code',
+    'none',
+    '--quiet',
+    '--json',
+    ...more,
+  ]);
+  const sent = proxy.requests.reduce((n, q) => n + q.bytes, 0);
+  const recipeMs = timings
+    .filter((t) => t.method === 'PUT' && RECIPE.test(t.path))
+    .reduce((n, t) => n + t.ms, 0);
+  return {
+    ms: r.ms,
+    upload: r.json.upload,
+    sentBytes: sent,
+    packBytes: proxy.bytes('POST', PACKS),
+    packs: proxy.count('POST', PACKS),
+    recipeRequests: proxy.count('PUT', RECIPE),
+    recipeMs,
+    version: r.json.version,
+    json: r.json,
+  };
+}
+
+async function manifestDigest(published) {
+  const res = await fetch(published.manifestUrl, { headers: { authorization: `Bearer ${server.token}` } });
+  const manifest = await res.json();
+  return manifest.files[0].digest;
+}
+
+/** A full GET straight from the server (no proxy), body drained: ms. */
+async function getMs(digest) {
+  const t0 = performance.now();
+  const res = await fetch(`${server.base}/v1/blobs/${digest}`, {
+    headers: { authorization: `Bearer ${server.token}` },
+  });
+  if (res.status !== 200) throw new Error(`GET ${digest} → ${res.status}`);
+  let size = 0;
+  for await (const block of res.body) size += block.byteLength;
+  if (size !== SIZE) throw new Error(`GET ${digest}: ${size} bytes, not ${SIZE}`);
+  return performance.now() - t0;
+}
+
+/** The store's bytes from GET /v1/admin/storage, or null when the server has no such route. */
+async function storage() {
+  const res = await fetch(`${server.base}/v1/admin/storage`, {
+    headers: { authorization: `Bearer ${server.token}` },
+  });
+  if (res.status === 404) {
+    await res.arrayBuffer();
+    return null;
+  }
+  if (res.status !== 200) throw new Error(`GET /v1/admin/storage → ${res.status}`);
+  return res.json();
+}
+
+const ratio = (a, b) => Math.round((a / b) * 10_000) / 10_000;
+const pct = (x) => `${(x * 100).toFixed(2)}%`;
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+async function insertCase(dir) {
+  const file = join(dir, 'a.bin');
+  await writeRandomFile(file, SIZE, 1501);
+  const first = await push(file, 'bench/insert');
+  const edited = join(dir, 'a-edited', 'a.bin');
+  mkdirSync(join(dir, 'a-edited'));
+  await copyWithInsert(file, edited, SIZE / 2 + 4321, Buffer.alloc(100, 0x5a));
+  const again = await push(edited, 'bench/insert');
+  rmSync(edited);
+  return { file, first, again };
+}
+
+async function appendCase(dir) {
+  const file = join(dir, 'table.csv');
+  const rows = await writeCsv(file, { bytes: SIZE, seed: 7 });
+  const size = statSync(file).size;
+  const first = await push(file, 'bench/append');
+  const before = statSync(file).size;
+  await writeCsv(file, { fromRow: rows, rows: Math.round(rows / 100), seed: 7, header: false });
+  const appended = statSync(file).size - before;
+  const again = await push(file, 'bench/append', '--rehash');
+  rmSync(file);
+  return { size, appended, first, again };
+}
+
+async function dailyCase(dir) {
+  const file = join(dir, 'daily.csv');
+  const before = await storage();
+  let rows = await writeCsv(file, { bytes: 32 * MiB, seed: 11 });
+  const days = [];
+  for (let day = 1; day <= DAYS; day++) {
+    if (day > 1) {
+      const more = Math.round(rows * 0.02);
+      await writeCsv(file, { fromRow: rows, rows: more, seed: 11, header: false });
+      rows += more;
+      await editInPlace(file, 5, day);
+    }
+    const r = await push(file, 'bench/daily', '--rehash');
+    days.push({
+      size: statSync(file).size,
+      packBytes: r.packBytes,
+      sentBytes: r.sentBytes,
+      ms: Math.round(r.ms),
+    });
+  }
+  const after = await storage();
+  const finalSize = days[days.length - 1].size;
+  const logical = days.reduce((n, d) => n + d.size, 0);
+  const stored =
+    before && after ? after.storedBytes - before.storedBytes : days.reduce((n, d) => n + d.packBytes, 0);
+  rmSync(file);
+  return {
+    days,
+    finalSize,
+    logical,
+    stored,
+    storedFrom: before && after ? 'GET /v1/admin/storage' : 'pack bytes sent',
+  };
+}
+
+/** A 256 MiB file of other random bytes pushed whole: the baseline of the first push and of GET. */
+async function wholeCase(dir) {
+  const whole = join(dir, 'whole.bin');
+  await writeRandomFile(whole, SIZE, 1502);
+  const push1 = await push(whole, 'bench/whole', '--chunking', 'off');
+  rmSync(whole);
+  return { push: push1, digest: await manifestDigest(push1.json) };
+}
+
+async function getCase(chunkedDigest, wholeDigest) {
+  const chunkedMs = [];
+  const wholeMs = [];
+  for (let i = 0; i < GETS; i++) {
+    // Turns: each side goes first in every other round.
+    if (i % 2 === 0) {
+      chunkedMs.push(await getMs(chunkedDigest));
+      wholeMs.push(await getMs(wholeDigest));
+    } else {
+      wholeMs.push(await getMs(wholeDigest));
+      chunkedMs.push(await getMs(chunkedDigest));
+    }
+  }
+  return { chunkedMs, wholeMs };
+}
+
+async function main() {
+  const t0 = performance.now();
+  server = await startBenchServer({ prefix: 'cairn-bench-chunks-' });
+  proxy = await startProxy(server.base);
+  proxy.onResponse = (entry) =>
+    timings.push({ method: entry.method, path: entry.path, ms: Date.now() - entry.at });
+  const dir = join(server.work, 'files');
+  mkdirSync(dir);
+  try {
+    const whole = await wholeCase(dir);
+    const a = await insertCase(dir);
+    rmSync(a.file);
+    const d = await getCase(await manifestDigest(a.first.json), whole.digest);
+    const b = await appendCase(dir);
+    const c = await dailyCase(dir);
+
+    const chunkedMiBps = SIZE / MiB / (median(d.chunkedMs) / 1000);
+    const wholeMiBps = SIZE / MiB / (median(d.wholeMs) / 1000);
+    const result = {
+      machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
+      insert: {
+        size: SIZE,
+        firstPushMs: Math.round(a.first.ms),
+        firstPackBytes: a.first.packBytes,
+        firstRecipeMs: a.first.recipeMs,
+        rePushMs: Math.round(a.again.ms),
+        rePushSentBytes: a.again.sentBytes,
+        rePushPackBytes: a.again.packBytes,
+        rePushVerifiedBytes: a.again.upload.verifiedBytes,
+        rePushRecipeMs: a.again.recipeMs,
+        sentOverSize: ratio(a.again.sentBytes, SIZE),
+        timeOverFirst: ratio(a.again.ms, a.first.ms),
+      },
+      append: {
+        size: b.size,
+        appendedBytes: b.appended,
+        firstPushMs: Math.round(b.first.ms),
+        firstVerifiedBytes: b.first.upload.verifiedBytes,
+        firstRecipeMs: b.first.recipeMs,
+        rePushMs: Math.round(b.again.ms),
+        rePushSentBytes: b.again.sentBytes,
+        rePushVerifiedBytes: b.again.upload.verifiedBytes,
+        rePushRecipeMs: b.again.recipeMs,
+        sentOverSize: ratio(b.again.sentBytes, b.size),
+        verifiedOverAppended: ratio(b.again.upload.verifiedBytes, b.appended),
+        recipeTimeOverFirst: ratio(b.again.recipeMs, b.first.recipeMs),
+      },
+      daily: {
+        days: DAYS,
+        finalSize: c.finalSize,
+        storedBytes: c.stored,
+        storedFrom: c.storedFrom,
+        storedOverFinal: ratio(c.stored, c.finalSize),
+        wholeFileOverFinal: ratio(c.logical, c.finalSize),
+        perDay: c.days,
+      },
+      get: {
+        chunkedMs: d.chunkedMs.map(Math.round),
+        wholeMs: d.wholeMs.map(Math.round),
+        chunkedMiBps: Math.round(chunkedMiBps),
+        wholeMiBps: Math.round(wholeMiBps),
+        chunkedOverWhole: ratio(chunkedMiBps, wholeMiBps),
+      },
+      firstPush: {
+        chunkedMs: Math.round(a.first.ms),
+        wholeMs: Math.round(whole.push.ms),
+        chunkedOverWhole: ratio(a.first.ms, whole.push.ms),
+      },
+      durationS: Math.round((performance.now() - t0) / 1000),
+    };
+    const r = result;
+    console.table([
+      { goal: '(a) 100 B inserted: re-push bytes / size', value: pct(r.insert.sentOverSize), target: '≤ 1%' },
+      {
+        goal: '(a) re-push time / first push',
+        value: `${pct(r.insert.timeOverFirst)} (${s(r.insert.rePushMs)} / ${s(r.insert.firstPushMs)})`,
+        target: '≤ 15%',
+      },
+      {
+        goal: '(b) 1% rows appended: re-push bytes / size',
+        value: pct(r.append.sentOverSize),
+        target: '≤ 2%',
+      },
+      {
+        goal: '(b) server verified / appended bytes',
+        value: `${r.append.verifiedOverAppended}× (${r.append.rePushVerifiedBytes} / ${r.append.appendedBytes})`,
+        target: '~1×',
+      },
+      {
+        goal: '(b) commit time: re-push / first push',
+        value: `${pct(r.append.recipeTimeOverFirst)} (${s(r.append.rePushRecipeMs)} / ${s(r.append.firstRecipeMs)})`,
+        target: '',
+      },
+      {
+        goal: `(c) ${DAYS} daily versions: stored / final size`,
+        value: `${r.daily.storedOverFinal}× (whole-file dedup: ${r.daily.wholeFileOverFinal}×)`,
+        target: '≤ 1.3×',
+      },
+      {
+        goal: '(d) GET chunked / GET whole (MiB/s)',
+        value: `${r.get.chunkedOverWhole}× (${r.get.chunkedMiBps} / ${r.get.wholeMiBps} MiB/s)`,
+        target: '≥ 0.8×',
+      },
+      {
+        goal: '(d) first push chunked / whole-file push',
+        value: `${r.firstPush.chunkedOverWhole}× (${s(r.firstPush.chunkedMs)} / ${s(r.firstPush.wholeMs)})`,
+        target: '≤ 1.2×',
+      },
+    ]);
+    writeResult('chunks', result);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+await runSuite('chunks', main, () => server);
