@@ -18,7 +18,7 @@
  * same request again" (a large file is verified across several requests).
  */
 import { type CairnClient, CairnError, type Recipe, type RecipeAnswer } from '../src/client/index';
-import { encodePackHeader, PACK_MAX_CHUNKS, type PackEntry } from '../src/contract/chunks';
+import { encodePackHeader, PACK_MAX_CHUNKS, type PackEntry, RECIPE_MAX_CHUNKS } from '../src/contract/chunks';
 import { CliError, EXIT } from './exit-codes';
 import { type ByteRange, fileStream } from './file-stream';
 import { type ChunkList, chunkId, hashFile } from './hashing';
@@ -81,10 +81,14 @@ export class ChunkedUploader {
 
   constructor(private readonly deps: ChunkedDeps) {}
 
-  /** Uploads one file as chunks; null when the server has no chunk API (nothing was sent). */
+  /**
+   * Uploads one file as chunks; null when it must go whole (nothing was sent): the server has no
+   * chunk API, or the file has more chunks than one recipe may list (~16 GiB).
+   */
   async upload(item: ChunkedItem, progress: Progress): Promise<ChunkedResult | null> {
     const { client, signal } = this.deps;
     const list = item.chunks ?? (await this.rechunk(item));
+    if (list.lengths.length > RECIPE_MAX_CHUNKS) return null;
     const byId = new Map<string, Located>();
     const recipe: Recipe = { size: item.size, chunks: [] };
     let offset = 0;
@@ -205,8 +209,7 @@ export function ranges(pack: readonly Located[]): ByteRange[] {
 
 /** The chunks a 422 CHUNK_UNKNOWN lists, when it is that and they are all this file's. */
 function lostChunks(err: unknown, byId: ReadonlyMap<string, Located>): Located[] | null {
-  if (!(err instanceof CairnError && err.status === 422 && (err.code as string) === 'CHUNK_UNKNOWN'))
-    return null;
+  if (!(err instanceof CairnError && err.status === 422 && err.code === 'CHUNK_UNKNOWN')) return null;
   const missing = err.details.missing;
   if (!Array.isArray(missing) || missing.length === 0) return null;
   const chunks = missing.map((id) => byId.get(String(id)));
@@ -216,7 +219,6 @@ function lostChunks(err: unknown, byId: ReadonlyMap<string, Located>): Located[]
 /** A digest mismatch on a pack or a commit means the file changed after it was hashed. */
 function changedFile(err: unknown, item: ChunkedItem): CliError | null {
   if (!(err instanceof CairnError)) return null;
-  const code = err.code as string;
-  if (code !== 'CHUNK_DIGEST_MISMATCH' && code !== 'DIGEST_MISMATCH') return null;
-  return new CliError(EXIT.ERROR, `${item.abs} changed while it was being pushed (${code})`);
+  if (err.code !== 'CHUNK_DIGEST_MISMATCH' && err.code !== 'DIGEST_MISMATCH') return null;
+  return new CliError(EXIT.ERROR, `${item.abs} changed while it was being pushed (${err.code})`);
 }

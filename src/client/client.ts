@@ -3,7 +3,7 @@
  * Artifact names are `ns/name`; refs are `ns/name:tag`, `ns/name@n` or `ns/name@sha256:…`;
  * a selector is what a version URL takes (a tag, a number or a digest).
  */
-import { PACK_MEDIA_TYPE } from '../contract/chunks';
+import { KNOWN_MAX_CHUNKS, PACK_MEDIA_TYPE } from '../contract/chunks';
 import { manifestPath } from '../contract/urls';
 import { CairnError } from './errors';
 import {
@@ -53,8 +53,6 @@ import type {
 
 /** The most digests one `POST /v1/blobs/check` takes. */
 const CHECK_BATCH = 1000;
-/** The most chunk ids one `POST /v1/chunks/known` takes. */
-const KNOWN_BATCH = 10_000;
 
 export interface LineageOptions {
   direction?: Direction;
@@ -165,9 +163,9 @@ export class CairnClient {
   /** The chunk ids (64 hex) the registry stores and this token may see, 10,000 a round trip. */
   async knownChunks(ids: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
     const known = new Set<string>();
-    for (let i = 0; i < ids.length; i += KNOWN_BATCH) {
+    for (let i = 0; i < ids.length; i += KNOWN_MAX_CHUNKS) {
       const res = await this.http.json<{ known: string[] }>('POST', '/v1/chunks/known', {
-        json: { chunks: ids.slice(i, i + KNOWN_BATCH) },
+        json: { chunks: ids.slice(i, i + KNOWN_MAX_CHUNKS) },
         signal,
       });
       for (const id of res.body.known) known.add(id);
