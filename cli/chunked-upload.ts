@@ -20,7 +20,7 @@
 import { type CairnClient, CairnError, type Recipe, type RecipeAnswer } from '../src/client/index';
 import { encodePackHeader, PACK_MAX_CHUNKS, type PackEntry, RECIPE_MAX_CHUNKS } from '../src/contract/chunks';
 import { CliError, EXIT } from './exit-codes';
-import { type ByteRange, fileStream } from './file-stream';
+import { type ByteRange, fileStream, withFileStream } from './file-stream';
 import { type ChunkList, chunkId, hashFile } from './hashing';
 import { mapLimit } from './pool';
 import type { Progress } from './progress';
@@ -168,7 +168,9 @@ export class ChunkedUploader {
       const size = header.byteLength + pack.reduce((n, c) => n + c.length, 0);
       try {
         await this.deps.send(`${item.digest} pack`, progress, (onBytes) =>
-          client.putPack(fileStream(item.abs, ranges(pack), onBytes, header), { size, signal }),
+          withFileStream(fileStream(item.abs, ranges(pack), onBytes, header), (body) =>
+            client.putPack(body, { size, signal }),
+          ),
         );
       } catch (err) {
         throw changedFile(err, item) ?? err;

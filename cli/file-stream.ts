@@ -2,7 +2,8 @@
  * A file's bytes as an upload body: byte ranges read by offset, 1 MiB at a time, optionally after
  * a few bytes held in memory (a pack's header). Only what fetch asks for is read (highWaterMark
  * 0), so a slow upload holds one read in memory, not the file; `onBytes` hears of every file byte
- * handed over, for progress.
+ * handed over, for progress. `close()` releases the file whatever happened to the request (fetch
+ * does not cancel a body it stopped reading when the server answered early).
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { READ_CHUNK } from './hashing';
@@ -15,7 +16,7 @@ export function fileStream(
   ranges: readonly ByteRange[],
   onBytes: (n: number) => void,
   head?: Uint8Array,
-): ReadableStream<Uint8Array> {
+): ReadableStream<Uint8Array> & { close(): Promise<void> } {
   let file: FileHandle | null = null;
   let pending = head;
   let r = 0;
@@ -25,7 +26,7 @@ export function fileStream(
     file = null;
     await f?.close();
   };
-  return new ReadableStream<Uint8Array>(
+  const stream = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
@@ -60,4 +61,17 @@ export function fileStream(
     },
     { highWaterMark: 0 },
   );
+  return Object.assign(stream, { close });
+}
+
+/** Runs `send` with a file body and closes the file after it, whatever the outcome. */
+export async function withFileStream<T>(
+  stream: ReturnType<typeof fileStream>,
+  send: (body: ReadableStream<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await send(stream);
+  } finally {
+    await stream.close();
+  }
 }

@@ -18,7 +18,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CairnClient, CairnError, type Published, type PublishRequest } from '../src/client/index';
 import { CHUNK_THRESHOLD, ChunkedUploader } from './chunked-upload';
-import { fileStream } from './file-stream';
+import { fileStream, withFileStream } from './file-stream';
 import type { ChunkList } from './hashing';
 import { mapLimit } from './pool';
 import type { Progress } from './progress';
@@ -208,11 +208,11 @@ export class Uploader {
       if (item.size <= this.singleLimit) {
         try {
           await this.send(item.digest, progress, (onBytes) =>
-            this.client.putBlob(
-              item.digest,
-              item.size === 0 ? new Uint8Array(0) : fileStream(item.abs, [[0, item.size]], onBytes),
-              { size: item.size, signal: this.options.signal },
-            ),
+            item.size === 0
+              ? this.client.putBlob(item.digest, new Uint8Array(0), { size: 0, signal: this.options.signal })
+              : withFileStream(fileStream(item.abs, [[0, item.size]], onBytes), (body) =>
+                  this.client.putBlob(item.digest, body, { size: item.size, signal: this.options.signal }),
+                ),
           );
           sent = item.size;
         } catch (err) {
@@ -293,10 +293,9 @@ export class Uploader {
       if (have.has(n)) continue;
       const [start, end] = bounds(n);
       await this.send(`${item.digest} part ${n}`, progress, (onBytes) =>
-        client.putPart(uploadId, n, fileStream(item.abs, [[start, end]], onBytes), {
-          size: end - start,
-          signal: options.signal,
-        }),
+        withFileStream(fileStream(item.abs, [[start, end]], onBytes), (body) =>
+          client.putPart(uploadId, n, body, { size: end - start, signal: options.signal }),
+        ),
       );
       sent += end - start;
     }
