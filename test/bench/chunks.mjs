@@ -21,13 +21,13 @@
  *
  * Writes test/bench/.out/chunks.json. Exit 0 unless something failed (a measurement, not a test).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { copyWithInsert, editInPlace, writeCsv, writeRandomFile } from '../cli/chunk-files.mjs';
 import { startProxy } from '../cli/counting-proxy.mjs';
-import { CLI, MiB, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
+import { runCli } from '../cli/run-cli.mjs';
+import { MiB, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
 
 const SIZE = 256 * MiB;
 const GETS = Number(process.env.BENCH_GETS || 3);
@@ -40,34 +40,19 @@ let proxy;
 /** Per request: how long it took, by method and path pattern (filled by the proxy's onResponse). */
 const timings = [];
 
-function cli(args) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        ...process.env,
-        CAIRN_URL: proxy.url,
-        CAIRN_TOKEN: server.token,
-        XDG_CONFIG_HOME: join(server.work, 'config'),
-        XDG_CACHE_HOME: join(server.work, 'cache'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      if (code === 0) resolve({ ms, json: JSON.parse(out) });
-      else reject(new Error(`cairn ${args.join(' ')} exited ${code}\n${err.slice(-2000)}`));
-    });
+async function cli(args) {
+  const t0 = performance.now();
+  const r = await runCli(args, {
+    env: {
+      CAIRN_URL: proxy.url,
+      CAIRN_TOKEN: server.token,
+      XDG_CONFIG_HOME: join(server.work, 'config'),
+      XDG_CACHE_HOME: join(server.work, 'cache'),
+    },
+    cwd: server.work,
   });
+  if (r.code !== 0) throw new Error(`cairn ${args.join(' ')} exited ${r.code}\n${r.stderr.slice(-2000)}`);
+  return { ms: performance.now() - t0, json: r.json };
 }
 
 /** One `cairn push` through the proxy: its time, its JSON, and what went over the wire. */
