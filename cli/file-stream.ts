@@ -18,10 +18,12 @@ export function fileStream(
   head?: Uint8Array,
 ): ReadableStream<Uint8Array> & { close(): Promise<void> } {
   let file: FileHandle | null = null;
+  let closed = false;
   let pending = head;
   let r = 0;
   let pos = ranges[0]?.[0] ?? 0;
   const close = async () => {
+    closed = true;
     const f = file;
     file = null;
     await f?.close();
@@ -44,17 +46,24 @@ export function fileStream(
             await close();
             return controller.close();
           }
-          file ??= await open(abs);
+          if (!file) {
+            const opened = await open(abs);
+            // Closed while it was opening (the request ended): never keep the handle.
+            if (closed) return void (await opened.close());
+            file = opened;
+          }
           const want = Math.min(READ_CHUNK, range[1] - pos);
           const buf = Buffer.allocUnsafe(want);
           const { bytesRead } = await file.read(buf, 0, want, pos);
+          if (closed) return;
           if (bytesRead === 0) throw new Error(`${abs} is shorter than when it was hashed`);
           pos += bytesRead;
           onBytes(bytesRead);
           controller.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, bytesRead));
         } catch (err) {
+          const wasClosed = closed;
           await close();
-          controller.error(err);
+          if (!wasClosed) controller.error(err);
         }
       },
       cancel: close,
