@@ -71,4 +71,6 @@ export interface RecipeAnswer {
   newBytes?: number;
   reusedBytes?: number;
   verifiedBytes?: number;
+  /** 202: bytes of the file whose hash state the server has saved so far. */
+  verifiedThrough?: number;
 }
