@@ -30,7 +30,10 @@ const MiB = 1024 * 1024;
 export const CHUNK_THRESHOLD = 16 * MiB;
 /** Data bytes a pack aims at: few R2 writes, and a failed request re-sends little. */
 export const PACK_TARGET_BYTES = 32 * MiB;
-/** Packs of one file in flight: two keep the link busy while one is being verified; three made local workerd restart under load (CHUNKS-SPEC.md "Changes"). */
+/**
+ * Packs of one file in flight: two keep the link busy while the server hashes and stores the
+ * other; three made a local `wrangler dev` restart its Worker mid-request under load.
+ */
 export const PACK_PARALLEL = 2;
 /** Commits repeated after the server reported chunks missing (422 CHUNK_UNKNOWN). */
 export const RECIPE_REUPLOADS = 2;
