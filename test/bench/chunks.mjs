@@ -19,6 +19,10 @@
  *               (≥ 0.8); first chunked push / whole-file push of the same size (≤ 1.2), 256 MiB
  *               of fresh random bytes each (the bench server takes 256 MiB in one PUT).
  *
+ * The CSV files are named `.csv.dat`: a `.csv` would also be queued for the table profiler (a
+ * separate feature), which would read and index the whole table in the same local Worker while
+ * the next push is being timed (and a 256 MiB one made the local Worker restart).
+ *
  * Writes test/bench/.out/chunks.json. Exit 0 unless something failed (a measurement, not a test).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
@@ -137,7 +141,7 @@ async function insertCase(dir) {
 }
 
 async function appendCase(dir) {
-  const file = join(dir, 'table.csv');
+  const file = join(dir, 'table.csv.dat');
   const rows = await writeCsv(file, { bytes: SIZE, seed: 7 });
   const size = statSync(file).size;
   const first = await push(file, 'bench/append');
@@ -150,7 +154,7 @@ async function appendCase(dir) {
 }
 
 async function dailyCase(dir) {
-  const file = join(dir, 'daily.csv');
+  const file = join(dir, 'daily.csv.dat');
   const before = await storage();
   let rows = await writeCsv(file, { bytes: 32 * MiB, seed: 11 });
   const days = [];
