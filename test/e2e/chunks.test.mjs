@@ -7,6 +7,8 @@
  *    chunk and pack edges, answer what a whole blob would;
  *  - killed between its pack uploads and the recipe commit, a push leaves nothing visible, and
  *    the same push run again succeeds;
+ *  - a commit answered 202 is sent again, one answered 422 CHUNK_UNKNOWN (staged by the proxy, as a
+ *    GC race would answer) re-sends exactly the chunks it lists;
  *  - a registry without the chunk API (404 on /v1/chunks/known) gets the file whole;
  *  - a 1 GiB file, written on disk and deleted after, end to end.
  */
@@ -206,6 +208,43 @@ test(
       assert.equal(again.json.version, 1);
       assert.equal(await blobExists(digest), 200);
       await expectPulled('acme/interrupted@1', 'interrupted.bin', digest);
+    })(),
+);
+
+test(
+  'a commit answered 202 is repeated; one answered 422 CHUNK_UNKNOWN re-sends exactly the chunks it lists',
+  { timeout: 300_000 },
+  () =>
+    server.withLog(async () => {
+      const file = join(server.workDir, 'raced.bin');
+      await writeRandomFile(file, 24 * MiB, 31);
+      const { chunks } = await hashFile(file, undefined, { chunks: true });
+      const lost = Buffer.from(chunks.ids.subarray(5 * 32, 6 * 32)).toString('hex');
+      const lostLength = chunks.lengths[5];
+      proxy.reset();
+      // Staged here, as GC and the verification budget would: first "verified some, ask again",
+      // then "chunk 5 is gone" (a pack reclaimed between the upload and the commit).
+      const staged = [
+        { status: 202, headers: { 'retry-after': '0' }, json: { verifiedBytes: 1 } },
+        {
+          status: 422,
+          json: { error: { code: 'CHUNK_UNKNOWN', message: 'gone', details: { missing: [lost] } } },
+        },
+      ];
+      proxy.respond = (req) =>
+        req.method === 'PUT' && RECIPE.test(req.url) ? (staged.shift() ?? null) : null;
+      try {
+        const res = expectOk(await push(file, 'acme/raced'), 'push through a 202 and a CHUNK_UNKNOWN');
+        assert.match(res.stderr, /1 chunk\(s\) of .* were reclaimed on the server before the commit/);
+        assert.equal(proxy.count('PUT', RECIPE), 3, 'the 202, the 422, then the real commit');
+        const packs = proxy.matching('POST', PACKS);
+        assert.equal(packs.length, 2, 'the file in one pack, then the lost chunk in its own');
+        assert.equal(packs[1].bytes, 12 + 36 + lostLength, 'exactly the chunk that was listed');
+        assert.equal(res.json.upload.uploadedBytes, 24 * MiB + lostLength);
+      } finally {
+        proxy.respond = null;
+      }
+      await expectPulled('acme/raced@1', 'raced.bin', await sha256File(file));
     })(),
 );
 
