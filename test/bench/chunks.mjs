@@ -14,10 +14,12 @@
  *               bytes stored / final version's size (≤ 1.3×), from GET /v1/admin/storage when
  *               the server has it (else the pack bytes sent); whole-file dedup would store every
  *               version: Σ sizes / final.
- *  (d) GET      a chunked 256 MiB blob vs another 256 MiB blob stored whole (`--chunking off`),
- *               full GETs in turn, BENCH_GETS times each (default 3): chunked MiB/s / whole
- *               (≥ 0.8); first chunked push / whole-file push of the same size (≤ 1.2), 256 MiB
- *               of fresh random bytes each (the bench server takes 256 MiB in one PUT).
+ *  (d) GET      a chunked 256 MiB blob vs another 256 MiB blob stored whole by one PUT (R2's
+ *               fastest layout to read), full GETs in turn, BENCH_GETS times each (default 3):
+ *               chunked MiB/s / whole (≥ 0.8); a third one stored by multipart is read as a
+ *               reference. First chunked push / `cairn push --chunking off` of the same size
+ *               (≤ 1.2), 256 MiB of fresh random bytes each.
+ *  Also: the CLI's hashing in this process, digest only vs digest + chunks + chunk hashes.
  *
  * The CSV files are named `.csv.dat`: a `.csv` would also be queued for the table profiler (a
  * separate feature), which would read and index the whole table in the same local Worker while
@@ -25,13 +27,17 @@
  *
  * Writes test/bench/.out/chunks.json. Exit 0 unless something failed (a measurement, not a test).
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { copyWithInsert, editInPlace, writeCsv, writeRandomFile } from '../cli/chunk-files.mjs';
+import { Readable } from 'node:stream';
+import { register } from 'tsx/esm/api';
+import { copyWithInsert, editInPlace, sha256File, writeCsv, writeRandomFile } from '../cli/chunk-files.mjs';
 import { startProxy } from '../cli/counting-proxy.mjs';
 import { runCli } from '../cli/run-cli.mjs';
 import { MiB, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
+
+register();
 
 const SIZE = 256 * MiB;
 const GETS = Number(process.env.BENCH_GETS || 3);
@@ -189,28 +195,53 @@ async function dailyCase(dir) {
 }
 
 /** A 256 MiB file of other random bytes pushed whole: the baseline of the first push and of GET. */
+/**
+ * The whole-file baselines, 256 MiB of other random bytes each: `cairn push --chunking off` (what
+ * a push did before: multipart, as 256 MiB is above the CLI's 95 MiB single-request limit), and a
+ * blob stored by one PUT (R2's fastest layout to read back: the GET baseline).
+ */
 async function wholeCase(dir) {
   const whole = join(dir, 'whole.bin');
   await writeRandomFile(whole, SIZE, 1502);
   const push1 = await push(whole, 'bench/whole', '--chunking', 'off');
   rmSync(whole);
-  return { push: push1, digest: await manifestDigest(push1.json) };
+  const single = join(dir, 'single.bin');
+  await writeRandomFile(single, SIZE, 1503);
+  const singleDigest = await sha256File(single);
+  const res = await fetch(`${server.base}/v1/blobs/${singleDigest}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${server.token}`, 'content-length': String(SIZE), expect: '' },
+    body: Readable.toWeb(createReadStream(single, { highWaterMark: MiB })),
+    duplex: 'half',
+  });
+  if (res.status !== 201) throw new Error(`PUT ${singleDigest} → ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+  rmSync(single);
+  return { push: push1, multipartDigest: await manifestDigest(push1.json), singleDigest };
 }
 
-async function getCase(chunkedDigest, wholeDigest) {
-  const chunkedMs = [];
-  const wholeMs = [];
+/** Full GETs of the three, each first in turn, BENCH_GETS rounds: ms per side. */
+async function getCase(digests) {
+  const sides = Object.keys(digests);
+  const ms = Object.fromEntries(sides.map((side) => [side, []]));
   for (let i = 0; i < GETS; i++) {
-    // Turns: each side goes first in every other round.
-    if (i % 2 === 0) {
-      chunkedMs.push(await getMs(chunkedDigest));
-      wholeMs.push(await getMs(wholeDigest));
-    } else {
-      wholeMs.push(await getMs(wholeDigest));
-      chunkedMs.push(await getMs(chunkedDigest));
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(i + k) % sides.length];
+      ms[side].push(await getMs(digests[side]));
     }
   }
-  return { chunkedMs, wholeMs };
+  return ms;
+}
+
+/** The CLI's hashing of a file in this process: digest only, and digest + chunks (MiB/s). */
+async function clientHashing(file) {
+  const { hashFile } = await import('../../cli/hashing.ts');
+  const rate = async (options) => {
+    const t0 = performance.now();
+    await hashFile(file, undefined, options);
+    return Math.round(SIZE / MiB / ((performance.now() - t0) / 1000));
+  };
+  return { hashMiBps: await rate({}), hashAndChunkMiBps: await rate({ chunks: true }) };
 }
 
 async function main() {
@@ -224,13 +255,20 @@ async function main() {
   try {
     const whole = await wholeCase(dir);
     const a = await insertCase(dir);
+    const hashing = await clientHashing(a.file);
     rmSync(a.file);
-    const d = await getCase(await manifestDigest(a.first.json), whole.digest);
+    const d = await getCase({
+      chunked: await manifestDigest(a.first.json),
+      single: whole.singleDigest,
+      multipart: whole.multipartDigest,
+    });
     const b = await appendCase(dir);
     const c = await dailyCase(dir);
 
-    const chunkedMiBps = SIZE / MiB / (median(d.chunkedMs) / 1000);
-    const wholeMiBps = SIZE / MiB / (median(d.wholeMs) / 1000);
+    const mibps = (ms) => SIZE / MiB / (median(ms) / 1000);
+    const chunkedMiBps = mibps(d.chunked);
+    const wholeMiBps = mibps(d.single);
+    const multipartMiBps = mibps(d.multipart);
     const result = {
       machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
       insert: {
@@ -270,12 +308,15 @@ async function main() {
         perDay: c.days,
       },
       get: {
-        chunkedMs: d.chunkedMs.map(Math.round),
-        wholeMs: d.wholeMs.map(Math.round),
+        chunkedMs: d.chunked.map(Math.round),
+        wholeMs: d.single.map(Math.round),
+        multipartMs: d.multipart.map(Math.round),
         chunkedMiBps: Math.round(chunkedMiBps),
         wholeMiBps: Math.round(wholeMiBps),
+        multipartMiBps: Math.round(multipartMiBps),
         chunkedOverWhole: ratio(chunkedMiBps, wholeMiBps),
       },
+      clientHashing: hashing,
       firstPush: {
         chunkedMs: Math.round(a.first.ms),
         wholeMs: Math.round(whole.push.ms),
@@ -312,14 +353,24 @@ async function main() {
         target: '≤ 1.3×',
       },
       {
-        goal: '(d) GET chunked / GET whole (MiB/s)',
+        goal: '(d) GET chunked / GET whole, one PUT (MiB/s)',
         value: `${r.get.chunkedOverWhole}× (${r.get.chunkedMiBps} / ${r.get.wholeMiBps} MiB/s)`,
         target: '≥ 0.8×',
+      },
+      {
+        goal: '(d) GET of a blob stored by multipart',
+        value: `${r.get.multipartMiBps} MiB/s`,
+        target: '(reference)',
       },
       {
         goal: '(d) first push chunked / whole-file push',
         value: `${r.firstPush.chunkedOverWhole}× (${s(r.firstPush.chunkedMs)} / ${s(r.firstPush.wholeMs)})`,
         target: '≤ 1.2×',
+      },
+      {
+        goal: 'client: hash / hash + chunk + chunk hashes',
+        value: `${r.clientHashing.hashMiBps} / ${r.clientHashing.hashAndChunkMiBps} MiB/s`,
+        target: '(reference)',
       },
     ]);
     writeResult('chunks', result);
