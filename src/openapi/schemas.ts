@@ -126,6 +126,11 @@ export const gcReport = z.object({
   resumed: z.number().int(),
   staleIntents: z.number().int(),
   uploadsAborted: z.number().int(),
+  packs: z.object({
+    deleted: z.object({ count: z.number().int(), bytes: z.number().int() }),
+    compacted: z.object({ count: z.number().int(), bytes: z.number().int(), chunksMoved: z.number().int() }),
+    checkpointsDropped: z.number().int(),
+  }),
 });
 
 export const artifactPage = page(

@@ -101,12 +101,14 @@ export async function pushChunked(
   );
   const have = new Set(((await res.json()) as { known: string[] }).known);
   const fresh = [...new Map(chunks.filter((c) => !have.has(c.hex)).map((c) => [c.hex, c])).values()];
+  const packs: string[] = [];
   for (let i = 0; i < fresh.length; i += 1024) {
     const posted = await postPack(fresh.slice(i, i + 1024), token, send);
     if (posted.status !== 201) throw new Error(`pack refused: ${posted.status} ${await posted.text()}`);
+    packs.push(((await posted.json()) as { pack: string }).pack);
   }
   const answers = await putRecipeUntilDone(digest, recipeOf(chunks), token, send);
-  return { digest, chunks, answers, last: answers.at(-1)! };
+  return { digest, chunks, packs, answers, last: answers.at(-1)! };
 }
 
 /** The test env with some vars replaced (e.g. a small hashing budget), for `sendWith`. */
