@@ -20,7 +20,24 @@ export const recipeCommitted = z.object({
 export const recipeProgress = z.object({ digest, size: bytes, verifiedBytes: bytes, verifiedThrough: bytes });
 export const recipeExisted = z.object({ digest, size: bytes });
 
+const countBytes = z.object({ count: bytes, bytes });
+export const storageReport = z.object({
+  logicalBytes: bytes,
+  versionFileBytes: bytes,
+  storedBytes: bytes,
+  dedupRatio: z.number(),
+  blobs: z.object({ whole: countBytes, chunked: countBytes }),
+  packs: z.object({ count: bytes, bytes, liveBytes: bytes, deadBytes: bytes }),
+  chunks: z.object({ count: bytes, bytes, live: bytes }),
+});
+
 export const CHUNK_OPERATIONS: Record<string, Operation> = {
+  'GET /v1/admin/storage': {
+    resource: 'Admin',
+    summary: 'Logical vs stored bytes (whole blobs + chunk packs), live and dead pack bytes, dedup ratio',
+    answers: { 200: { description: 'The storage report', schema: storageReport } },
+    errors: [],
+  },
   'POST /v1/chunks/known': {
     resource: 'Chunks',
     summary: 'Which of these chunks (1 to 10,000 SHA-256 ids) the store has and this token may know of',

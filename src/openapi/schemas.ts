@@ -201,6 +201,16 @@ export const versionDetail = versionSummary.extend({
   manifestUrl: z.string(),
   /** Where OCI clients pull it (`/v2`): `host/ns/name:<number>`. */
   ociReference: z.string(),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      digest,
+      size: z.number().int(),
+      storedSize: z.number().int(),
+      chunked: z.boolean(),
+    }),
+  ),
+  storedSize: z.number().int(),
 });
 export const published = z.object({
   artifact: z.string(),

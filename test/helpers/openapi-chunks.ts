@@ -41,4 +41,6 @@ export async function chunksScenario(hit: Hit) {
   await hit(R, `/v1/blobs/${digest}/recipe`, { method: 'PUT', json: recipe });
   await hit(R, `/v1/blobs/${digest}/recipe`, { method: 'PUT', json: recipe });
   await hit(R, '/v1/blobs/sha256:nope/recipe', { method: 'PUT', json: recipe });
+  await hit('GET /v1/admin/storage', '/v1/admin/storage');
+  await hit('GET /v1/admin/storage', '/v1/admin/storage', { token: reader.token });
 }

@@ -15,6 +15,7 @@ import {
   recipeOf,
 } from '../helpers/chunk-packs';
 import { call, createToken, digestOf, errorCode, putBlob, randomBytes, testEnv } from '../helpers/http';
+import { publishOk, uniqueName } from '../helpers/registry';
 
 const KiB = 1024;
 
@@ -192,5 +193,54 @@ describe('PUT /v1/blobs/{digest}/recipe', () => {
       reader.token,
     );
     expect(res.status).toBe(403);
+  });
+});
+
+describe('stored vs logical size', () => {
+  it('version files carry storedSize (whole: size; chunked: new bytes), the admin report counts packs', async () => {
+    const base = randomBytes(64 * KiB);
+    const first = await pushChunked(base, [16 * KiB]);
+    const grown = new Uint8Array([...base, ...randomBytes(16 * KiB)]);
+    const second = await pushChunked(grown, [16 * KiB]);
+    expect(second.last.body).toMatchObject({ newBytes: 16 * KiB, reusedBytes: 64 * KiB });
+    const whole = randomBytes(1000);
+    const { digest: wholeDigest } = await putBlob(whole);
+    const name = uniqueName('acme', 'stored');
+    await publishOk(name, {
+      kind: 'dataset',
+      files: [
+        { path: 'a.bin', digest: first.digest, size: base.length },
+        { path: 'b.bin', digest: second.digest, size: grown.length },
+        { path: 'c.bin', digest: wholeDigest, size: 1000 },
+      ],
+    });
+    const detail = (await (await call(`/v1/artifacts/${name}/versions/1`)).json()) as {
+      files: { path: string; storedSize: number; chunked: boolean }[];
+      storedSize: number;
+      size: number;
+    };
+    expect(detail.files.map((f) => [f.path, f.storedSize, f.chunked])).toEqual([
+      ['a.bin', 64 * KiB, true],
+      ['b.bin', 16 * KiB, true],
+      ['c.bin', 1000, false],
+    ]);
+    expect(detail.storedSize).toBe(80 * KiB + 1000);
+    expect(detail.size).toBe(144 * KiB + 1000);
+    const page = await call(`/ui/artifacts/${name}/versions/1`);
+    expect(await page.text()).toContain('new of');
+
+    const report = (await (await call('/v1/admin/storage')).json()) as {
+      logicalBytes: number;
+      storedBytes: number;
+      dedupRatio: number;
+      blobs: { chunked: { count: number; bytes: number } };
+      packs: { bytes: number; liveBytes: number; deadBytes: number };
+    };
+    expect(report.blobs.chunked.count).toBeGreaterThanOrEqual(2);
+    expect(report.packs.liveBytes).toBeGreaterThanOrEqual(80 * KiB);
+    expect(report.packs.deadBytes).toBe(report.packs.bytes - report.packs.liveBytes);
+    expect(report.dedupRatio).toBeCloseTo(report.logicalBytes / report.storedBytes, 10);
+    const reader = await createToken(['read', 'write']);
+    expect((await call('/v1/admin/storage', { token: reader.token })).status).toBe(403);
   });
 });
