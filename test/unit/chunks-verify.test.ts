@@ -58,8 +58,10 @@ describe('recipe verification across requests and shared prefixes', () => {
     expect((await call(`/v1/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
   });
 
-  it('an appended file resumes from the original’s last checkpoint: verifiedBytes = the tail only', async () => {
-    const original = randomBytes(1024 * KiB + 5000);
+  it('an appended file resumes from the original’s tail checkpoint: verifiedBytes = its old last chunk + the new bytes', async () => {
+    // 1 MiB + 3 chunks + 5000 bytes: the last 64 KiB checkpoint is at 1 MiB, the original's tail
+    // checkpoint (before its last chunk) at 1 MiB + 48 KiB.
+    const original = randomBytes(1072 * KiB + 5000);
     const a = await pushChunked(original, [16 * KiB]);
     expect(a.last.status).toBe(201);
     expect(a.last.body.verifiedBytes).toBe(original.length);
@@ -69,10 +71,10 @@ describe('recipe verification across requests and shared prefixes', () => {
     appended.set(randomBytes(10 * KiB), original.length);
     const b = await pushChunked(appended, [16 * KiB], undefined, send);
     expect(b.last.status).toBe(201);
-    // The last checkpoint shared with the original sits at 1 MiB (64 KiB multiples, 16 KiB chunks).
-    expect(b.last.body.verifiedBytes).toBe(appended.length - 1024 * KiB);
-    expect(b.last.body.reusedBytes).toBe(1024 * KiB);
-    expect(b.last.body.newBytes).toBe(appended.length - 1024 * KiB);
+    // Resumed from the original's tail checkpoint: only its old last chunk and the new bytes hashed.
+    expect(b.last.body.verifiedBytes).toBe(5000 + 10 * KiB);
+    expect(b.last.body.reusedBytes).toBe(1072 * KiB);
+    expect(b.last.body.newBytes).toBe(5000 + 10 * KiB);
     const got = await call(`/v1/blobs/${b.digest}`);
     expect(firstDifference(await bodyBytes(got), appended)).toBe(-1);
   });
