@@ -7,7 +7,8 @@ CREATE TABLE `packs` (
 	`chunk_count` integer NOT NULL,
 	`state` text DEFAULT 'uploading' NOT NULL,
 	`created_at` integer NOT NULL,
-	`retired_at` integer
+	`retired_at` integer,
+	`successor` text
 );
 --> statement-breakpoint
 CREATE INDEX `packs_state_created_idx` ON `packs` (`state`,`created_at`);--> statement-breakpoint

@@ -601,6 +601,8 @@ export const packs = sqliteTable(
     state: text('state', { enum: PACK_STATES }).notNull().default('uploading'),
     createdAt: integer('created_at').notNull(),
     retiredAt: integer('retired_at'),
+    /** The pack compaction copied this one's live chunks into (set with `retired`). */
+    successor: text('successor'),
   },
   (t) => [index('packs_state_created_idx').on(t.state, t.createdAt)],
 );

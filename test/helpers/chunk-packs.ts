@@ -4,8 +4,9 @@
  * encoder, and drive `POST /v1/chunks/*` and `PUT /v1/blobs/{digest}/recipe` like a client.
  */
 import { encodePackHeader, PACK_MEDIA_TYPE } from '../../src/contract/chunks';
+import type { Bindings } from '../../src/env';
 import type { Send } from './faults';
-import { call, digestOf } from './http';
+import { call, digestOf, testEnv } from './http';
 
 export interface TestChunk {
   hex: string;
@@ -85,19 +86,47 @@ export async function putRecipeUntilDone(
 }
 
 /** A whole chunked push: known → packs of the unknown chunks → recipe (until done). */
-export async function pushChunked(bytes: Uint8Array, lengths: readonly number[], token?: string | null) {
+export async function pushChunked(
+  bytes: Uint8Array,
+  lengths: readonly number[],
+  token?: string | null,
+  send: Send = viaSelf,
+) {
   const digest = await digestOf(bytes);
   const chunks = await cut(bytes, lengths);
   const res = await known(
     chunks.map((c) => c.hex),
     token,
+    send,
   );
   const have = new Set(((await res.json()) as { known: string[] }).known);
   const fresh = [...new Map(chunks.filter((c) => !have.has(c.hex)).map((c) => [c.hex, c])).values()];
+  const packs: string[] = [];
   for (let i = 0; i < fresh.length; i += 1024) {
-    const posted = await postPack(fresh.slice(i, i + 1024), token);
+    const posted = await postPack(fresh.slice(i, i + 1024), token, send);
     if (posted.status !== 201) throw new Error(`pack refused: ${posted.status} ${await posted.text()}`);
+    packs.push(((await posted.json()) as { pack: string }).pack);
   }
-  const answers = await putRecipeUntilDone(digest, recipeOf(chunks), token);
-  return { digest, chunks, answers, last: answers.at(-1)! };
+  const answers = await putRecipeUntilDone(digest, recipeOf(chunks), token, send);
+  return { digest, chunks, packs, answers, last: answers.at(-1)! };
+}
+
+/** The test env with some vars replaced (e.g. a small hashing budget), for `sendWith`. */
+export function envWith(vars: Record<string, string>, env: Bindings = testEnv): Bindings {
+  return new Proxy(env, {
+    get(t, prop, receiver) {
+      return typeof prop === 'string' && prop in vars ? vars[prop] : Reflect.get(t, prop, receiver);
+    },
+  });
+}
+
+/** The index of the first byte where `a` and `b` differ, or -1 (toEqual on MiBs is very slow). */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export async function bodyBytes(res: Response): Promise<Uint8Array> {
+  return new Uint8Array(await res.arrayBuffer());
 }

@@ -27,6 +27,7 @@ import {
   checkpointPlan,
   dropCheckpoints,
   furthestCheckpoint,
+  prefixIndex,
   type RecipeChunk,
   saveCheckpoints,
 } from './checkpoints';
@@ -108,8 +109,9 @@ export async function commitRecipe(
   const where = await locate(deps, recipe, principal);
   if (!where.ok) return where;
 
-  const plan = checkpointPlan(recipe.chunks, deps.config.chunkCheckpointBytes);
-  const resumed = await furthestCheckpoint(deps, plan);
+  const prefix = prefixIndex(recipe.chunks);
+  const plan = checkpointPlan(prefix, deps.config.chunkCheckpointBytes);
+  const resumed = await furthestCheckpoint(deps, prefix, plan);
   const from = resumed
     ? { index: resumed.point.index + 1, offset: resumed.point.end }
     : { index: 0, offset: 0 };

@@ -3,7 +3,7 @@
  * file order (neighbours in one pack coalesced into one range read, the next read opened while
  * the current one is hashed), streamed through ResumableSha256, never held whole. The state is
  * captured at every checkpoint (services/chunks/checkpoints.ts), and hashing stops at the first
- * checkpoint past the request's budget, so the next request resumes there.
+ * checkpoint past the request's budget (unless little is left), so the next request resumes there.
  */
 import type { Deps } from '../../deps';
 import type { ResumableSha256 } from '../../lib/resumable-sha256';
@@ -99,7 +99,9 @@ export async function hashChunks(
         if (point && progress.through === point.end) {
           progress.saved.push({ ...point, state: hasher.serialize() });
           nextPoint += 1;
-          if (progress.hashedBytes >= budget) {
+          // Past the budget, stop here, unless what is left is small: one request more for the
+          // last quarter-budget would cost more than hashing it now.
+          if (progress.hashedBytes >= budget && end - progress.through > budget / 4) {
             stopped = true;
             return false;
           }
@@ -107,7 +109,7 @@ export async function hashChunks(
       }
       return true;
     });
-    if (stopped && progress.through < end) {
+    if (stopped) {
       await (await ahead?.catch(() => null))?.cancel();
       return progress;
     }
