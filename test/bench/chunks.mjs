@@ -210,7 +210,7 @@ async function wholeCase(dir) {
   const singleDigest = await sha256File(single);
   const res = await fetch(`${server.base}/v1/blobs/${singleDigest}`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${server.token}`, 'content-length': String(SIZE), expect: '' },
+    headers: { authorization: `Bearer ${server.token}`, 'content-length': String(SIZE) },
     body: Readable.toWeb(createReadStream(single, { highWaterMark: MiB })),
     duplex: 'half',
   });
