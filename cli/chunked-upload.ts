@@ -30,10 +30,7 @@ const MiB = 1024 * 1024;
 export const CHUNK_THRESHOLD = 16 * MiB;
 /** Data bytes a pack aims at: few R2 writes, and a failed request re-sends little. */
 export const PACK_TARGET_BYTES = 32 * MiB;
-/**
- * Packs of one file in flight: two keep the link busy while the server hashes and stores the
- * other; three made a local `wrangler dev` restart its Worker mid-request under load.
- */
+/** Packs of one file in flight: two keep the link busy while the server hashes and stores one. */
 export const PACK_PARALLEL = 2;
 /** Commits repeated after the server reported chunks missing (422 CHUNK_UNKNOWN). */
 export const RECIPE_REUPLOADS = 2;
