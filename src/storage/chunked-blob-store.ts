@@ -98,6 +98,24 @@ function streamRuns(
   return readable;
 }
 
+/** One read is served as the pack's own stream (no copy through a transform); more are joined. */
+async function bodyOf(
+  packs: PackStore,
+  runs: AsyncGenerator<PackRun>,
+  total: number,
+): Promise<ReadableStream<Uint8Array>> {
+  const first = await runs.next();
+  if (first.done) return streamRuns(packs, runs, total);
+  const second = await runs.next();
+  if (second.done) return openRun(packs, first.value);
+  async function* all() {
+    yield first.value as PackRun;
+    yield second.value as PackRun;
+    yield* runs;
+  }
+  return streamRuns(packs, all(), total);
+}
+
 export function chunkedBlobStore(base: BlobStore, index: RecipeIndex): BlobStore {
   return {
     ...base,
@@ -112,7 +130,7 @@ export function chunkedBlobStore(base: BlobStore, index: RecipeIndex): BlobStore
       const end = range ? range.offset + range.length : chunked.size;
       const runs = coalesce(index.pieces(digest, start, end));
       // Verified: a recipe is committed only after its reassembled bytes hashed to the digest.
-      return { body: streamRuns(base.packs, runs, end - start), size: chunked.size, verified: true };
+      return { body: await bodyOf(base.packs, runs, end - start), size: chunked.size, verified: true };
     },
 
     async head(digest: Digest): Promise<BlobInfo | null> {

@@ -98,4 +98,15 @@ describe('recipe verification across requests and shared prefixes', () => {
     expect(again.status).toBe(202);
     expect(((await again.json()) as { verifiedThrough: number }).verifiedThrough).toBe(256 * KiB);
   });
+
+  it('small chunks (many boundaries between planned checkpoints): an append still resumes from the tail', async () => {
+    const original = randomBytes(2000 * KiB);
+    const a = await pushChunked(original, [KiB]);
+    expect(a.last.status).toBe(201);
+    const appended = new Uint8Array([...original, ...randomBytes(KiB)]);
+    // The default 8 MiB interval plans no checkpoint in a 2 MiB file: only the tail can be found,
+    // 1,999 boundaries in.
+    const b = await pushChunked(appended, [KiB]);
+    expect(b.last.body.verifiedBytes).toBe(2 * KiB);
+  });
 });

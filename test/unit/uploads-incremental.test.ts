@@ -292,6 +292,42 @@ describe('multipart uploads: incremental hashing of in-order parts', () => {
     expect((await hashing(up.uploadId)).hashedThrough).toBe(1);
   });
 
+  it('a part whose R2 upload is gone (completed or aborted by a racer) answers 404/410 and stores nothing', async () => {
+    const bytes = randomBytes(PART + 10);
+    const digest = await digestOf(bytes);
+    const up = await start(digest, bytes.length);
+    const row = await testEnv.DB.prepare('select r2_upload_id as r2 from uploads where id = ?')
+      .bind(up.uploadId)
+      .first<{ r2: string }>();
+    await testEnv.BLOBS.resumeMultipartUpload(keyOf(digest), row!.r2).abort();
+    const res = await putPart(up.uploadId, 1, slice(bytes, 1));
+    expect([404, 410], await res.clone().text()).toContain(res.status);
+    expect(await testEnv.BLOBS.head(keyOf(digest))).toBeNull();
+  });
+
+  it('a completion that finds a superseded part hands the session back: the part is re-sent at once, then it completes', async () => {
+    // What 50 racing clients of one digest do (test/unit/races.test.ts): part 1 written twice at
+    // once, D1 keeps one etag and R2 the other, so the store refuses to assemble. The session used
+    // to stay "completing" for the whole lease, and every re-sent part got 409 for 5 minutes.
+    const bytes = randomBytes(PART + 10);
+    const digest = await digestOf(bytes);
+    const up = await start(digest, bytes.length);
+    await sendParts(up, bytes, [1, 2]);
+    const row = await testEnv.DB.prepare('select r2_upload_id as r2 from uploads where id = ?')
+      .bind(up.uploadId)
+      .first<{ r2: string }>();
+    await testEnv.BLOBS.resumeMultipartUpload(keyOf(digest), row!.r2).uploadPart(1, slice(bytes, 1));
+    const refused = await complete(up.uploadId);
+    expect(refused.status).toBe(400);
+    const error = ((await refused.json()) as { error: { code: string; details: { missing: number[] } } })
+      .error;
+    expect(error).toMatchObject({ code: 'UPLOAD_INCOMPLETE', details: { missing: [1, 2] } });
+    await sendParts(up, bytes, [1, 2]);
+    const done = await complete(up.uploadId);
+    expect(done.status, await done.clone().text()).toBe(201);
+    await expectServed(digest, bytes);
+  });
+
   it('local R2 (Miniflare) refuses to complete with a superseded part etag (production R2 part etags are MD5s)', async () => {
     // Documents the emulator; the fast path does not depend on it (see the services/uploads.ts header).
     const key = `test/superseded-${crypto.randomUUID()}`;

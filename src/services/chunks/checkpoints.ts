@@ -85,8 +85,12 @@ export function checkpointPlan(prefix: PrefixIndex, interval: number): Checkpoin
   return plan;
 }
 
-/** Boundaries looked at past the furthest planned match (tail checkpoints of other files). */
-const TAIL_SEARCH = 1024;
+/**
+ * Boundaries looked at before the next planned position (tail checkpoints of other files): an
+ * 8 MiB interval holds at most 512 chunks of FastCDC's 16 KiB minimum; recipes of smaller chunks
+ * search the last 4,096 boundaries.
+ */
+const TAIL_SEARCH = 4096;
 
 /**
  * The saved checkpoint furthest into the file, if any: first among the planned positions, then
@@ -101,8 +105,9 @@ export async function furthestCheckpoint(
   const planned = await savedAt(deps, plan);
   const after = planned?.point.index ?? -1;
   const until = plan.find((p) => p.index > after)?.index ?? prefix.keys.length;
+  // Nearest the next planned position first: the further a match, the less is left to hash.
   const between: Checkpoint[] = [];
-  for (let index = after + 1; index < Math.min(until, after + 1 + TAIL_SEARCH); index++) {
+  for (let index = until - 1; index > after && index >= until - TAIL_SEARCH; index--) {
     between.push({ index, end: prefix.ends[index] as number, prefix: prefix.keys[index] as string });
   }
   return (await savedAt(deps, between)) ?? planned;

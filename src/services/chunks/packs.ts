@@ -1,7 +1,8 @@
 /**
  * Receiving a chunk pack (`POST /v1/chunks/packs`; the format is src/contract/chunks.ts). The
  * pack streams into storage exactly as sent while every chunk is hashed on the way; it is never
- * held whole in memory (one chunk, ≤ 1 MiB, is buffered for its hash).
+ * held whole in memory: the body is read through one reused 1 MiB buffer (lib/stream-pieces.ts)
+ * and each chunk is gathered in one reused 1 MiB buffer for its hash.
  *
  * Write order (the integrity story, as for blobs):
  *  1. the header is read and checked against Content-Length before anything is written;
@@ -15,10 +16,11 @@
  *     whose pack is no longer live (retired by compaction, being deleted by GC) is re-pointed here.
  */
 import { sql } from 'drizzle-orm';
-import { type PackEntry, parsePackHeader } from '../../contract/chunks';
+import { CHUNK_MAX_BYTES, type PackEntry, parsePackHeader } from '../../contract/chunks';
 import { type BatchStatement, runBatch } from '../../db/client';
 import type { Deps } from '../../deps';
 import { toHex } from '../../lib/digest';
+import { bytePieces } from '../../lib/stream-pieces';
 import type { Principal } from '../auth';
 import { limitedTo } from '../blobs';
 import type { Failure, Result } from '../result';
@@ -43,15 +45,16 @@ class PackRefused extends Error {
 
 const invalid = (message: string): PackFailure => ({ ok: false, reason: 'invalid', message });
 
-/** Reads until the whole header is in; returns it with any data bytes that came with it. */
-async function readHeader(reader: ReadableStreamDefaultReader<Uint8Array>) {
+/** Reads pieces until the whole header is in; returns it with any data bytes that came with it. */
+async function readHeader(pieces: AsyncIterator<Uint8Array>) {
   let bytes = new Uint8Array(0);
   for (;;) {
     const parsed = parsePackHeader(bytes);
     if (parsed.ok) return { parsed, bytes };
     if (parsed.reason === 'invalid') throw new PackRefused(invalid(parsed.message));
-    const { done, value } = await reader.read();
+    const { done, value } = await pieces.next();
     if (done) throw new PackRefused(invalid(`the body ends inside the pack header (${bytes.length} bytes)`));
+    // A copy: the piece's buffer is reused for the next read.
     const joined = new Uint8Array(bytes.length + value.length);
     joined.set(bytes);
     joined.set(value, bytes.length);
@@ -63,11 +66,10 @@ async function readHeader(reader: ReadableStreamDefaultReader<Uint8Array>) {
 class ChunkVerifier {
   private index = 0;
   private filled = 0;
-  private buffer: Uint8Array;
+  /** One buffer for every chunk (the largest there is): nothing allocated per chunk. */
+  private readonly buffer = new Uint8Array(CHUNK_MAX_BYTES);
 
-  constructor(private readonly entries: readonly PackEntry[]) {
-    this.buffer = new Uint8Array(entries[0]?.length ?? 0);
-  }
+  constructor(private readonly entries: readonly PackEntry[]) {}
 
   get done(): boolean {
     return this.index >= this.entries.length;
@@ -83,13 +85,12 @@ class ChunkVerifier {
       this.filled += take;
       at += take;
       if (this.filled === entry.length) {
-        const actual = toHex(await crypto.subtle.digest('SHA-256', this.buffer));
+        const actual = toHex(await crypto.subtle.digest('SHA-256', this.buffer.subarray(0, entry.length)));
         if (actual !== entry.hex) {
           throw new PackRefused({ ok: false, reason: 'chunk-mismatch', index: this.index, chunk: entry.hex });
         }
         this.index += 1;
         this.filled = 0;
-        this.buffer = new Uint8Array(this.entries[this.index]?.length ?? 0);
       }
     }
   }
@@ -102,18 +103,18 @@ export async function receivePack(
   body: ReadableStream<Uint8Array>,
   length: number,
 ): Promise<PackResult> {
-  const reader = body.getReader();
+  const pieces = bytePieces(body);
   let header: Awaited<ReturnType<typeof readHeader>>;
   try {
-    header = await readHeader(reader);
+    header = await readHeader(pieces);
   } catch (err) {
-    await reader.cancel().catch(() => undefined);
+    await pieces.return(undefined);
     if (err instanceof PackRefused) return err.failure;
     throw err;
   }
   const { entries, headerBytes, dataBytes } = header.parsed;
   if (headerBytes + dataBytes !== length) {
-    await reader.cancel().catch(() => undefined);
+    await pieces.return(undefined);
     return invalid(`the header describes ${headerBytes + dataBytes} bytes but Content-Length is ${length}`);
   }
 
@@ -134,16 +135,17 @@ export async function receivePack(
     await verifier.feed(header.bytes.subarray(headerBytes));
     await writer.write(header.bytes.subarray(headerBytes));
     while (!verifier.done) {
-      const { done, value } = await reader.read();
+      const { done, value } = await pieces.next();
       if (done) throw new PackRefused(invalid('the body ends before the last chunk'));
       await verifier.feed(value);
+      // Awaited before the next read reuses the piece's buffer (lib/stream-pieces.ts).
       await writer.write(value);
     }
     await writer.close();
     await stored;
   } catch (err) {
     await writer.abort(err).catch(() => undefined);
-    await reader.cancel().catch(() => undefined);
+    await pieces.return(undefined).catch(() => undefined);
     await stored.catch(() => undefined);
     // R2 keeps nothing of a failed put; delete anyway, then the row (never a row without this order).
     await deps.blobs.packs.delete([id]);

@@ -7,6 +7,7 @@
  */
 import type { Deps } from '../../deps';
 import type { ResumableSha256 } from '../../lib/resumable-sha256';
+import { bytePieces } from '../../lib/stream-pieces';
 import { coalesce, type PackRun } from '../../storage/chunked-blob-store';
 import type { Checkpoint, SavedCheckpoint } from './checkpoints';
 
@@ -25,35 +26,6 @@ export interface HashProgress {
   through: number;
   /** States captured at the checkpoints passed. */
   saved: SavedCheckpoint[];
-}
-
-/** Bytes per read while hashing (R2 bodies otherwise arrive in small pieces). */
-const READ_BYTES = 1024 * 1024;
-
-/** Calls `each` with the stream's bytes, READ_BYTES at a time where the stream allows it. */
-async function forEachPiece(stream: ReadableStream<Uint8Array>, each: (bytes: Uint8Array) => boolean) {
-  let reader: ReadableStreamBYOBReader | null = null;
-  try {
-    reader = stream.getReader({ mode: 'byob' });
-  } catch {
-    reader = null; // not a byte stream
-  }
-  if (!reader) {
-    const plain = stream.getReader();
-    for (;;) {
-      const { done, value } = await plain.read();
-      if (done) return;
-      if (!each(value)) return void (await plain.cancel());
-    }
-  }
-  let buffer = new ArrayBuffer(READ_BYTES);
-  for (;;) {
-    const { done, value } = await reader.readAtLeast(READ_BYTES, new Uint8Array(buffer));
-    if (!value) return;
-    if (value.byteLength > 0 && !each(value)) return void (await reader.cancel());
-    if (done) return;
-    buffer = value.buffer as ArrayBuffer;
-  }
 }
 
 /**
@@ -87,9 +59,9 @@ export async function hashChunks(
     ahead = open(runs[r + 1]);
     if (!body) throw new Error(`pack ${run.packId} is missing bytes a live chunk needs`);
     let stopped = false;
-    await forEachPiece(body, (bytes) => {
+    for await (const bytes of bytePieces(body)) {
       let at = 0;
-      while (at < bytes.length) {
+      while (at < bytes.length && !stopped) {
         const point = checkpoints[nextPoint];
         const take = point ? Math.min(bytes.length - at, point.end - progress.through) : bytes.length - at;
         hasher.update(bytes.subarray(at, at + take));
@@ -101,14 +73,11 @@ export async function hashChunks(
           nextPoint += 1;
           // Past the budget, stop here, unless what is left is small: one request more for the
           // last quarter-budget would cost more than hashing it now.
-          if (progress.hashedBytes >= budget && end - progress.through > budget / 4) {
-            stopped = true;
-            return false;
-          }
+          stopped = progress.hashedBytes >= budget && end - progress.through > budget / 4;
         }
       }
-      return true;
-    });
+      if (stopped) break;
+    }
     if (stopped) {
       await (await ahead?.catch(() => null))?.cancel();
       return progress;

@@ -156,9 +156,12 @@ async function assemble(
   if (outcome.reason === 'parts-invalid') {
     // A part was re-sent concurrently and the store kept the other copy's etag: which one is
     // unknown, so every part is asked for again (the upload stays; re-sent parts are re-hashed).
+    // The lease goes back with it: parts are refused while a session is completing, so keeping
+    // it would refuse the very parts asked for until the lease ran out (5 minutes).
     await runBatch(deps.db, [
       sql`DELETE FROM upload_parts WHERE upload_id = ${session.id}`,
-      sql`UPDATE uploads SET hashed_through = -1, hash_state = NULL, hash_claim = NULL WHERE id = ${session.id}`,
+      sql`UPDATE uploads SET hashed_through = -1, hash_state = NULL, hash_claim = NULL,
+            state = 'open', lease_until = NULL WHERE id = ${session.id}`,
     ]);
     const missing = Array.from({ length: Math.min(session.partCount, 1000) }, (_, k) => k + 1);
     return { ok: false, reason: 'parts-missing', missing, lost: true };
