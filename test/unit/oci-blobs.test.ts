@@ -116,8 +116,42 @@ describe('pushing blobs', () => {
     });
     expect(put.status).toBe(201);
     expect(await fetchBytes(`/v2/${repo}/blobs/${digest}`)).toEqual(bytes);
+    // The staged chunks became the blob where they lie (no second write): the blob's key holds an
+    // empty pointer to them, and a range across chunks reads through it.
     const id = location.split('/').at(-1);
-    expect((await testEnv.BLOBS.list({ prefix: `staging/${id}` })).objects).toEqual([]);
+    expect((await testEnv.BLOBS.list({ prefix: `staging/${id}/` })).objects).toHaveLength(cuts.length - 1);
+    expect((await testEnv.BLOBS.head(`blobs/sha256/${digest.slice(7)}`))?.size).toBe(0);
+    const ranged = await oci(`/v2/${repo}/blobs/${digest}`, { headers: { Range: 'bytes=900-250099' } });
+    expect(ranged.status).toBe(206);
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(bytes.slice(900, 250_100));
+    expect((await oci(`/v1/blobs/${digest}`, { method: 'HEAD' })).headers.get('Content-Length')).toBe(
+      String(bytes.length),
+    );
+  });
+
+  it('an upload of more chunks than the store points at (33) is copied into one verified put, and its chunks dropped', async () => {
+    const repo = uniqueName();
+    const bytes = randomBytes(33 * 100);
+    const digest = await digestOf(bytes);
+    let location = await startSession(repo);
+    for (let k = 0; k < 33; k++) {
+      const res = await oci(location, {
+        method: 'PATCH',
+        body: bytes.slice(k * 100, (k + 1) * 100),
+        headers: { ...octets, 'Content-Range': `${k * 100}-${k * 100 + 99}`, 'Content-Length': '100' },
+      });
+      expect(res.status).toBe(202);
+      location = res.headers.get('Location')!;
+    }
+    const put = await oci(`${location}?digest=${digest}`, {
+      method: 'PUT',
+      headers: { 'Content-Length': '0' },
+    });
+    expect(put.status).toBe(201);
+    expect(await fetchBytes(`/v2/${repo}/blobs/${digest}`)).toEqual(bytes);
+    expect((await testEnv.BLOBS.head(`blobs/sha256/${digest.slice(7)}`))?.size).toBe(bytes.length);
+    const id = location.split('/').at(-1);
+    expect((await testEnv.BLOBS.list({ prefix: `staging/${id}/` })).objects).toEqual([]);
   });
 
   it('a completion with the wrong digest → 400 DIGEST_INVALID: the session and its chunks are gone, no blob', async () => {

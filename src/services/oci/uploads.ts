@@ -8,11 +8,11 @@
  *      in D1 only after the store accepted the chunk;
  *   2. completing finalizes the hash and compares it with the named digest BEFORE anything is
  *      written at the blob's key: a mismatch drops the session and its staged chunks;
- *   3. on a match the staged chunks, in order, stream into one verified `put` (R2 checks the
- *      digest a second time) under a write intent, and `registerBlob` makes it visible
- *      (services/blobs.ts: the same fences against GC and multipart completions as /v1).
- * Constant memory throughout: neither a chunk nor a blob is ever held whole. The price is a
- * second write of the bytes (staging, then the blob: R2 has no server-side copy); the limit is
+ *   3. on a match, under a write intent, the store adopts the staged chunks as the blob where
+ *      they lie (staged.ts; no second write), and `registerBlob` makes it visible
+ *      (services/blobs.ts: the same fences against GC and multipart completions as /v1). An
+ *      upload of more chunks than the store can point at is copied into one verified `put`.
+ * Constant memory throughout: neither a chunk nor a blob is ever held whole. The limit is
  * one R2 object write, MAX_OCI_BLOB_BYTES. A session whose whole blob comes with the PUT (the
  * digest known before a byte is read) skips staging: one verified put, as on /v1.
  *
@@ -217,8 +217,9 @@ export async function completeOciUpload(
       await dropOciUpload(deps, row);
       return { ok: false, reason: 'digest-mismatch', size: row.size };
     }
-    const result = await storeStaged(deps, row, digest, principal);
-    if (result.ok || result.reason !== 'assembly-in-progress') await dropOciUpload(deps, row);
+    const { result, sessionGone } = await storeStaged(deps, row, digest, principal);
+    if (!sessionGone && (result.ok || result.reason !== 'assembly-in-progress'))
+      await dropOciUpload(deps, row);
     return result;
   } finally {
     await release(deps, uploadId).catch(() => undefined);
