@@ -25,7 +25,14 @@ import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-forma
 import { type PushFailure, pushManifest, type Reference } from '../../services/oci/manifests';
 import { findManifest, listOciTags, referrers, repoExists, tagsOfManifest } from '../../services/oci/reads';
 import { digestSchema, validate } from '../../validation';
-import { assertRepoReadable, manifestLocation, referenceSchema, repoParams } from './common';
+import {
+  assertRepoReadable,
+  manifestLocation,
+  pageQuery,
+  paging,
+  referenceSchema,
+  repoParams,
+} from './common';
 
 const manifestParams = validate('param', repoParams.extend({ reference: referenceSchema }));
 
@@ -213,27 +220,16 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     '/:ns/:name/tags/list',
     validate('param', repoParams),
     requireScope('read'),
-    validate(
-      'query',
-      z.object({
-        n: z.coerce.number().int().min(0).max(10_000).optional(),
-        last: z.string().max(256).optional(),
-      }),
-    ),
+    validate('query', pageQuery),
     async (c) => {
       const { ns, name } = c.req.valid('param');
       const { n, last } = c.req.valid('query');
       const repo = assertRepoReadable(c.var.principal, ns, name);
       if (!(await repoExists(c.var.deps, repo)))
         throw new ApiError('ARTIFACT_UNKNOWN', `no repository ${repo}`);
-      const limit = n ?? 1000;
-      const tags = limit === 0 ? [] : await listOciTags(c.var.deps, repo, limit, last);
-      if (n !== undefined && tags.length === limit && limit > 0) {
-        const next = `/v2/${repo}/tags/list?n=${limit}&last=${encodeURIComponent(tags.at(-1)!)}`;
-        c.header('Link', `<${next}>; rel="next"`);
-      }
-      c.header('Cache-Control', NO_CACHE);
-      return c.json({ name: repo, tags });
+      const page = paging(`/v2/${repo}/tags/list`, n);
+      const tags = page.limit === 0 ? [] : await listOciTags(c.var.deps, repo, page.limit, last);
+      return c.json({ name: repo, tags }, 200, { 'Cache-Control': NO_CACHE, ...page.link(tags) });
     },
   )
   .get(
