@@ -18,7 +18,7 @@ import { policyUnsatisfied } from '../../http/provenance-errors';
 import { tagConflict } from '../../http/tag-errors';
 import { unreachable } from '../../lib/unreachable';
 import { requireScope } from '../../middleware/auth';
-import { actorOf } from '../../services/auth';
+import { actorOf, type Principal } from '../../services/auth';
 import { attestationReferrers, findAttestationReferrer } from '../../services/oci/attestation-referrers';
 import { deleteOciManifest, deleteOciTag } from '../../services/oci/deletion';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-format';
@@ -133,14 +133,25 @@ function manifestHeaders(m: { mediaType: string; size: number; digest: string },
   };
 }
 
-/** Pushes and deletes name a tag or a digest; a version number is for pulling. */
-function assertNotNumber(reference: Reference): asserts reference is Exclude<Reference, { kind: 'number' }> {
+/**
+ * What a push and a delete check first: the namespace is writable by the token, the reference
+ * is a tag or a digest (a version number is for pulling), and a protected tag needs `promote`.
+ */
+function writeTarget(
+  principal: Principal,
+  protectedTags: readonly string[],
+  params: { ns: string; name: string; reference: Reference },
+): { repo: string; reference: Exclude<Reference, { kind: 'number' }> } {
+  const { ns, name, reference } = params;
+  assertNamespaceWritable(principal, ns);
   if (reference.kind === 'number') {
     throw new ApiError(
       'TAG_INVALID',
       `"${reference.number}" names version ${reference.number}: push and delete by tag or digest`,
     );
   }
+  if (reference.kind === 'tag') assertCanMoveTags(principal, protectedTags, [reference.tag]);
+  return { repo: `${ns}/${name}`, reference };
 }
 
 export const ociManifestRoutes = new Hono<AppEnv>()
@@ -165,13 +176,9 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     return new Response(read.body, { status: 200, headers });
   })
   .put('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), manifestLimit, async (c) => {
-    const { ns, name, reference } = c.req.valid('param');
     const { deps } = c.var;
     const principal = c.var.principal!;
-    const repo = `${ns}/${name}`;
-    assertNamespaceWritable(principal, ns);
-    assertNotNumber(reference);
-    if (reference.kind === 'tag') assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
+    const { repo, reference } = writeTarget(principal, deps.config.protectedTags, c.req.valid('param'));
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const origin = new URL(c.req.url).origin;
     const pushed = await pushManifest(
@@ -191,14 +198,10 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     });
   })
   .delete('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), async (c) => {
-    const { ns, name, reference } = c.req.valid('param');
     const { deps } = c.var;
     const principal = c.var.principal!;
-    const repo = `${ns}/${name}`;
-    assertNamespaceWritable(principal, ns);
-    assertNotNumber(reference);
+    const { repo, reference } = writeTarget(principal, deps.config.protectedTags, c.req.valid('param'));
     if (reference.kind === 'tag') {
-      assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
       const deleted = await deleteOciTag(
         deps,
         repo,
