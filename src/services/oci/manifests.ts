@@ -16,8 +16,9 @@
  *
  * Tags: the Cairn tag (tags table) is the authority for a name that is one; `oci_tags` remembers
  * which OCI manifest a push named, so `GET …/manifests/<tag>` serves those exact bytes while the
- * Cairn tag still points at that manifest's version. An index (no version) pushed by tag is an
- * OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
+ * Cairn tag still points at that manifest's version. An index pushed by tag becomes a version too
+ * (its manifests' layers by platform, index-version.ts), so its tag is a Cairn tag like any other;
+ * an index recorded before that rule, with no version, is served as an OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
  * Reads (what a reference names, tags list, referrers) are reads.ts.
  */
 import { sql } from 'drizzle-orm';
@@ -32,6 +33,7 @@ import { canAccessNamespace, type Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
+import { indexContent, layerFiles, type VersionContent } from './index-version';
 import {
   type Descriptor,
   type ManifestInvalid,
@@ -76,20 +78,13 @@ export function layerPath(layer: Descriptor): string {
   return title && pathProblem(title) === null ? title : `sha256-${hexOf(layer.digest)}`;
 }
 
-function layerFiles(m: ParsedManifest) {
-  const byPath = new Map<string, { path: string; digest: Digest; size: number }>();
-  for (const layer of m.layers) {
-    const path = layerPath(layer);
-    const seen = byPath.get(path);
-    // The same layer twice is one file; two different layers under one title is refused by publish.
-    if (seen && seen.digest === layer.digest) continue;
-    byPath.set(seen ? `${path}\u0000${layer.digest}` : path, {
-      path,
-      digest: layer.digest,
-      size: layer.size,
-    });
-  }
-  return [...byPath.values()];
+/** What a manifest pushed by tag becomes as a version (an index: index-version.ts). */
+async function versionContent(
+  deps: Deps,
+  m: ParsedManifest,
+): Promise<Result<VersionContent, ManifestInvalid>> {
+  if (m.kind === 'index') return indexContent(deps, m, layerPath);
+  return { ok: true, files: layerFiles(m.layers, layerPath), layers: m.layers, artifactType: m.artifactType };
 }
 
 /**
@@ -102,9 +97,9 @@ async function datasetInputs(
   deps: Deps,
   principal: Principal,
   repo: string,
-  m: ParsedManifest,
+  layers: readonly Descriptor[],
 ): Promise<PublishInput['inputs']> {
-  const digests = [...new Set(m.layers.filter((l) => /dataset/i.test(l.mediaType)).map((l) => l.digest))];
+  const digests = [...new Set(layers.filter((l) => /dataset/i.test(l.mediaType)).map((l) => l.digest))];
   if (digests.length === 0) return [];
   const rows = await deps.db.all<{ name: string; namespace: string; number: number }>(sql`
     SELECT a.name AS name, a.namespace AS namespace, MAX(v.number) AS number
@@ -167,15 +162,17 @@ export async function pushManifest(
   if (!stored.ok) return stored;
 
   let version: { number: number; digest: string } | null = null;
-  if (reference.kind === 'tag' && parsed.kind === 'image') {
+  if (reference.kind === 'tag') {
+    const content = await versionContent(deps, parsed);
+    if (!content.ok) return content;
     const published = await publishVersion(
       deps,
       principal,
       repo,
       {
-        kind: kindOf(parsed),
-        files: layerFiles(parsed),
-        inputs: await datasetInputs(deps, principal, repo, parsed),
+        kind: kindOf({ ...parsed, artifactType: content.artifactType, layers: content.layers }),
+        files: content.files,
+        inputs: await datasetInputs(deps, principal, repo, content.layers),
         tags: [reference.tag],
       },
       { origin },
