@@ -7,7 +7,8 @@
  *   3. an image manifest pushed by tag becomes a Cairn version of `ns/name` through the one
  *      publish service (services/publish.ts): its files are the layers, named by their
  *      `org.opencontainers.image.title` (else `sha256-<hex>`), its kind from the artifact type,
- *      a dataset layer that is a dataset version's file an input (lineage);
+ *      a dataset or code layer that is a version's file an input, source/revision annotations
+ *      its code (lineage.ts);
  *      the tag moves there like any publish's tag (history, audit);
  *   4. one D1 batch records the manifest (linked to its version), its references (kept by
  *      garbage collection; a trigger refuses a reference to a blob GC has marked) and the OCI tag.
@@ -22,18 +23,18 @@
  * Reads (what a reference names, tags list, referrers) are reads.ts.
  */
 import { sql } from 'drizzle-orm';
-import { type Digest, hexOf, parseRef } from '../../contract/grammar';
+import { type Digest, hexOf } from '../../contract/grammar';
 import { type BatchStatement, runBatch } from '../../db/client';
 import type { Kind } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { sha256Hex } from '../../lib/digest';
-import type { PublishInput } from '../../schemas/publish';
 import { pathProblem } from '../../validation';
-import { canAccessNamespace, type Principal } from '../auth';
+import type { Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
 import { indexContent, layerFiles, type VersionContent } from './index-version';
+import { codeOf, layerInputs } from './lineage';
 import {
   type Descriptor,
   type ManifestInvalid,
@@ -85,35 +86,6 @@ async function versionContent(
 ): Promise<Result<VersionContent, ManifestInvalid>> {
   if (m.kind === 'index') return indexContent(deps, m, layerPath);
   return { ok: true, files: layerFiles(m.layers, layerPath), layers: m.layers, artifactType: m.artifactType };
-}
-
-/**
- * Lineage, where it can be said honestly: a dataset layer (a KitOps ModelKit's, a ModelPack's)
- * whose bytes are a file of a Cairn dataset version the pusher may see is that version's data, so
- * the newest such version becomes an input (role `dataset`). Bytes no dataset version holds stay
- * a plain file: nothing is guessed.
- */
-async function datasetInputs(
-  deps: Deps,
-  principal: Principal,
-  repo: string,
-  layers: readonly Descriptor[],
-): Promise<PublishInput['inputs']> {
-  const digests = [...new Set(layers.filter((l) => /dataset/i.test(l.mediaType)).map((l) => l.digest))];
-  if (digests.length === 0) return [];
-  const rows = await deps.db.all<{ name: string; namespace: string; number: number }>(sql`
-    SELECT a.name AS name, a.namespace AS namespace, MAX(v.number) AS number
-    FROM version_files f JOIN versions v ON v.id = f.version_id JOIN artifacts a ON a.id = v.artifact_id
-    WHERE f.digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))
-      AND f.role = 'file' AND a.kind = 'dataset' AND a.name <> ${repo}
-    GROUP BY a.name ORDER BY a.name LIMIT 20`);
-  return rows
-    .filter((r) => canAccessNamespace(principal, r.namespace))
-    .flatMap((r) => {
-      const raw = `${r.name}@${r.number}`;
-      const parsed = parseRef(raw);
-      return parsed.ok ? [{ ref: { ...parsed.value, raw }, role: 'dataset' }] : [];
-    });
 }
 
 async function checkReferences(
@@ -172,7 +144,8 @@ export async function pushManifest(
       {
         kind: kindOf({ ...parsed, artifactType: content.artifactType, layers: content.layers }),
         files: content.files,
-        inputs: await datasetInputs(deps, principal, repo, content.layers),
+        inputs: await layerInputs(deps, principal, repo, content.layers),
+        code: codeOf(parsed.annotations),
         tags: [reference.tag],
       },
       { origin },
