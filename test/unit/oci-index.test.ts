@@ -116,4 +116,15 @@ describe('an image index pushed by tag', () => {
     expect((await oci(`/v2/${repo}/manifests/nested`)).status).toBe(404);
     expect((await putManifest(repo, await digestOf(nested), nested, undefined, OCI_INDEX)).status).toBe(201);
   });
+
+  it('the referrers tag schema (`sha256-<hex>`, for clients without the referrers API) stays an OCI-only tag, no version', async () => {
+    const repo = uniqueName();
+    const { index, digest } = await platforms(repo);
+    const tag = `sha256-${digest.slice(7)}`;
+    expect((await putManifest(repo, tag, index, undefined, OCI_INDEX)).status).toBe(201);
+    const got = await oci(`/v2/${repo}/manifests/${tag}`);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('Docker-Content-Digest')).toBe(digest);
+    expect((await call(`/v1/artifacts/${repo}/versions/${tag}`)).status).toBe(404);
+  });
 });

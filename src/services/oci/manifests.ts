@@ -79,6 +79,15 @@ export function layerPath(layer: Descriptor): string {
   return title && pathProblem(title) === null ? title : `sha256-${hexOf(layer.digest)}`;
 }
 
+/**
+ * The spec's "referrers tag schema" (`sha256-<hex>`): the index a client without the referrers
+ * API keeps of a digest's referrers. A list of signatures and SBOMs, not a release: it stays an
+ * OCI-only tag instead of becoming a version.
+ */
+function isReferrersTagIndex(m: ParsedManifest, tag: string): boolean {
+  return m.kind === 'index' && /^sha256-[0-9a-f]{64}$/.test(tag);
+}
+
 /** What a manifest pushed by tag becomes as a version (an index: index-version.ts). */
 async function versionContent(
   deps: Deps,
@@ -134,7 +143,7 @@ export async function pushManifest(
   if (!stored.ok) return stored;
 
   let version: { number: number; digest: string } | null = null;
-  if (reference.kind === 'tag') {
+  if (reference.kind === 'tag' && !isReferrersTagIndex(parsed, reference.tag)) {
     const content = await versionContent(deps, parsed);
     if (!content.ok) return content;
     const published = await publishVersion(
