@@ -33,6 +33,7 @@ import type { Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
+import { EMPTY_BYTES, EMPTY_DIGEST } from './attestation-referrers';
 import { indexContent, layerFiles, type VersionContent } from './index-version';
 import { codeOf, layerInputs } from './lineage';
 import {
@@ -108,6 +109,14 @@ async function checkReferences(
     wanted.map((d) => d.digest),
     principal,
   );
+  // The OCI empty blob `{}` is served by its digest whether stored or not (routes/oci/blobs.ts),
+  // so a client that HEADs it, sees 200 and skips the upload (docker, oras, @sigstore/oci) must
+  // not then be told it is missing: it is stored here, like any blob, for GC and the ref fence.
+  if (!sizes.has(EMPTY_DIGEST) && wanted.some((d) => d.digest === EMPTY_DIGEST)) {
+    const stored = await storeBlob(deps, EMPTY_DIGEST, EMPTY_BYTES, EMPTY_BYTES.byteLength, principal);
+    if (!stored.ok) return stored;
+    sizes.set(EMPTY_DIGEST, stored.size);
+  }
   const missing = [...new Set(wanted.filter((d) => !sizes.has(d.digest)).map((d) => d.digest))];
   if (missing.length > 0) return { ok: false, reason: 'blobs-missing', missing };
   const lie = wanted.find((d) => sizes.get(d.digest) !== d.size);
