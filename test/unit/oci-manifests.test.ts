@@ -409,3 +409,28 @@ describe('the OCI empty blob', () => {
     expect(await ociCode(await putManifest(repo, await digestOf(lie), lie))).toBe('SIZE_INVALID');
   });
 });
+
+describe('a manifest body without Content-Length', () => {
+  it('an ENDLESS chunked manifest body → 413 SIZE_INVALID: counted while it streams, never buffered whole; nothing stored', async () => {
+    const repo = uniqueName();
+    let pulled = 0;
+    const piece = new Uint8Array(64 * 1024).fill(32);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += piece.byteLength;
+        controller.enqueue(piece.slice());
+      },
+    });
+    const res = await oci(`/v2/${repo}/manifests/v1`, {
+      method: 'PUT',
+      body: endless,
+      headers: { 'Content-Type': OCI_MANIFEST },
+    });
+    expect(res.status).toBe(413);
+    expect(await ociCode(res)).toBe('SIZE_INVALID');
+    // Refused just past the limit (a few pieces of read-ahead), not after some larger buffer.
+    expect(pulled).toBeLessThan(4 * 1024 * 1024 + 1024 * 1024);
+    expect((await oci(`/v2/${repo}/manifests/v1`)).status).toBe(404);
+    expect((await oci(`/v2/${repo}/tags/list`)).status).toBe(404);
+  });
+});
