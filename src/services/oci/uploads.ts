@@ -29,12 +29,13 @@ import { type Digest, hexOf } from '../../contract/grammar';
 import { type OciUploadRow, ociUploads } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { base64url } from '../../lib/cursor';
-import { ResumableSha256 } from '../../lib/resumable-sha256';
+import type { ResumableSha256 } from '../../lib/resumable-sha256';
 import type { Principal } from '../auth';
 import { storeBlob } from '../blobs';
 import type { Failure, Result } from '../result';
 import { pumpThroughHasher } from '../uploads/parts';
 import { chunkKey, storeStaged } from './staged';
+import { type ByteSink, nativeHash, resumable, stagedHex } from './upload-hash';
 
 /** One R2 object write (R2 refuses a single put above ~5 GiB). */
 export const MAX_OCI_BLOB_BYTES = 5 * 1000 * 1024 * 1024;
@@ -123,7 +124,7 @@ async function stagePieces(
   deps: Deps,
   row: OciUploadRow,
   body: ReadableStream<Uint8Array>,
-  hasher: ResumableSha256,
+  hasher: ByteSink,
   limit: number,
   keys: string[],
 ): Promise<number> {
@@ -173,8 +174,9 @@ async function stageChunk(
   lease: 'release' | 'keep' = 'release',
   limit = Number.POSITIVE_INFINITY,
 ): Promise<OciUploadRow> {
-  const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
-  if (!hasher) throw new Error(`upload ${row.id}: a hash state this build cannot continue`);
+  // The first chunk is hashed natively (most clients send only one), later ones resumably.
+  const native = row.chunks === 0 ? nativeHash() : null;
+  const hasher = native ?? (await resumable(deps, row));
   const keys: string[] = [];
   try {
     let size = length ?? 0;
@@ -195,7 +197,7 @@ async function stageChunk(
       .set({
         size: row.size + size,
         chunks: n,
-        hashState: hasher.serialize(),
+        hashState: native ? await native.state() : (hasher as ResumableSha256).serialize(),
         ...(lease === 'release' ? { leaseUntil: null } : {}),
       })
       .where(and(eq(ociUploads.id, row.id), eq(ociUploads.chunks, row.chunks)))
@@ -284,8 +286,7 @@ export async function completeOciUpload(
       return stored.reason === 'digest-mismatch' ? { ...stored, size: last.length } : stored;
     }
     if (last.body && last.length > 0) row = await stageChunk(deps, row, last.body, last.length, 'keep');
-    const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
-    if (hasher?.digestHex() !== hexOf(digest)) {
+    if ((await stagedHex(deps, row)) !== hexOf(digest)) {
       await dropOciUpload(deps, row);
       return { ok: false, reason: 'digest-mismatch', size: row.size };
     }
