@@ -20,7 +20,7 @@ import type { Principal } from '../../services/auth';
 import { storeBlob } from '../../services/blobs';
 import { checkGrant, GRANT_TTL_MS, type Grant, signGrant } from '../../services/hf/signed-urls';
 import { type PlannedObject, planBatch } from '../../services/lfs/batch';
-import { completeUpload, receivePart, startUpload } from '../../services/uploads';
+import { awaitHashTurn, completeUpload, receivePart, startUpload } from '../../services/uploads';
 import { storeFailure } from '../blobs';
 import { uploadFailure } from '../uploads';
 import { repoTypeOf, requireRepo } from './access';
@@ -46,7 +46,8 @@ async function uploadAction(
 ) {
   const digest: Digest = `sha256:${object.oid}`;
   const expires_in = GRANT_TTL_MS / 1000;
-  if (object.size <= c.var.deps.config.maxSingleUploadBytes) {
+  const { maxSingleUploadBytes, uploadPartSize } = c.var.deps.config;
+  if (object.size <= (multipart ? uploadPartSize : maxSingleUploadBytes)) {
     const href = await transferUrl(c, { kind: 'put', digest, size: object.size }, principal, 'put');
     return {
       oid: object.oid,
@@ -174,6 +175,8 @@ export const hfTransferRoutes = new Hono<AppEnv>()
       c.var.deps.config.maxSingleUploadBytes,
       'a part',
     );
+    // The client sends parts in parallel: each waits its turn so all are hashed as they stream.
+    await awaitHashTurn(c.var.deps, grant.uploadId, grant.part);
     const result = await receivePart(c.var.deps, grant.uploadId, grant.part, c.req.raw.body, length);
     if (!result.ok) throw uploadFailure(result);
     return c.body(null, 200, { ETag: `"${grant.uploadId}-${grant.part}"` });
