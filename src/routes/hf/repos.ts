@@ -15,6 +15,7 @@ import { policyUnsatisfied } from '../../http/provenance-errors';
 import { unreachable } from '../../lib/unreachable';
 import { findVersion } from '../../services/artifacts';
 import { commitToBranch } from '../../services/hf/commit';
+import { cardMetadataProblems } from '../../services/hf/model-card';
 import { parseCommitBody } from '../../services/hf/ndjson';
 import { createRepo, pointerSize, type RepoType, repoFiles, treeEntries } from '../../services/hf/repos';
 import {
@@ -35,6 +36,10 @@ const createSchema = z.object({
   type: z.string().optional(),
   // The Hub can seed a new repo with inline files; Cairn takes files only through commits.
   files: z.array(z.unknown()).max(0, 'create the repo, then upload its files with a commit').optional(),
+});
+const validateYamlSchema = z.object({
+  content: z.string().max(1024 * 1024),
+  repoType: z.enum(['model', 'dataset', 'space']).optional(),
 });
 const preuploadSchema = z.object({
   files: z.array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().min(0) })).max(1000),
@@ -261,7 +266,22 @@ function typedRepoRoutes(type: RepoType) {
     });
 }
 
+/**
+ * A card's metadata, checked before a commit adding README.md is uploaded. The answer's shape is
+ * what `HfApi._validate_yaml` reads: `warnings` and, with a 400, `errors`, each a `{message}`.
+ */
+const validateYamlRoute = new Hono<AppEnv>().post('/', async (c) => {
+  requireHfScope(c, 'read');
+  const body = await readHfJson(c, validateYamlSchema);
+  const errors = cardMetadataProblems(body.content).map((message) => ({ message }));
+  if (errors.length === 0) return c.json({ errors, warnings: [] });
+  return c.json({ error: 'invalid metadata in README.md', errors, warnings: [] }, 400, {
+    'X-Error-Message': 'invalid metadata in README.md',
+  });
+});
+
 export const hfRepoRoutes = new Hono<AppEnv>()
+  .route('/validate-yaml', validateYamlRoute)
   .route('/repos', createRoute)
   .route('/models', typedRepoRoutes('model'))
   .route('/datasets', typedRepoRoutes('dataset'));

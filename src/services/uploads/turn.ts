@@ -43,7 +43,7 @@ export async function awaitHashTurn(
       columns: { state: true, hashedThrough: true, hashClaim: true },
       where: eq(uploads.id, uploadId),
     });
-    if (!row || row.state !== 'open') return 'closed';
+    if (row?.state !== 'open') return 'closed';
     if (row.hashedThrough === -1 || row.hashedThrough >= n) return 'void';
     if (row.hashedThrough === n - 1 && row.hashClaim === null) return 'turn';
     const now = Date.now();
