@@ -49,7 +49,8 @@ describe('POST /hf/api/repos/create', () => {
     const res = await createHfRepo(uniqueName('acme', 'hf'), 'model', 'hf_nope');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toMatch(/Invalid credentials/);
-    expect(res.headers.get('X-Error-Message')).toMatch(/Invalid credentials/);
+    // Exactly this: huggingface_hub tells a bad token from a missing repo by it.
+    expect(res.headers.get('X-Error-Message')).toBe('Invalid credentials in Authorization header');
   });
 });
 
@@ -146,5 +147,40 @@ describe('GET|HEAD /hf/{ns}/{name}/resolve/{rev}/{path}', () => {
     const rev = await hf(`/${name}/resolve/7/d/w.bin`);
     expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
     expect(HF_TOKEN.startsWith('hf_')).toBe(true);
+  });
+});
+
+describe('POST /hf/api/validate-yaml (card metadata, before a commit adding README.md)', () => {
+  const validate = (content: unknown) =>
+    hf('/api/validate-yaml', { method: 'POST', json: { content, repoType: 'model' } });
+
+  it('a card with a metadata mapping, or with none, has no errors', async () => {
+    for (const content of ['---\nlicense: mit\ntags: [a, b]\n---\n# Model\n', '# No metadata\n', '']) {
+      const res = await validate(content);
+      expect(res.status, content).toBe(200);
+      expect(await res.json()).toEqual({ errors: [], warnings: [] });
+    }
+  });
+
+  it('unparsable YAML or a non-mapping → 400 with `errors`, as HfApi._validate_yaml reads them', async () => {
+    for (const content of ['---\nlicense: [mit\n---\n', '---\n- a\n- b\n---\n']) {
+      const res = await validate(content);
+      expect(res.status, content).toBe(400);
+      const body = (await res.json()) as { errors: { message: string }[] };
+      expect(body.errors.length).toBeGreaterThan(0);
+      expect(body.errors[0]!.message).toMatch(/YAML metadata/);
+    }
+  });
+
+  it('a body without content → 400 BAD_REQUEST; a bad token → 401', async () => {
+    const res = await hf('/api/validate-yaml', { method: 'POST', json: { repoType: 'model' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('X-Error-Code')).toBe('BAD_REQUEST');
+    const denied = await hf('/api/validate-yaml', {
+      method: 'POST',
+      json: { content: '' },
+      token: 'hf_nope',
+    });
+    expect(denied.status).toBe(401);
   });
 });
