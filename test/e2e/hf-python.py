@@ -33,6 +33,7 @@ from huggingface_hub import (  # noqa: E402
     CommitOperationAdd,
     CommitOperationDelete,
     HfApi,
+    HfFileSystem,
     hf_hub_download,
     snapshot_download,
 )
@@ -153,6 +154,15 @@ def download():
     tree = [e.path for e in api.list_repo_tree(MODEL, recursive=True)]
     assert tree == ["config.json", "model.safetensors", "shards", "shards/big.bin"], tree
     assert api.file_exists(MODEL, "config.json") and not api.file_exists(MODEL, "nope.json")
+    paths = api.get_paths_info(MODEL, ["config.json", "shards", "nope"])
+    assert [(type(p).__name__, p.path) for p in paths] == [("RepoFile", "config.json"), ("RepoFolder", "shards")]
+    refs = api.list_repo_refs(MODEL)
+    assert [(b.name, b.target_commit) for b in refs.branches] == [("main", s["third"])], refs
+    # HfFileSystem (what `datasets` reads repos through): tree, paths-info and resolve.
+    fs = HfFileSystem()
+    assert fs.ls(MODEL, detail=False) == [f"{MODEL}/config.json", f"{MODEL}/model.safetensors", f"{MODEL}/shards"]
+    assert fs.info(f"{MODEL}/shards/big.bin")["size"] == 70 * MiB
+    assert fs.cat(f"{MODEL}/config.json") == b'{"layers": 3}'
     return {"files": files, "sha": info.sha}
 
 
@@ -185,6 +195,16 @@ def errors():
         ),
     )
     assert missing.response.status_code == 404, missing
+    # A card whose metadata is not YAML is refused before anything is uploaded.
+    card = expect_error(
+        ValueError,
+        lambda: api.create_commit(
+            repo_id=MODEL,
+            operations=[CommitOperationAdd("README.md", b"---\nlicense: [mit\n---\n")],
+            commit_message="bad card",
+        ),
+    )
+    assert "Invalid metadata in README.md" in str(card), card
     # A bad token is an authentication error, not a missing repository.
     bad = HfApi(endpoint=os.environ["HF_ENDPOINT"], token="hf_cairn_not-a-real-token")
     denied = expect_error(HfHubHTTPError, lambda: bad.model_info(MODEL))
@@ -201,7 +221,7 @@ def dataset():
         repo_type="dataset",
         operations=[
             CommitOperationAdd("data/test.csv", b"text,label\nok,1\n"),
-            CommitOperationAdd("README.md", b"# reviews\n"),
+            CommitOperationAdd("README.md", b"---\nlicense: mit\ntask_categories: [text-classification]\n---\n# reviews\n"),
         ],
         commit_message="more",
     )
@@ -216,6 +236,10 @@ def dataset():
     snap = snapshot_download(DATASET, repo_type="dataset")
     assert read(os.path.join(snap, "data", "test.csv")) == b"text,label\nok,1\n"
     assert not os.path.exists(os.path.join(snap, "README.md"))
+    assert HfFileSystem().ls(f"datasets/{DATASET}/data", detail=False) == [
+        f"datasets/{DATASET}/data/test.csv",
+        f"datasets/{DATASET}/data/train.csv",
+    ]
     ds = api.dataset_info(DATASET)
     assert ds.id == DATASET and ds.sha == info.oid, ds
     expect_error(RepositoryNotFoundError, lambda: api.model_info(DATASET))

@@ -184,3 +184,53 @@ describe('POST /hf/api/validate-yaml (card metadata, before a commit adding READ
     expect(denied.status).toBe(401);
   });
 });
+
+describe('POST /hf/api/models/{ns}/{name}/paths-info/{rev}', () => {
+  type Entry = { type: string; path: string; oid: string; size: number };
+
+  it('answers what each path is (form-encoded as huggingface_hub posts it, or JSON); unknown paths are left out', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'config.json': '{}', 'w/a.bin': 'aaaa' });
+    const form = await hf(`/api/models/${name}/paths-info/main`, {
+      method: 'POST',
+      body: 'paths=config.json&paths=w&paths=nope&expand=False',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(200);
+    const entries = (await form.json()) as Entry[];
+    expect(entries.map((e) => [e.type, e.path, e.size])).toEqual([
+      ['file', 'config.json', 2],
+      ['directory', 'w', 0],
+    ]);
+    expect(entries[1]!.oid).toBe(commitOid);
+    const json = await hf(`/api/models/${name}/paths-info/${commitOid}`, {
+      method: 'POST',
+      json: { paths: ['w/a.bin'] },
+    });
+    expect(((await json.json()) as Entry[]).map((e) => e.path)).toEqual(['w/a.bin']);
+  });
+
+  it('a body without paths → 400; an unknown revision → 404 RevisionNotFound', async () => {
+    const { name } = await repoWithFiles({ 'a.txt': 'a' });
+    const bad = await hf(`/api/models/${name}/paths-info/main`, { method: 'POST', json: { paths: 'a.txt' } });
+    expect(bad.status).toBe(400);
+    const rev = await hf(`/api/models/${name}/paths-info/nope`, { method: 'POST', json: { paths: [] } });
+    expect(rev.status).toBe(404);
+    expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+  });
+});
+
+describe('GET /hf/api/models/{ns}/{name}/refs', () => {
+  it('lists every tag as a branch at its commit id', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'a.txt': 'a' });
+    const res = await hf(`/api/models/${name}/refs?include_prs=1`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: commitOid }],
+      converts: [],
+      tags: [],
+      pullRequests: [],
+    });
+    const unknown = await hf(`/api/datasets/${name}/refs`);
+    expect(unknown.headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+});

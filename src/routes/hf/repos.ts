@@ -17,7 +17,14 @@ import { findVersion } from '../../services/artifacts';
 import { commitToBranch } from '../../services/hf/commit';
 import { cardMetadataProblems } from '../../services/hf/model-card';
 import { parseCommitBody } from '../../services/hf/ndjson';
-import { createRepo, pointerSize, type RepoType, repoFiles, treeEntries } from '../../services/hf/repos';
+import {
+  createRepo,
+  pointerSize,
+  type RepoType,
+  repoFiles,
+  type TreeEntry,
+  treeEntries,
+} from '../../services/hf/repos';
 import {
   branchOf,
   commitIdOf,
@@ -25,6 +32,7 @@ import {
   hasVersions,
   resolveRevision,
 } from '../../services/hf/revisions';
+import { listTags } from '../../services/tags';
 import { segmentSchema, settableTagSchema } from '../../validation';
 import { repoTypeOf, requireHfScope, requireRepo } from './access';
 
@@ -40,6 +48,9 @@ const createSchema = z.object({
 const validateYamlSchema = z.object({
   content: z.string().max(1024 * 1024),
   repoType: z.enum(['model', 'dataset', 'space']).optional(),
+});
+const pathsInfoSchema = z.object({
+  paths: z.array(z.string().max(4096)).max(1000),
 });
 const preuploadSchema = z.object({
   files: z.array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().min(0) })).max(1000),
@@ -116,6 +127,27 @@ const createRoute = new Hono<AppEnv>().post('/create', async (c) => {
   return c.json({ url: repoUrl(c, type, artifact.name), name: artifact.name, id: artifact.name });
 });
 
+/** One entry of a tree listing or a paths-info answer, in the shape `RepoFile` / `RepoFolder` read. */
+function entryJson(e: TreeEntry, commit: string) {
+  if (e.type === 'directory') return { type: 'directory', oid: commit, size: 0, path: e.path };
+  const oid = e.file.digest.slice(7);
+  const { size, path } = e.file;
+  return { type: 'file', oid, size, path, lfs: { oid, size, pointerSize: pointerSize(size) } };
+}
+
+/**
+ * The paths-info body: `huggingface_hub` posts it form-encoded (`paths=a&paths=b&expand=False`),
+ * `@huggingface/hub` as JSON.
+ */
+async function readPathsInfo(c: Context<AppEnv>): Promise<unknown> {
+  if ((c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
+    const form = await c.req.parseBody({ all: true });
+    const paths = form.paths ?? form['paths[]'] ?? [];
+    return { paths: Array.isArray(paths) ? paths : [paths] };
+  }
+  return readHfJson(c, z.unknown());
+}
+
 /** The routes of one repo type, mounted at /api/models and /api/datasets. */
 function typedRepoRoutes(type: RepoType) {
   return new Hono<AppEnv>()
@@ -163,23 +195,37 @@ function typedRepoRoutes(type: RepoType) {
       }
       const commit = version ? commitIdOf(version.digest) : '';
       if (version) c.header('X-Repo-Commit', commit);
-      return c.json(
-        page.map((e) =>
-          e.type === 'directory'
-            ? { type: 'directory', oid: commit, size: 0, path: e.path }
-            : {
-                type: 'file',
-                oid: e.file.digest.slice(7),
-                size: e.file.size,
-                path: e.file.path,
-                lfs: {
-                  oid: e.file.digest.slice(7),
-                  size: e.file.size,
-                  pointerSize: pointerSize(e.file.size),
-                },
-              },
-        ),
-      );
+      return c.json(page.map((e) => entryJson(e, commit)));
+    })
+    .post('/:ns/:name/paths-info/:rev', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      const version = await requireRevision(c, artifact, c.req.param('rev'));
+      const { paths } = parseWith(pathsInfoSchema, await readPathsInfo(c), 'body');
+      const files = version ? await repoFiles(c.var.deps, version.id) : [];
+      const commit = version ? commitIdOf(version.digest) : '';
+      // What each path is at this revision; a path that is nothing there is left out, as on the Hub.
+      const entries = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')))].flatMap((path) => {
+        const file = files.find((f) => f.path === path);
+        if (file) return [entryJson({ type: 'file', file }, commit)];
+        const isFolder = path === '' || files.some((f) => f.path.startsWith(`${path}/`));
+        return isFolder ? [entryJson({ type: 'directory', path }, commit)] : [];
+      });
+      return c.json(entries);
+    })
+    .get('/:ns/:name/refs', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      // Every Cairn tag is a branch a commit can move: there are no immutable git tags to list.
+      const tags = await listTags(c.var.deps, artifact.id);
+      return c.json({
+        branches: Object.entries(tags).map(([name, digest]) => ({
+          name,
+          ref: `refs/heads/${name}`,
+          targetCommit: commitIdOf(digest),
+        })),
+        converts: [],
+        tags: [],
+        ...(c.req.query('include_prs') ? { pullRequests: [] } : {}),
+      });
     })
     .post('/:ns/:name/preupload/:rev', async (c) => {
       await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'write');
