@@ -5,8 +5,10 @@
  * sent again); only the actions differ. The Hub's clients send transfer requests without
  * credentials, so every action URL carries a signed grant (services/hf/signed-urls.ts):
  * - `basic`: one PUT of the whole object, stored through storeBlob (digest checked);
- * - `multipart` (objects above one request's limit): a Cairn upload session; the action's header
- *   holds `chunk_size` and one signed URL per part (`00001`…), its href the completion URL.
+ * - `multipart` (objects above one part, when the client offers it; without it, basic up to one
+ *   request's limit): a Cairn upload session, the CLI's own path for large files, so parts are
+ *   hashed as they stream and completion reads nothing back; the action's header holds
+ *   `chunk_size` and one signed URL per part (`00001`…), its href the completion URL.
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
