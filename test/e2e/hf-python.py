@@ -96,6 +96,8 @@ def upload():
     url = api.create_repo(MODEL)
     again = api.create_repo(MODEL, exist_ok=True)
     assert url.repo_id == again.repo_id == MODEL, (url, again)
+    me = api.whoami()
+    assert me["auth"]["accessToken"]["role"] == "write", me
     write(os.path.join(folder, "config.json"), b'{"layers": 2}')
     write(os.path.join(folder, "model.safetensors"), os.urandom(4 * MiB))
     info = api.upload_folder(folder_path=folder, repo_id=MODEL, commit_message="first")

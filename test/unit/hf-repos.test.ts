@@ -234,3 +234,40 @@ describe('GET /hf/api/models/{ns}/{name}/refs', () => {
     expect(unknown.headers.get('X-Error-Code')).toBe('RepoNotFound');
   });
 });
+
+describe('a repo id without a namespace, and GET /hf/api/whoami-v2', () => {
+  it('create_repo("name") (organization null) lands in the namespace of a token limited to one; others must name it', async () => {
+    const ns = `own${Date.now().toString(36)}`;
+    const own = `hf_${(await createToken(['write'], { namespaces: [ns] })).token}`;
+    const created = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'tiny', organization: null, type: 'model' },
+      token: own,
+    });
+    expect(created.status).toBe(200);
+    expect(((await created.json()) as { id: string }).id).toBe(`${ns}/tiny`);
+    const unscoped = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'tiny', organization: null },
+    });
+    expect(unscoped.status).toBe(400);
+    expect(await unscoped.text()).toMatch(/namespace\/name/);
+  });
+
+  it('describes the token as huggingface_hub.whoami() and login() read it; 401 without one', async () => {
+    const ns = `who${Date.now().toString(36)}`;
+    const reader = await createToken(['read'], { namespaces: [ns] });
+    const res = await hf('/api/whoami-v2', { token: `hf_${reader.token}` });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      type: 'user',
+      name: 't-read',
+      orgs: [{ name: ns }],
+      auth: { accessToken: { displayName: 't-read', role: 'read' } },
+    });
+    const admin = (await (await hf('/api/whoami-v2')).json()) as { auth: { accessToken: { role: string } } };
+    expect(admin.auth.accessToken.role).toBe('write');
+    const anonymous = await hf('/api/whoami-v2', { token: null });
+    expect(anonymous.status).toBe(401);
+  });
+});

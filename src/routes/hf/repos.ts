@@ -14,6 +14,7 @@ import { parseWith, readHfJson } from '../../http/hf';
 import { policyUnsatisfied } from '../../http/provenance-errors';
 import { unreachable } from '../../lib/unreachable';
 import { findVersion } from '../../services/artifacts';
+import type { Principal } from '../../services/auth';
 import { commitToBranch } from '../../services/hf/commit';
 import { cardMetadataProblems } from '../../services/hf/model-card';
 import { parseCommitBody } from '../../services/hf/ndjson';
@@ -40,7 +41,8 @@ const TREE_PAGE = 1000;
 
 const createSchema = z.object({
   name: z.string(),
-  organization: z.string().optional(),
+  // huggingface_hub sends `null` for a repo id without a namespace.
+  organization: z.string().nullish(),
   type: z.string().optional(),
   // The Hub can seed a new repo with inline files; Cairn takes files only through commits.
   files: z.array(z.unknown()).max(0, 'create the repo, then upload its files with a commit').optional(),
@@ -109,11 +111,27 @@ async function repoInfo(
   });
 }
 
+/**
+ * The namespace of a repo id given without one: on the Hub, the user's; here, the namespace of a
+ * token limited to exactly one. Any other token must name it.
+ */
+function ownNamespace(principal: Principal): string {
+  if (principal.namespaces?.length === 1) return principal.namespaces[0]!;
+  throw new ApiError(
+    'BAD_REQUEST',
+    'name the repository "namespace/name": only a token limited to one namespace implies it',
+  );
+}
+
 const createRoute = new Hono<AppEnv>().post('/create', async (c) => {
   const principal = requireHfScope(c, 'write')!;
   const body = await readHfJson(c, createSchema);
   const type = repoTypeOf(body.type);
-  const [ns, name] = body.organization ? [body.organization, body.name] : body.name.split('/');
+  const [ns, name] = body.organization
+    ? [body.organization, body.name]
+    : body.name.includes('/')
+      ? body.name.split('/')
+      : [ownNamespace(principal), body.name];
   parseWith(z.object({ ns: segmentSchema, name: segmentSchema }), { ns, name }, 'repository name');
   assertNamespaceWritable(principal, ns!);
   const created = await createRepo(c.var.deps, `${ns}/${name}`, type, principal);
