@@ -158,6 +158,9 @@ def download():
     assert api.file_exists(MODEL, "config.json") and not api.file_exists(MODEL, "nope.json")
     paths = api.get_paths_info(MODEL, ["config.json", "shards", "nope"])
     assert [(type(p).__name__, p.path) for p in paths] == [("RepoFile", "config.json"), ("RepoFolder", "shards")]
+    history = api.list_repo_commits(MODEL)
+    assert [c.commit_id for c in history] == [s["third"], s["second"], s["first"]], history
+    assert history[1].title == "config only", history[1]
     refs = api.list_repo_refs(MODEL)
     assert [(b.name, b.target_commit) for b in refs.branches] == [("main", s["third"])], refs
     # HfFileSystem (what `datasets` reads repos through): tree, paths-info and resolve.

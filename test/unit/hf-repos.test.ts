@@ -271,3 +271,46 @@ describe('a repo id without a namespace, and GET /hf/api/whoami-v2', () => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+describe('GET /hf/api/models/{ns}/{name}/commits/{rev}', () => {
+  type Commit = { id: string; title: string; authors: { user: string }[]; date: string };
+
+  it('follows the parent chain from the revision, newest first, 50 a page with a pinned Link', async () => {
+    const name = uniqueName('acme', 'hfc');
+    expect((await createHfRepo(name)).status).toBe(200);
+    const a = await hubUpload(name, 'a');
+    const b = await hubUpload(name, 'b');
+    const ids: string[] = [];
+    for (let i = 0; i < 51; i++) {
+      const res = await commit(name, [
+        { key: 'header', value: { summary: `commit ${i}` } },
+        lfsFile('x.txt', i % 2 ? b : a),
+      ]);
+      expect(res.status).toBe(200);
+      ids.unshift(((await res.json()) as { commitOid: string }).commitOid);
+    }
+    const first = await hf(`/api/models/${name}/commits/main`);
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as Commit[];
+    expect(page.map((c) => c.id)).toEqual(ids.slice(0, 50));
+    expect(page[0]).toMatchObject({ title: 'commit 50', authors: [{ user: expect.any(String) }] });
+    expect(Number.isNaN(Date.parse(page[0]!.date))).toBe(false);
+    const link = /<([^>]+)>; rel="next"/.exec(first.headers.get('Link') ?? '')?.[1];
+    expect(link).toContain(`/commits/${ids[0]}?p=1`);
+    const second = await hf(new URL(link!).pathname.slice(3) + new URL(link!).search);
+    expect(((await second.json()) as Commit[]).map((c) => c.id)).toEqual([ids[50]]);
+    expect(second.headers.get('Link')).toBeNull();
+    // From an older commit: only its own ancestors.
+    const older = (await (await hf(`/api/models/${name}/commits/${ids[49]}`)).json()) as Commit[];
+    expect(older.map((c) => c.id)).toEqual([ids[49], ids[50]]);
+  });
+
+  it('an empty repo has no commits; an unknown revision → 404 RevisionNotFound; a bad page → 400', async () => {
+    const name = uniqueName('acme', 'hfc');
+    expect((await createHfRepo(name)).status).toBe(200);
+    expect(await (await hf(`/api/models/${name}/commits/main`)).json()).toEqual([]);
+    const unknown = await hf(`/api/models/${name}/commits/nope`);
+    expect(unknown.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+    expect((await hf(`/api/models/${name}/commits/main?p=-1`)).status).toBe(400);
+  });
+});

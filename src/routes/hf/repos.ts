@@ -16,6 +16,7 @@ import { unreachable } from '../../lib/unreachable';
 import { findVersion } from '../../services/artifacts';
 import type { Principal } from '../../services/auth';
 import { commitToBranch } from '../../services/hf/commit';
+import { commitHistory } from '../../services/hf/history';
 import { cardMetadataProblems } from '../../services/hf/model-card';
 import { parseCommitBody } from '../../services/hf/ndjson';
 import {
@@ -38,6 +39,7 @@ import { segmentSchema, settableTagSchema } from '../../validation';
 import { repoTypeOf, requireHfScope, requireRepo } from './access';
 
 const TREE_PAGE = 1000;
+const COMMITS_PAGE = 50;
 
 const createSchema = z.object({
   name: z.string(),
@@ -229,6 +231,42 @@ function typedRepoRoutes(type: RepoType) {
         return isFolder ? [entryJson({ type: 'directory', path }, commit)] : [];
       });
       return c.json(entries);
+    })
+    .get('/:ns/:name/commits/:rev', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      const version = await requireRevision(c, artifact, c.req.param('rev'));
+      const { p } = parseWith(
+        z.object({ p: z.coerce.number().int().min(0).max(100_000).default(0) }),
+        c.req.query(),
+        'query',
+      );
+      if (!version) return c.json([]);
+      const page = await commitHistory(
+        c.var.deps,
+        artifact.id,
+        version.id,
+        p * COMMITS_PAGE,
+        COMMITS_PAGE + 1,
+      );
+      if (page.length > COMMITS_PAGE) {
+        // Pinned to the first page's commit: the chain below it never changes, a branch may move.
+        const next = new URL(c.req.url);
+        next.pathname = next.pathname.replace(/\/commits\/[^/]+$/, `/commits/${commitIdOf(version.digest)}`);
+        next.searchParams.set('p', String(p + 1));
+        c.header('Link', `<${next.href}>; rel="next"`);
+      }
+      return c.json(
+        page.slice(0, COMMITS_PAGE).map((v) => {
+          const title = v.labels?.['hf.commit.summary'] || `version ${v.number}`;
+          return {
+            id: commitIdOf(v.digest),
+            title,
+            message: '',
+            authors: [{ user: v.createdBy }],
+            date: new Date(v.createdAt).toISOString(),
+          };
+        }),
+      );
     })
     .get('/:ns/:name/refs', async (c) => {
       const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
