@@ -5,8 +5,10 @@
  * create_repo (twice), upload_folder, a second upload_folder changing only the config (the
  * weights are not re-sent: counted here), upload_file of 70 MiB through the multipart transfer,
  * hf_hub_download byte-identical (by branch, commit id and version number), snapshot_download,
- * list_repo_files, list_repo_tree, model_info, repo_info(revision=…), the library's own error
- * classes, a commit with a stale parent refused, and a dataset repo. Then the repo natively.
+ * list_repo_files, list_repo_tree, list_repo_commits, list_repo_refs, get_paths_info, whoami,
+ * HfFileSystem, model_info, repo_info(revision=…), the library's own error classes, a commit with
+ * a stale parent and a card with broken metadata refused, and a dataset repo. Then the repo
+ * natively.
  *
  * The library cannot be installed in CI (no PyPI), so this suite runs only where
  * `import huggingface_hub` works and otherwise reports itself skipped, with the reason:
