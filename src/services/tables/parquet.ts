@@ -8,6 +8,8 @@
  * A file that is not Parquet, truncated, or corrupt anywhere is a `TableError` with a reason;
  * a failure of the store itself is not (it propagates, and the message is retried).
  */
+
+import { decompress as decompressZstd } from 'fzstd';
 import {
   type AsyncBuffer,
   type ColumnData,
@@ -23,9 +25,8 @@ import {
 import { decompressBrotli } from 'hyparquet-compressors/src/brotli.js';
 import { gunzip } from 'hyparquet-compressors/src/gzip.js';
 import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors/src/lz4.js';
-import { decompress as decompressZstd } from 'fzstd';
-import type { ColumnType } from '../../contract/tables';
 import type { Digest } from '../../contract/grammar';
+import type { ColumnType } from '../../contract/tables';
 import type { Deps } from '../../deps';
 import { type RowSink, TableError } from './reader';
 
@@ -86,7 +87,8 @@ export async function openParquet(deps: Deps, digest: Digest, size: number): Pro
   const file = blobBuffer(deps, digest, size);
   if (size < 12) throw new TableError(`not Parquet: ${size} bytes is shorter than the smallest file`);
   const head = new DataView(await file.slice(0, 4));
-  if (head.getUint32(0, true) !== MAGIC) throw new TableError('not Parquet: the file does not start with PAR1');
+  if (head.getUint32(0, true) !== MAGIC)
+    throw new TableError('not Parquet: the file does not start with PAR1');
   const tail = new DataView(await file.slice(size - 8, size));
   if (tail.getUint32(4, true) !== MAGIC) {
     throw new TableError('not Parquet, or truncated: the file does not end with PAR1');
@@ -105,7 +107,9 @@ export async function openParquet(deps: Deps, digest: Digest, size: number): Pro
   const types = top.map((c) => typeOf(c.element, c.children.length > 0));
   const rows = metadata.row_groups.reduce((n, g) => n + Number(g.num_rows), 0);
   if (rows !== Number(metadata.num_rows)) {
-    throw new TableError(`corrupt Parquet footer: row groups hold ${rows} rows, the footer says ${metadata.num_rows}`);
+    throw new TableError(
+      `corrupt Parquet footer: row groups hold ${rows} rows, the footer says ${metadata.num_rows}`,
+    );
   }
   return { file, metadata, columns, types };
 }
@@ -223,7 +227,13 @@ export async function parquetRows(
 }
 
 /** One column's values in a row group, in row order (hyparquet may hand them over in pages). */
-function flatten(chunks: ColumnData[], start: number, rows: number, g: number, name: string): ArrayLike<unknown> {
+function flatten(
+  chunks: ColumnData[],
+  start: number,
+  rows: number,
+  g: number,
+  name: string,
+): ArrayLike<unknown> {
   if (chunks.length === 1 && chunks[0]!.rowStart === start && chunks[0]!.columnData.length === rows) {
     return chunks[0]!.columnData as ArrayLike<unknown>;
   }
@@ -240,7 +250,9 @@ function flatten(chunks: ColumnData[], start: number, rows: number, g: number, n
     }
   }
   if (filled !== rows) {
-    throw new TableError(`corrupt Parquet row group ${g}: column "${name}" holds ${filled} of ${rows} values`);
+    throw new TableError(
+      `corrupt Parquet row group ${g}: column "${name}" holds ${filled} of ${rows} values`,
+    );
   }
   return out;
 }

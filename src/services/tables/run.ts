@@ -64,14 +64,10 @@ async function streamText(
   stop: () => boolean,
 ): Promise<TextFrom | null> {
   const start = from?.offset ?? 0;
-  const read = await deps.blobs.get(
-    digest,
-    from ? { offset: start, length: from.size - start } : undefined,
-  );
+  const read = await deps.blobs.get(digest, from ? { offset: start, length: from.size - start } : undefined);
   if (!read) throw new TableError('the file is not stored');
   const delim = format === 'tsv' ? '\t' : ',';
-  const table =
-    format === 'jsonl' ? jsonlReader(sink, from?.reader) : csvReader(sink, delim, from?.reader);
+  const table = format === 'jsonl' ? jsonlReader(sink, from?.reader) : csvReader(sink, delim, from?.reader);
   // A resumed decoder starts mid-file: a U+FEFF there is a character, not a byte-order mark.
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: start > 0 });
   const reader = read.body.getReader();
@@ -166,7 +162,15 @@ export async function profileStep(
       const read = await parquetRows(file, profiler, from?.offset ?? 0, budget);
       if (read.next < file.metadata.row_groups.length) next = { offset: read.next, text: null };
     } else {
-      const text = await streamText(deps, digest, format, profiler, from?.state.text ?? null, budget, () => false);
+      const text = await streamText(
+        deps,
+        digest,
+        format,
+        profiler,
+        from?.state.text ?? null,
+        budget,
+        () => false,
+      );
       if (text) next = { offset: text.offset, text };
     }
     if (next) {

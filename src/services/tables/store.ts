@@ -225,7 +225,12 @@ export async function clearProgress(deps: Deps, digest: string, key: string): Pr
 }
 
 export async function readIndex(deps: Deps, digest: string, key: string): Promise<RowIndex | null> {
-  const [head] = await deps.db.all<{ rows: number; columns: number; keyed: number; widths: number | null }>(sql`
+  const [head] = await deps.db.all<{
+    rows: number;
+    columns: number;
+    keyed: number;
+    widths: number | null;
+  }>(sql`
     SELECT index_rows AS rows, index_columns AS columns, index_keyed AS keyed, index_widths AS widths
     FROM table_profiles
     WHERE digest = ${digest} AND key = ${key} AND state = 'ready' AND index_rows IS NOT NULL`);
