@@ -81,12 +81,12 @@ export class Reservoir {
   private state = 0x9e3779b9;
 
   save(): ReservoirState {
-    return { sample: this.sample, seen: this.seen, state: this.state };
+    return { sample: [...this.sample], seen: this.seen, state: this.state };
   }
 
   static restore(saved: ReservoirState): Reservoir {
     const r = new Reservoir();
-    r.sample = saved.sample;
+    r.sample = [...saved.sample];
     r.seen = saved.seen;
     r.state = saved.state;
     return r;
