@@ -1,3 +1,4 @@
+/// <reference path="../../hyparquet-compressors.d.ts" />
 /**
  * Parquet rows for the profiler, read with hyparquet over range reads of the BlobStore: the footer
  * first (checked before it is parsed), then one row group at a time, so memory holds one row
