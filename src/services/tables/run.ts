@@ -27,8 +27,6 @@ function sniff(bytes: Uint8Array, format: TableFormat): void {
     throw new TableError(`not ${format} text: binary content (NUL bytes) in the first bytes`);
 }
 
-export type ProfileOutcome = { ok: true; result: ProfileResult } | { ok: false; reason: string };
-
 /** Where a text read stands after a step: the next byte to read and the reader's state. */
 interface TextFrom {
   offset: number;
@@ -182,19 +180,6 @@ export async function profileStep(
     if (!(e instanceof TableError)) throw e;
     return { kind: 'failed', reason: e.message };
   }
-}
-
-/** A whole profile in one pass (tools and tests; the queue consumer goes step by step). */
-export async function profileStored(
-  deps: Deps,
-  digest: Digest,
-  format: TableFormat,
-  key: readonly string[] | null,
-): Promise<ProfileOutcome> {
-  const step = await profileStep(deps, digest, format, key, null, Number.POSITIVE_INFINITY);
-  if (step.kind === 'failed') return { ok: false, reason: step.reason };
-  if (step.kind === 'stopped') throw new Error('an unbounded step stopped');
-  return { ok: true, result: step.result };
 }
 
 /** The rows at these ordinals (0 = the first row after the header), with the column names. */
