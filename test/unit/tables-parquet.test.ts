@@ -27,9 +27,15 @@ function ready(state: Awaited<ReturnType<typeof profiled>>['state']): TableProfi
   return state.profile;
 }
 
-/** Written in node by hyparquet-writer with `codec: 'GZIP'` and zlib's gzipSync (workerd has no sync gzip). */
+/**
+ * Written in node by hyparquet-writer with `codec: 'GZIP'` / `'BROTLI'` and zlib's gzipSync /
+ * brotliCompressSync (workerd has neither synchronously): id 1, 2, 3; city Oslo, Lima, null.
+ */
 const GZIP_FIXTURE =
   'UEFSMRUGFRwVRFwVBhUAFQYVABUEFQAAAAMHH4sIAAAAAAAAA2NkYGBgYmBgYGZgYAAAkyLgsAwAAAAVBhUkFUxcFQYVAhUGFQAVBBUAAAADAx+LCAAAAAAAAANjYWBg8C/OyWdhYGDwycxNBADe7NStEAAAABUEGTxIBHJvb3QVBAAVAiUCGAJpZAAVDCUCGARjaXR5JQAAFgYZHBksJggcFQIZFQAZGAJpZBUEFgYWRhZuJgg8NgAoBAMAAAAYBAEAAAAAGRwVBhUAFQIAAAAmdhwVDBkVABkYBGNpdHkVBBYGFk4WdiZ2PDYCKARPc2xvGARMaW1hABkcFQYVABUCAAAAFpQBFgY25AEAKAloeXBhcnF1ZXQZLBwAABwAAACsAAAAUEFSMQ==';
+const BROTLI_FIXTURE =
+  'UEFSMRUGFRwVJFwVBhUAFQYVABUEFQAAAAMHGwsA+KcBAgQGVgqiBADCHhUGFSQVLFwVBhUCFQYVABUEFQAAAAMDiweABAAAAE9zbG8EAAAATGltYQMVBBk8SARyb290FQQAFQIlAhgCaWQAFQwlAhgEY2l0eSUAABYGGRwZLCYIHBUCGRUAGRgCaWQVCBYGFkYWTiYIPDYAKAQDAAAAGAQBAAAAABkcFQYVABUCAAAAJlYcFQwZFQAZGARjaXR5FQgWBhZOFlYmVjw2AigET3NsbxgETGltYQAZHBUGFQAVAgAAABaUARYGNqQBACgJaHlwYXJxdWV0GSwcAAAcAAAArAAAAFBBUjE=';
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 describe('Parquet profiles', () => {
   it('types from the schema; nulls, mean, std, top values over several row groups match the data', async () => {
@@ -80,14 +86,19 @@ describe('Parquet profiles', () => {
     expect(index).toMatchObject({ rows: n, columns: 7, keyed: true });
   });
 
-  it('reads uncompressed, snappy and gzip column chunks', async () => {
+  it('reads uncompressed, snappy, gzip and brotli column chunks', async () => {
     const columns: Column[] = [
       { name: 'id', data: [1, 2, 3], type: 'INT32' },
       { name: 'city', data: ['Oslo', 'Lima', null], type: 'STRING' },
     ];
-    const gzip = Uint8Array.from(atob(GZIP_FIXTURE), (c) => c.charCodeAt(0));
     const profiles = [];
-    for (const bytes of [parquet(columns, { codec: 'UNCOMPRESSED' }), parquet(columns), gzip]) {
+    const files = [
+      parquet(columns, { codec: 'UNCOMPRESSED' }),
+      parquet(columns),
+      fromBase64(GZIP_FIXTURE),
+      fromBase64(BROTLI_FIXTURE),
+    ];
+    for (const bytes of files) {
       profiles.push(ready((await profiled(`t/${crypto.randomUUID()}.parquet`, bytes)).state));
     }
     expect(profiles[0]).toMatchObject({
@@ -99,6 +110,7 @@ describe('Parquet profiles', () => {
     });
     expect(profiles[1]).toEqual(profiles[0]);
     expect(profiles[2]).toEqual(profiles[0]);
+    expect(profiles[3]).toEqual(profiles[0]);
   });
 
   it('values read as the text a CSV of the same data holds', () => {

@@ -175,7 +175,8 @@ const compressedSize = (f: ParquetFile, g: number) =>
 
 /**
  * Hands the rows of the row groups from `from` to `sink` (calling header first when `from` is 0),
- * until `budget` compressed bytes are read (at least one group) or `stop` says enough.
+ * until `budget` compressed bytes are read (at least one group) or `stop` says enough;
+ * `between` runs after each row group.
  */
 export async function parquetRows(
   f: ParquetFile,
@@ -183,6 +184,7 @@ export async function parquetRows(
   from: number,
   budget = Number.POSITIVE_INFINITY,
   stop: () => boolean = () => false,
+  between: () => Promise<void> = async () => undefined,
 ): Promise<GroupRead> {
   if (from === 0) sink.header(f.columns, f.types);
   const groups = f.metadata.row_groups;
@@ -223,6 +225,7 @@ export async function parquetRows(
     }
     bytes += size;
     rowStart += rows;
+    await between();
   }
   return { next: g, bytes };
 }

@@ -140,21 +140,23 @@ export async function profileOne(
   if (!state) await claimPending(deps, [{ digest: message.digest, path: message.path, key }]);
   const progress = await readProgress<StepState>(deps, message.digest, key);
   const digest = message.digest as Digest;
-  const step = await profileStep(deps, digest, format, message.key, progress, budget);
+  let chunks = progress?.chunks ?? 0;
+  const flush = async (pages: Uint32Array[]) => {
+    chunks += await writeChunks(deps, message.digest, key, chunks, pages);
+  };
+  const step = await profileStep(deps, digest, format, message.key, progress, budget, flush);
   if (step.kind === 'failed') {
     await writeFailed(deps, message.digest, key, step.reason);
     return 'done';
   }
-  const chunks = progress?.chunks ?? 0;
   if (step.kind === 'done') {
     const { profile, index } = step.result;
     await writeReady(deps, message.digest, key, profile, index, chunks);
     return 'done';
   }
-  const written = await writeChunks(deps, message.digest, key, chunks, step.pages);
   const moved = await saveProgress(deps, message.digest, key, progress?.step ?? 0, {
     offset: step.offset,
-    chunks: chunks + written,
+    chunks,
     state: step.state,
   });
   // Another delivery of this step got there first and sent the next message itself.

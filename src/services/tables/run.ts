@@ -60,6 +60,7 @@ async function streamText(
   from: TextFrom | null,
   budget: number,
   stop: () => boolean,
+  between: () => Promise<void> = async () => undefined,
 ): Promise<TextFrom | null> {
   const start = from?.offset ?? 0;
   const read = await deps.blobs.get(digest, from ? { offset: start, length: from.size - start } : undefined);
@@ -84,6 +85,7 @@ async function streamText(
       // A step ends between two whole characters: the unfinished tail is the next step's.
       if (last) bytes = bytes.subarray(0, bytes.length - unfinishedUtf8(bytes));
       table.push(decode(decoder, bytes, true));
+      await between();
       offset += bytes.length;
       if (last) return { offset, size: read.size, reader: table.save() };
       if (stop()) return null;
@@ -137,12 +139,14 @@ export interface StepState {
 export type StepOutcome =
   | { kind: 'done'; result: ProfileResult }
   | { kind: 'failed'; reason: string }
-  /** `pages`: the index pages filled during this step (the state holds the open one). */
-  | { kind: 'stopped'; offset: number; state: StepState; pages: Uint32Array[] };
+  /** The index pages filled during this step went to `flush`; the state holds the open one. */
+  | { kind: 'stopped'; offset: number; state: StepState };
 
 /**
  * One step of a profile: from the start (`from` null) or from a saved step, reading about
- * `budget` bytes (compressed bytes for Parquet, at least one row group).
+ * `budget` bytes (compressed bytes for Parquet, at least one row group). Index pages are handed
+ * to `flush` as they fill (between two chunks or row groups), so a step holds about one page of
+ * the index, not all of it; the pages left when the file ends are in the result's index.
  */
 export async function profileStep(
   deps: Deps,
@@ -151,13 +155,18 @@ export async function profileStep(
   key: readonly string[] | null,
   from: { offset: number; state: StepState } | null,
   budget: number,
+  flush: (pages: Uint32Array[]) => Promise<void> = async () => undefined,
 ): Promise<StepOutcome> {
   const profiler = from ? Profiler.restore(from.state.profiler) : new Profiler(format, key);
+  const between = async () => {
+    const pages = profiler.takePages();
+    if (pages.length > 0) await flush(pages);
+  };
   try {
     let next: { offset: number; text: TextFrom | null } | null = null;
     if (format === 'parquet') {
       const file = await openParquet(deps, digest, await storedSize(deps, digest));
-      const read = await parquetRows(file, profiler, from?.offset ?? 0, budget);
+      const read = await parquetRows(file, profiler, from?.offset ?? 0, budget, () => false, between);
       if (read.next < file.metadata.row_groups.length) next = { offset: read.next, text: null };
     } else {
       const text = await streamText(
@@ -168,12 +177,14 @@ export async function profileStep(
         from?.state.text ?? null,
         budget,
         () => false,
+        between,
       );
       if (text) next = { offset: text.offset, text };
     }
     if (next) {
       const state = { profiler: profiler.save(), text: next.text };
-      return { kind: 'stopped', offset: next.offset, state, pages: profiler.takePages() };
+      await between();
+      return { kind: 'stopped', offset: next.offset, state };
     }
     return { kind: 'done', result: profiler.finish() };
   } catch (e) {
