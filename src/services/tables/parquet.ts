@@ -166,7 +166,7 @@ export function cellText(v: unknown): string | null {
 export interface GroupRead {
   /** The next row group to read; metadata.row_groups.length when the file is done. */
   next: number;
-  /** Compressed bytes of the row groups read. */
+  /** Uncompressed bytes of the row groups read (what decoding them costs). */
   bytes: number;
 }
 
@@ -175,7 +175,7 @@ const compressedSize = (f: ParquetFile, g: number) =>
 
 /**
  * Hands the rows of the row groups from `from` to `sink` (calling header first when `from` is 0),
- * until `budget` compressed bytes are read (at least one group) or `stop` says enough;
+ * until `budget` uncompressed bytes are read (at least one group) or `stop` says enough;
  * `between` runs after each row group.
  */
 export async function parquetRows(
@@ -223,7 +223,7 @@ export async function parquetRows(
       sink.row(values.slice());
       if ((r & 1023) === 0 && stop()) break;
     }
-    bytes += size;
+    bytes += Number(group.total_byte_size);
     rowStart += rows;
     await between();
   }

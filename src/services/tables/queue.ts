@@ -40,8 +40,9 @@ export type ProfileQueue = Pick<Queue<ProfileMessage>, 'sendBatch'>;
 export const MAX_ATTEMPTS = 3;
 const STUCK_MS = 15 * 60_000;
 /**
- * Bytes one message reads (Parquet: compressed bytes, at least one row group): at the measured
- * 8 MiB/s of CSV (README "Table diffs", bench) about 16 s of CPU, inside a consumer's 30 s.
+ * Bytes one message reads (Parquet: uncompressed bytes, whole row groups, as decoding is the
+ * cost): at the measured 8 MiB/s of CSV (README "Table diffs", bench) about 16 s of CPU, inside
+ * a consumer's 30 s.
  */
 export const STEP_BYTES = 128 * 1024 * 1024;
 const SEND_BATCH = 100;

@@ -144,7 +144,7 @@ export type StepOutcome =
 
 /**
  * One step of a profile: from the start (`from` null) or from a saved step, reading about
- * `budget` bytes (compressed bytes for Parquet, at least one row group). Index pages are handed
+ * `budget` bytes (Parquet: uncompressed bytes, at least one row group). Index pages are handed
  * to `flush` as they fill (between two chunks or row groups), so a step holds about one page of
  * the index, not all of it; the pages left when the file ends are in the result's index.
  */
