@@ -54,15 +54,20 @@ interface TabularFile {
   table?: TableSpec;
 }
 
+/** The tabular files, one per (digest, key): a dataset of many identical shards asks once. */
 function tabularFiles(files: readonly { path: string; digest: string; table?: TableSpec }[]): TabularFile[] {
-  return files
-    .filter((f) => tableFormatOf(f.path) !== null)
-    .map((f) => ({
+  const out = new Map<string, TabularFile>();
+  for (const f of files) {
+    const key = keyText(f.table?.key);
+    if (tableFormatOf(f.path) === null || out.has(`${f.digest} ${key}`)) continue;
+    out.set(`${f.digest} ${key}`, {
       digest: f.digest,
       path: f.path,
-      key: keyText(f.table?.key),
+      key,
       ...(f.table ? { table: f.table } : {}),
-    }));
+    });
+  }
+  return [...out.values()];
 }
 
 async function send(queue: ProfileQueue, files: readonly TabularFile[]): Promise<void> {
