@@ -63,7 +63,10 @@ async function streamText(
   between: () => Promise<void> = async () => undefined,
 ): Promise<TextFrom | null> {
   const start = from?.offset ?? 0;
-  const read = await deps.blobs.get(digest, from ? { offset: start, length: from.size - start } : undefined);
+  // A step asks for its own bytes only: a range to the end would have the store send them all.
+  const size = from?.size ?? (Number.isFinite(budget) ? await storedSize(deps, digest) : null);
+  const range = !size ? undefined : { offset: start, length: Math.min(size - start, budget) };
+  const read = await deps.blobs.get(digest, range);
   if (!read) throw new TableError('the file is not stored');
   const delim = format === 'tsv' ? '\t' : ',';
   const table = format === 'jsonl' ? jsonlReader(sink, from?.reader) : csvReader(sink, delim, from?.reader);
