@@ -158,7 +158,7 @@ export async function profileStep(
   key: readonly string[] | null,
   from: { offset: number; state: StepState } | null,
   budget: number,
-  flush: (pages: Uint32Array[]) => Promise<void> = async () => undefined,
+  flush: (pages: Uint32Array[]) => Promise<void>,
 ): Promise<StepOutcome> {
   const profiler = from ? Profiler.restore(from.state.profiler) : new Profiler(format, key);
   const between = async () => {
