@@ -83,8 +83,15 @@ export async function measureChunkedServer({ base, token, readLog = () => '' }) 
     const value = await fn();
     return { ms: performance.now() - t, value };
   };
-  const send = async (method, path, body, headers = {}) => {
-    const res = await fetch(`${base}${path}`, { method, body, headers: { ...auth, ...headers } });
+  const send = async (method, path, body, headers = {}, retries = 1) => {
+    let res;
+    try {
+      res = await fetch(`${base}${path}`, { method, body, headers: { ...auth, ...headers } });
+    } catch (err) {
+      // A dropped connection on a loaded machine: once more (every request here is idempotent).
+      if (retries === 0) throw err;
+      return send(method, path, body, headers, retries - 1);
+    }
     const buffer = Buffer.from(await res.arrayBuffer());
     return { status: res.status, buffer, headers: res.headers };
   };
