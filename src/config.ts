@@ -25,6 +25,10 @@ export interface Config {
   auditRetentionMs: number;
   /** OpenLineage push delivery (services/openlineage/): off when `url` is unset. */
   openlineage: OpenLineageConfig;
+  /** Chunked blobs (services/chunks/): bytes one recipe request may hash before answering 202. */
+  recipeHashBudgetBytes: number;
+  /** Chunked blobs: a SHA-256 checkpoint is kept at the first chunk boundary past every multiple. */
+  chunkCheckpointBytes: number;
 }
 
 export interface OpenLineageConfig {
@@ -72,5 +76,8 @@ export function readConfig(env: Partial<Bindings>): Config {
       maxDelaySeconds: 3600,
       timeoutMs: positiveInt(env.OPENLINEAGE_TIMEOUT_MS, 10_000),
     },
+    // 2 GiB ≈ 7 s of CPU at ResumableSha256's ≈ 280 MiB/s: well inside the Workers CPU limit.
+    recipeHashBudgetBytes: positiveInt(env.RECIPE_HASH_BUDGET_BYTES, 2048 * MiB),
+    chunkCheckpointBytes: positiveInt(env.CHUNK_CHECKPOINT_BYTES, 8 * MiB),
   };
 }

@@ -7,9 +7,11 @@ import type { Config } from './config';
 import { readConfig } from './config';
 import { createDb, type Db } from './db/client';
 import type { Bindings } from './env';
+import { d1RecipeIndex } from './services/chunks/recipe-index';
 import type { OutboxMessage } from './services/openlineage/outbox';
 import type { ProfileQueue } from './services/tables/queue';
 import type { BlobStore } from './storage/blob-store';
+import { chunkedBlobStore } from './storage/chunked-blob-store';
 import { r2BlobStoreOf } from './storage/r2-blob-store';
 
 export interface Deps {
@@ -27,9 +29,11 @@ export interface Deps {
 }
 
 export function createDeps(env: Bindings, overrides: Partial<Deps> = {}): Deps {
+  const db = createDb(env.DB);
   return {
-    db: createDb(env.DB),
-    blobs: r2BlobStoreOf(env.BLOBS),
+    db,
+    // Chunked blobs (services/chunks/) read through the same seam as whole ones.
+    blobs: chunkedBlobStore(r2BlobStoreOf(env.BLOBS), d1RecipeIndex(db)),
     config: readConfig(env),
     now: Date.now,
     registryKey: env.REGISTRY_SIGNING_KEY,

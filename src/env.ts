@@ -19,6 +19,9 @@ export interface Bindings extends CloudflareBindings {
   OPENLINEAGE_MAX_ATTEMPTS?: string;
   OPENLINEAGE_RETRY_BASE_SECONDS?: string;
   OPENLINEAGE_TIMEOUT_MS?: string;
+  /** Chunked blobs (config.ts): optional vars, defaults 2 GiB and 8 MiB. */
+  RECIPE_HASH_BUDGET_BYTES?: string;
+  CHUNK_CHECKPOINT_BYTES?: string;
 }
 
 export interface Variables {

@@ -108,3 +108,15 @@ export function parsePackHeader(bytes: Uint8Array): PackHeaderParse {
   }
   return { ok: true, entries, headerBytes, dataBytes };
 }
+
+/** Most chunk ids one `POST /v1/chunks/known` may ask about. */
+export const KNOWN_MAX_CHUNKS = 10_000;
+/**
+ * Most chunks one recipe (`PUT /v1/blobs/{digest}/recipe`) may list: 16 GiB at the 64 KiB
+ * average. The recipe body is JSON of ~75 bytes per chunk, parsed whole by the Worker, so this
+ * bounds its memory; RECIPE_MAX_BODY_BYTES is the matching body limit.
+ */
+export const RECIPE_MAX_CHUNKS = 262_144;
+export const RECIPE_MAX_BODY_BYTES = 24 * 1024 * 1024;
+/** A chunk id: the SHA-256 of the chunk's bytes, 64 lowercase hex characters (no `sha256:`). */
+export const CHUNK_ID_RE = /^[0-9a-f]{64}$/;

@@ -19,6 +19,17 @@ export interface MetricsEntry {
   metrics: Record<string, number>;
 }
 
+/** How a version's file is stored (chunk-level dedup, docs/API.md "Chunked uploads"). */
+export interface VersionFileStorage {
+  path: string;
+  digest: string;
+  /** Logical size: the file's bytes. */
+  size: number;
+  /** Bytes this file added to the store: its size when stored whole; its new chunks' bytes when chunked. */
+  storedSize: number;
+  chunked: boolean;
+}
+
 export interface VersionDetail extends VersionSummary {
   artifact: string;
   kind: string;
@@ -29,6 +40,10 @@ export interface VersionDetail extends VersionSummary {
   manifestUrl: string;
   /** Where OCI clients pull it: `host/ns/name:<number>`. */
   ociReference: string;
+  /** The version's files (role `file`) with their stored sizes, by path. */
+  files: VersionFileStorage[];
+  /** Σ of the files' `storedSize`: what this version added to the store, against `size`. */
+  storedSize: number;
 }
 
 export interface MetricsAdded {

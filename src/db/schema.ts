@@ -30,6 +30,12 @@
  *   oci_uploads    OCI upload sessions: offset, chunks staged, resumable SHA-256 state
  *   openlineage_events  the OpenLineage outbox: one event per publish and tag move, written in
  *                  the same batch as the change; the pull feed and the push delivery read it
+ *   packs          chunk packs in R2 (services/chunks/): uploading → live → retired/deleting
+ *   chunks         where each verified chunk (by SHA-256) lives: pack and offset
+ *   chunk_grants   chunks a namespace-limited token proved it holds (uploaded them in a pack)
+ *   recipes        blobs stored as chunks: one row per chunked blob (its new bytes at commit)
+ *   recipe_chunks  a recipe's chunks in order, keyed by their offset in the blob
+ *   chunk_checkpoints  SHA-256 states at chunk boundaries, keyed by a hash of the chunk-list prefix
  *
  * Times are milliseconds since the epoch (integers), rendered as ISO-8601 in responses.
  */
@@ -604,3 +610,94 @@ export const tableProfileSweeps = sqliteTable('table_profile_sweeps', {
 export const tagMoveGuards = sqliteTable('tag_move_guards', {
   reason: text('reason').notNull(),
 });
+
+/** Chunk-level dedup (migrations/0010, services/chunks/). */
+export const PACK_STATES = ['uploading', 'live', 'retired', 'deleting'] as const;
+export type PackState = (typeof PACK_STATES)[number];
+
+export const packs = sqliteTable(
+  'packs',
+  {
+    /** `pk_…`; the R2 object is the pack exactly as uploaded (header + data). */
+    id: text('id').primaryKey(),
+    size: integer('size').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    /**
+     * `uploading` while its request streams it (a stale one is an interrupted upload), `live`
+     * once verified, `retired` when compaction copied its live chunks elsewhere (deleted after a
+     * grace, so reads in flight finish), `deleting` once GC marked it.
+     */
+    state: text('state', { enum: PACK_STATES }).notNull().default('uploading'),
+    createdAt: integer('created_at').notNull(),
+    retiredAt: integer('retired_at'),
+    /** The pack compaction copied this one's live chunks into (set with `retired`). */
+    successor: text('successor'),
+  },
+  (t) => [index('packs_state_created_idx').on(t.state, t.createdAt)],
+);
+
+export const chunks = sqliteTable(
+  'chunks',
+  {
+    /** SHA-256 of the chunk's bytes, 64 lowercase hex. */
+    hash: text('hash').primaryKey(),
+    packId: text('pack_id').notNull(),
+    /** Byte offset of the chunk inside its pack object. */
+    packOffset: integer('pack_offset').notNull(),
+    length: integer('length').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('chunks_pack_idx').on(t.packId)],
+);
+
+export const chunkGrants = sqliteTable(
+  'chunk_grants',
+  {
+    namespace: text('namespace').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.hash] }), index('chunk_grants_hash_idx').on(t.hash)],
+);
+
+export const recipes = sqliteTable('recipes', {
+  digest: text('digest').primaryKey(),
+  /** The commit that wrote this recipe (its batch inserts the recipe's chunks only under it). */
+  commitId: text('commit_id').notNull(),
+  size: integer('size').notNull(),
+  chunkCount: integer('chunk_count').notNull(),
+  /** Bytes of chunks no live recipe used before this one: what it added to the store. */
+  newBytes: integer('new_bytes').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const recipeChunks = sqliteTable(
+  'recipe_chunks',
+  {
+    digest: text('digest').notNull(),
+    /** Where the chunk starts in the blob: offsets are unique and ordered within a recipe. */
+    offset: integer('blob_offset').notNull(),
+    chunk: text('chunk').notNull(),
+    length: integer('length').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.digest, t.offset] }), index('recipe_chunks_chunk_idx').on(t.chunk)],
+);
+
+export const chunkCheckpoints = sqliteTable(
+  'chunk_checkpoints',
+  {
+    /** Hash of the chunk list up to this boundary (services/chunks/checkpoints.ts). */
+    prefix: text('prefix').primaryKey(),
+    /** Bytes hashed into `state`: the boundary's offset in the blob. */
+    endOffset: integer('end_offset').notNull(),
+    /** ResumableSha256 state after those bytes. */
+    state: text('state').notNull(),
+    /** The blob whose verification wrote it (GC drops it once that blob is gone). */
+    digest: text('digest').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('chunk_checkpoints_digest_idx').on(t.digest)],
+);
+
+export type PackRow = typeof packs.$inferSelect;
+export type RecipeRow = typeof recipes.$inferSelect;

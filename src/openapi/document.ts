@@ -77,7 +77,11 @@ function describe(op: Operation) {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            content: {
+              [typeof op.bytes === 'string' ? op.bytes : 'application/octet-stream']: {
+                schema: { type: 'string', format: 'binary' },
+              },
+            },
           },
         }
       : {}),

@@ -18,6 +18,7 @@ export const RESOURCES = {
   Provenance: 'Signed provenance, client attestations, signing keys and tag policies',
   Tokens: 'API tokens (admin)',
   Admin: 'Audit log and garbage collection (admin)',
+  Chunks: 'Chunk-level dedup: upload only the chunks the store lacks, commit a file as a recipe',
 } as const;
 export type Resource = keyof typeof RESOURCES;
 
@@ -40,8 +41,11 @@ export interface Operation {
   errors: ErrorAnswer[];
   /** The name of the parameter a `*` path tail stands for. */
   wildcard?: string;
-  /** The request body is raw bytes (validated by length and digest, not by a schema). */
-  bytes?: boolean;
+  /**
+   * The request body is raw bytes (validated by length and digest, not by a schema): `true` for
+   * application/octet-stream, or the body's own media type.
+   */
+  bytes?: boolean | string;
 }
 
 export const BYTES = ['application/octet-stream'];

@@ -12,6 +12,7 @@
  * does not declare (or when no call in its scenario exercises the operation).
  */
 import { ARTIFACT_OPERATIONS } from './operations-artifacts';
+import { CHUNK_OPERATIONS } from './operations-chunks';
 import { CORE_OPERATIONS } from './operations-core';
 import { OPENLINEAGE_OPERATIONS } from './operations-openlineage';
 import { PROVENANCE_OPERATIONS } from './operations-provenance';
@@ -22,4 +23,5 @@ export const OPERATIONS = {
   ...ARTIFACT_OPERATIONS,
   ...PROVENANCE_OPERATIONS,
   ...OPENLINEAGE_OPERATIONS,
+  ...CHUNK_OPERATIONS,
 };

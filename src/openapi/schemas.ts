@@ -126,6 +126,11 @@ export const gcReport = z.object({
   resumed: z.number().int(),
   staleIntents: z.number().int(),
   uploadsAborted: z.number().int(),
+  packs: z.object({
+    deleted: z.object({ count: z.number().int(), bytes: z.number().int() }),
+    compacted: z.object({ count: z.number().int(), bytes: z.number().int(), chunksMoved: z.number().int() }),
+    checkpointsDropped: z.number().int(),
+  }),
 });
 
 export const artifactPage = page(
@@ -196,6 +201,16 @@ export const versionDetail = versionSummary.extend({
   manifestUrl: z.string(),
   /** Where OCI clients pull it (`/v2`): `host/ns/name:<number>`. */
   ociReference: z.string(),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      digest,
+      size: z.number().int(),
+      storedSize: z.number().int(),
+      chunked: z.boolean(),
+    }),
+  ),
+  storedSize: z.number().int(),
 });
 export const published = z.object({
   artifact: z.string(),

@@ -33,12 +33,12 @@ export async function findBlob(deps: Deps, digest: Digest): Promise<BlobRow | un
 }
 
 /** Namespaces a principal is limited to, as one JSON parameter; null when it sees everything. */
-function limitedTo(principal: Principal | null | undefined): string | null {
+export function limitedTo(principal: Principal | null | undefined): string | null {
   return principal?.namespaces ? JSON.stringify(principal.namespaces) : null;
 }
 
 /** SQL: the blob `digestColumn` is visible to a token limited to the JSON list `namespaces`. */
-function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string) {
+export function visibleIn(digestColumn: ReturnType<typeof sql.raw>, namespaces: string) {
   return sql`(
     EXISTS (SELECT 1 FROM blob_grants g
             WHERE g.digest = ${digestColumn} AND g.namespace IN (SELECT value FROM json_each(${namespaces})))

@@ -29,6 +29,7 @@ import { sql } from 'drizzle-orm';
 import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { chunk, runBatch } from '../db/client';
 import type { Deps } from '../deps';
+import { collectPacks, type PackGcReport } from './chunks/gc';
 import { expireOciUploads } from './oci/uploads';
 import { expireStaleUploads } from './uploads';
 
@@ -63,6 +64,8 @@ export interface GcReport {
   resumed: number;
   staleIntents: number;
   uploadsAborted: number;
+  /** Chunk packs (services/chunks/gc.ts), after the blobs: a collected recipe frees its chunks. */
+  packs: PackGcReport;
 }
 
 /** SQL: the blob row `b` is old enough and nothing keeps it (see the header). */
@@ -96,6 +99,11 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
     resumed: 0,
     staleIntents: 0,
     uploadsAborted: 0,
+    packs: {
+      deleted: { count: 0, bytes: 0 },
+      compacted: { count: 0, bytes: 0, chunksMoved: 0 },
+      checkpointsDropped: 0,
+    },
   };
 
   if (options.dryRun) {
@@ -125,6 +133,7 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
   }
 
   await collectOrphans(deps, options, cutoff, report);
+  report.packs = await collectPacks(deps, { dryRun: options.dryRun, cutoff });
   return report;
 }
 
@@ -151,6 +160,9 @@ async function sweepMarked(deps: Deps): Promise<string[]> {
     await runBatch(db, [
       sql`DELETE FROM blobs WHERE state = 'deleting' AND digest IN (SELECT value FROM json_each(${json}))`,
       sql`DELETE FROM blob_grants WHERE digest IN (SELECT value FROM json_each(${json}))`,
+      // A chunked blob's recipe goes with its row; its packs are collected once no recipe uses them.
+      sql`DELETE FROM recipe_chunks WHERE digest IN (SELECT value FROM json_each(${json}))`,
+      sql`DELETE FROM recipes WHERE digest IN (SELECT value FROM json_each(${json}))`,
     ]);
     swept.push(...digests);
   }

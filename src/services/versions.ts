@@ -19,6 +19,7 @@ import {
 import type { Deps } from '../deps';
 import { pageOf } from '../lib/paging';
 import { canAccessNamespace, type Principal } from './auth';
+import { fileStorage } from './chunks/stored-size';
 import type { ManifestV1 } from './manifest';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -107,10 +108,11 @@ export async function versionDetail(
   artifact: ArtifactRow,
   row: VersionRow,
 ): Promise<Omit<VersionDetail, 'manifestUrl' | 'ociReference'>> {
-  const [tagMap, manifest, metrics] = await Promise.all([
+  const [tagMap, manifest, metrics, storage] = await Promise.all([
     tagsByVersion(deps, [row.id]),
     readManifest(deps, row.digest),
     metricsOf(deps, row.id),
+    fileStorage(deps, row.id),
   ]);
   return {
     artifact: artifact.name,
@@ -119,6 +121,8 @@ export async function versionDetail(
     manifest,
     metrics: metrics.merged,
     metricsHistory: metrics.history,
+    files: storage.files,
+    storedSize: storage.storedSize,
   };
 }
 

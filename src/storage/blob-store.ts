@@ -20,6 +20,10 @@
  *     staged objects become the blob's bytes where they lie (no second write; R2 has no
  *     server-side copy). Like an assembly, an adoption is not verified by the store: the caller
  *     hashed every byte on its way in (see `StagingStore.adopt`).
+ *   - `packs` holds chunk packs (services/chunks/packs.ts verifies every chunk while the pack
+ *     streams in; D1 says which packs are live). A blob stored as a recipe of chunks has no
+ *     object of its own: chunked-blob-store.ts layers it over this interface, so `get` reads it
+ *     from its packs and no reader knows the difference.
  */
 import { type Digest, hexOf } from '../contract/grammar';
 import { sha256OfStream } from '../lib/digest';
@@ -121,6 +125,18 @@ export type AdoptOutcome =
   | { ok: true; size: number }
   | { ok: false; reason: 'staging-missing' | 'unsupported' };
 
+/** A pack id: `pk_` and up to 64 id characters. */
+export const PACK_ID_RE = /^pk_[A-Za-z0-9_-]{1,64}$/;
+
+/** Chunk packs by id (see the header). A body stream must be of known length, as for `put`. */
+export interface PackStore {
+  put(id: string, body: ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array): Promise<void>;
+  /** The pack's bytes (or a range inside it), streamed; null when absent. */
+  get(id: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  /** Deletes every listed pack; absent ones are ignored. */
+  delete(ids: readonly string[]): Promise<void>;
+}
+
 export interface BlobStore {
   put(digest: Digest, body: BlobBody): Promise<PutOutcome>;
   /** The blob's bytes (or a range of them, which must lie inside the blob); null when absent. */
@@ -135,6 +151,7 @@ export interface BlobStore {
   list(after: string, limit?: number): Promise<BlobPage>;
   readonly multipart: MultipartStore;
   readonly staging: StagingStore;
+  readonly packs: PackStore;
 }
 
 /** Re-hashes a stored blob by streaming it (never held in memory); null when absent. */

@@ -10,6 +10,7 @@ import {
   type BlobStore,
   type ByteRange,
   type MultipartStore,
+  PACK_ID_RE,
   STAGING_KEY_RE,
   type StoredBlob,
 } from './blob-store';
@@ -42,6 +43,7 @@ export function memoryBlobStore(): BlobStore {
   const entries = new Map<string, Entry>();
   const uploads = new Map<string, Upload>();
   const staged = new Map<string, Uint8Array>();
+  const packed = new Map<string, Uint8Array>();
 
   const multipart: MultipartStore = {
     async create(digest) {
@@ -140,6 +142,20 @@ export function memoryBlobStore(): BlobStore {
         for (const key of keys) staged.delete(key);
         entries.set(hexOf(digest), { bytes, uploaded: new Date(), verified: false });
         return { ok: true, size: bytes.byteLength };
+      },
+    },
+    packs: {
+      async put(id, body) {
+        if (!PACK_ID_RE.test(id)) throw new Error(`not a pack id: ${JSON.stringify(id)}`);
+        packed.set(id, await bytesOf(body));
+      },
+      async get(id, range) {
+        const bytes = packed.get(id);
+        if (!bytes) return null;
+        return streamOf(range ? bytes.subarray(range.offset, range.offset + range.length) : bytes);
+      },
+      async delete(ids) {
+        for (const id of ids) packed.delete(id);
       },
     },
   };

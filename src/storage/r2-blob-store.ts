@@ -10,6 +10,8 @@
  *                      upload completes, is cancelled or expires) — unless the upload's
  *                      chunks were adopted as a blob: then its pointer at blobs/sha256/<hex>
  *                      names them and they go with the blob (r2-adopted-blobs.ts)
+ *   packs/
+ *     pk_<id>          a chunk pack exactly as uploaded (header + chunks; services/chunks/)
  *
  * Nothing else is ever written under `blobs/`. Multipart uploads assemble directly at the blob's
  * own key (R2 has no server-side copy, and a second full write would double the cost of large
@@ -26,6 +28,8 @@ import {
   type BlobStore,
   type ByteRange,
   type MultipartStore,
+  PACK_ID_RE,
+  type PackStore,
   type PartOutcome,
   type PutOutcome,
   STAGING_KEY_RE,
@@ -42,6 +46,7 @@ import {
 
 const KEY_PREFIX = 'blobs/sha256/';
 const STAGING_PREFIX = 'staging/';
+const PACKS_PREFIX = 'packs/';
 const CONTENT_TYPE = 'application/octet-stream';
 /** R2 deletes at most 1,000 keys per call. */
 const DELETE_BATCH = 1000;
@@ -85,7 +90,27 @@ function stagingKey(key: string): string {
   return `${STAGING_PREFIX}${key}`;
 }
 
+export function packKey(id: string): string {
+  if (!PACK_ID_RE.test(id)) throw new Error(`not a pack id: ${JSON.stringify(id)}`);
+  return `${PACKS_PREFIX}${id}`;
+}
+
 export function r2BlobStore(bucket: R2Bucket): BlobStore {
+  const packs: PackStore = {
+    async put(id, body) {
+      await bucket.put(packKey(id), body);
+    },
+    async get(id, range) {
+      const object = await bucket.get(packKey(id), range ? { range } : undefined);
+      return object?.body ?? null;
+    },
+    async delete(ids) {
+      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+        await bucket.delete(ids.slice(i, i + DELETE_BATCH).map(packKey));
+      }
+    },
+  };
+
   const staging: StagingStore = {
     async put(key, body) {
       await bucket.put(stagingKey(key), body);
@@ -220,6 +245,7 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
 
     multipart,
     staging,
+    packs,
   };
 }
 

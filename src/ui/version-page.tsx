@@ -46,6 +46,7 @@ export async function versionPage(c: Context<AppEnv>) {
   const protectedTags = c.var.deps.config.protectedTags;
   const known = new Map(graph.nodes.map((n) => [n.digest, n]));
   const shownFiles = manifest.files.slice(offset, offset + FILES_PER_PAGE);
+  const stored = new Map(detail.files.map((f) => [f.path, f]));
   const here = (files: number) =>
     `${versionUrl(name, version.number)}${files ? `?files=${files}` : ''}#files`;
   const code = manifest.code;
@@ -82,6 +83,8 @@ export async function versionPage(c: Context<AppEnv>) {
             'size',
             `${formatBytes(detail.size)} in ${formatNumber(detail.fileCount)} ${detail.fileCount === 1 ? 'file' : 'files'}`,
           ],
+          // Chunk-level dedup: what this version added to the store, against its logical size.
+          ['stored', `${formatBytes(detail.storedSize)} new of ${formatBytes(detail.size)}`],
           [
             'compare',
             <>
@@ -199,8 +202,8 @@ export async function versionPage(c: Context<AppEnv>) {
 
       <h2 id="files">Files</h2>
       <Table
-        head={['Path', 'Size', 'Digest']}
-        numeric={['Size']}
+        head={['Path', 'Size', 'Stored', 'Digest']}
+        numeric={['Size', 'Stored']}
         empty={manifest.files.length === 0 && 'No files.'}
       >
         {shownFiles.map((f) => (
@@ -211,6 +214,12 @@ export async function versionPage(c: Context<AppEnv>) {
               </a>
             </td>
             <td class="num">{formatBytes(f.size)}</td>
+            <td
+              class="num"
+              title={stored.get(f.path)?.chunked ? 'chunked: bytes of new chunks' : 'stored whole'}
+            >
+              {formatBytes(stored.get(f.path)?.storedSize ?? f.size)}
+            </td>
             <td>
               <Digest digest={f.digest} />
             </td>

@@ -5,6 +5,8 @@
  * Statuses of writes that may already have happened are written '2xx'.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PACK_MEDIA_TYPE } from '../../src/contract/chunks';
+import { chunkOf, packOf } from '../helpers/chunk-packs';
 import { call, createToken, digestOf, randomBytes, testEnv } from '../helpers/http';
 import { type Published, publishOk, storedFile, uniqueName } from '../helpers/registry';
 
@@ -27,6 +29,7 @@ let v2: Published;
 let blob = '';
 let fileBody: Uint8Array;
 let fileDigest = '';
+let packBody: Uint8Array;
 
 beforeAll(async () => {
   tokens.anonymous = null;
@@ -48,6 +51,7 @@ beforeAll(async () => {
   v2 = await publishOk(name, { kind: 'dataset', files: [f2], tags: ['staging'] }); // staging moved twice: explain works
   fileBody = randomBytes(256);
   fileDigest = await digestOf(fileBody);
+  packBody = packOf([await chunkOf(randomBytes(64))]);
   await new Promise((r) => setTimeout(r, 1300));
 });
 
@@ -116,6 +120,27 @@ const ROWS: Row[] = [
     [401, 403, 403, 403, 200, 403, 401],
     () => ({ dryRun: true, orphanPages: 0 }),
   ],
+  // Chunked uploads (write) and the storage report (admin).
+  [
+    'POST',
+    () => '/v1/chunks/known',
+    [401, 403, 200, 403, 200, 200, 401],
+    () => ({ chunks: [blob.slice(7)] }),
+  ],
+  [
+    'POST',
+    () => '/v1/chunks/packs',
+    [401, 403, '2xx', 403, '2xx', '2xx', 401],
+    () => packBody,
+    { 'Content-Type': PACK_MEDIA_TYPE },
+  ],
+  [
+    'PUT',
+    () => `/v1/blobs/${NONE}/recipe`,
+    [401, 403, 422, 403, 422, 422, 401],
+    () => ({ size: 1, chunks: [['0'.repeat(64), 1]] }),
+  ],
+  ['GET', () => '/v1/admin/storage', [401, 403, 403, 403, 200, 403, 401]],
   // OCI (/v2): the same scopes; other namespaces answer as unknown, pushes there are refused.
   ['GET', () => '/v2/', [401, 200, 200, 200, 200, 200, 401]],
   ['HEAD', () => `/v2/${name}/blobs/${blob}`, [401, 200, 200, 200, 200, 404, 401]],

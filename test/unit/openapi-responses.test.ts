@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CallOptions, call, createToken, digestOf, randomBytes } from '../helpers/http';
 import { Conformance, fetchDocument, operationsOf } from '../helpers/openapi';
+import { chunksScenario } from '../helpers/openapi-chunks';
 import { provenanceScenario } from '../helpers/openapi-provenance';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
 import { drainProfiles } from '../helpers/tables';
@@ -239,6 +240,7 @@ describe('real answers conform to GET /v1/openapi.json', () => {
     await versionsAndTags(hit);
     await provenanceScenario(hit);
     await openlineage(hit);
+    await chunksScenario(hit);
     expect(conformance.problems).toEqual([]);
     const unexercised = operationsOf(conformance.doc)
       .map(({ method, path }) => `${method} ${path}`)

@@ -101,6 +101,11 @@ export function ociCodeOf(code: ErrorCode, context: OciContext): OciCode {
     case 'KEY_INVALID':
     case 'KEY_EXISTS':
     case 'INTERNAL_ERROR':
+    // Chunked uploads are not part of the OCI protocol: never answered on /v2.
+    case 'PACK_INVALID':
+    case 'RECIPE_INVALID':
+    case 'CHUNK_DIGEST_MISMATCH':
+    case 'CHUNK_UNKNOWN':
       return 'UNSUPPORTED';
     default:
       return unreachable(code);
