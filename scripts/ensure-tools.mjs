@@ -38,6 +38,7 @@ const TOOLS = [
     packages: ['skopeo'],
     usedBy: 'OCI registry suite and bench (test/e2e/oci-skopeo.test.mjs)',
   },
+  { command: 'podman', packages: ['podman'], usedBy: 'OCI podman suite (test/e2e/oci-podman.test.mjs)' },
 ];
 
 function onPath(command) {

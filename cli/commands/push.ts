@@ -38,8 +38,9 @@ export const push = defineCommand({
                                   package-lock.json next to the code (git top level, else cwd)
   --image <ref>                   the container image the version was built in
   --tag <tag>                     move this tag to the new version (repeatable)
-  --key <column>                  the key column of every CSV/TSV/JSON Lines file pushed, so a
-                                  diff counts changed rows (repeatable: a composite key)
+  --key <column>                  the key column of every table pushed (CSV/TSV, JSON Lines,
+                                  Parquet), so a diff counts changed rows (repeatable: a
+                                  composite key)
   --code auto|none                record the git remote, commit and dirty state (default: auto)
   --code-path <path>              the script that produced it, e.g. train.py
   --parallel <n>                  uploads in flight (default: 8)

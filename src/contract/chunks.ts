@@ -118,3 +118,5 @@ export const KNOWN_MAX_CHUNKS = 10_000;
  */
 export const RECIPE_MAX_CHUNKS = 262_144;
 export const RECIPE_MAX_BODY_BYTES = 24 * 1024 * 1024;
+/** A chunk id: the SHA-256 of the chunk's bytes, 64 lowercase hex characters (no `sha256:`). */
+export const CHUNK_ID_RE = /^[0-9a-f]{64}$/;

@@ -1,13 +1,16 @@
 /**
  * Table profiles and table diffs (docs/API.md "Table diffs"): what the server computes for a
- * tabular file (CSV/TSV with a header, JSON Lines) and what a diff says about a modified one,
+ * tabular file (CSV/TSV with a header, JSON Lines, Parquet) and what a diff says about a modified one,
  * plus the two rules a client shares with the server: which paths are tables, and how a table
  * diff reads in one line.
  */
 
-export type TableFormat = 'csv' | 'tsv' | 'jsonl';
+export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
-/** Inferred from every non-empty value: the narrowest type all of them fit. */
+/**
+ * Text formats: inferred from every non-empty value, the narrowest type all of them fit.
+ * Parquet: mapped from the column's declared physical and logical type (services/tables/parquet.ts).
+ */
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'string' | 'empty';
 
 export interface ColumnStats {
@@ -99,6 +102,7 @@ const EXTENSIONS: [RegExp, TableFormat][] = [
   [/\.csv$/i, 'csv'],
   [/\.(tsv|tab)$/i, 'tsv'],
   [/\.(jsonl|ndjson)$/i, 'jsonl'],
+  [/\.parquet$/i, 'parquet'],
 ];
 
 /** The tabular format a path names, or null (profiles are computed only for these). */

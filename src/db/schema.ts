@@ -548,6 +548,8 @@ export const tableProfiles = sqliteTable(
     indexColumns: integer('index_columns'),
     indexKeyed: integer('index_keyed'),
     indexChunks: integer('index_chunks'),
+    /** 1: each row's cells are prefixed by their count (JSON Lines; migrations/0011). */
+    indexWidths: integer('index_widths'),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
@@ -565,6 +567,33 @@ export const tableIndexChunks = sqliteTable(
     cells: text('cells').notNull(),
   },
   (t) => [primaryKey({ columns: [t.digest, t.key, t.chunk] })],
+);
+
+/** Where a profile computed in steps stands (migrations/0011, services/tables/run.ts). */
+export const tableProfileProgress = sqliteTable(
+  'table_profile_progress',
+  {
+    digest: text('digest').notNull(),
+    key: text('key').notNull(),
+    step: integer('step').notNull(),
+    offset: integer('offset').notNull(),
+    chunks: integer('chunks').notNull(),
+    parts: integer('parts').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.digest, t.key] })],
+);
+
+export const tableProfileProgressParts = sqliteTable(
+  'table_profile_progress_parts',
+  {
+    digest: text('digest').notNull(),
+    key: text('key').notNull(),
+    step: integer('step').notNull(),
+    part: integer('part').notNull(),
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.digest, t.key, t.step, t.part] })],
 );
 
 export const tableProfileSweeps = sqliteTable('table_profile_sweeps', {

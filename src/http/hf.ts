@@ -56,8 +56,11 @@ export function renderHfError(err: Error, c: Context<AppEnv>): Response {
 /** Resolves the caller (Bearer `hf_<token>` or a Cairn token); 401 for a bad one, never anonymous. */
 export const hfAuthenticate = createMiddleware<AppEnv>(async function hfAuthenticate(c, next) {
   const result = await checkCredentials(c, undefined, unwrapHfToken);
+  // This exact message: `hf_raise_for_status` tells a bad token from a missing repo by it.
   if (!result.ok)
-    throw new ApiError('UNAUTHORIZED', `Invalid credentials in Authorization header: ${result.message}`);
+    throw new ApiError('UNAUTHORIZED', 'Invalid credentials in Authorization header', {
+      reason: result.message,
+    });
   c.set('principal', result.principal);
   await next();
 });

@@ -1,10 +1,10 @@
 /** OpenAPI operation table (see ./operations.ts): chunk-level dedup (docs/API.md "Chunked uploads"). */
 import { z } from 'zod';
-import { PACK_MEDIA_TYPE } from '../contract/chunks';
+import { CHUNK_ID_RE, PACK_MEDIA_TYPE } from '../contract/chunks';
 import type { Operation } from './operation';
+import { digest } from './schemas';
 
-const chunkId = z.string().regex(/^[0-9a-f]{64}$/);
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const chunkId = z.string().regex(CHUNK_ID_RE);
 const bytes = z.number().int();
 
 export const knownChunksAnswer = z.object({ known: z.array(chunkId) });

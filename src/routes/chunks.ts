@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { KNOWN_MAX_CHUNKS, PACK_MAX_BYTES, PACK_MEDIA_TYPE } from '../contract/chunks';
+import { CHUNK_ID_RE, KNOWN_MAX_CHUNKS, PACK_MAX_BYTES, PACK_MEDIA_TYPE } from '../contract/chunks';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { requireContentLength } from '../http/body-length';
@@ -15,9 +15,7 @@ import { knownChunks } from '../services/chunks/lookup';
 import { type PackFailure, receivePack } from '../services/chunks/packs';
 import { validate } from '../validation';
 
-export const chunkHashSchema = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/, 'a chunk id is 64 lowercase hex characters');
+export const chunkHashSchema = z.string().regex(CHUNK_ID_RE, 'a chunk id is 64 lowercase hex characters');
 
 function packFailure(failure: PackFailure): ApiError {
   switch (failure.reason) {

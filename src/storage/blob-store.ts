@@ -16,7 +16,10 @@
  *   - visibility (which blobs exist for the API) lives in D1 (services/blobs.ts), not here.
  *   - `staging` holds bytes whose digest is not known yet (an OCI upload's chunks, which arrive
  *     before the client names the digest): never a blob, never served; services/oci/uploads.ts
- *     hashes them as they arrive and turns them into a verified `put` once the digest is named.
+ *     hashes them as they arrive and, once the digest is named and matches, `adopt`s them: the
+ *     staged objects become the blob's bytes where they lie (no second write; R2 has no
+ *     server-side copy). Like an assembly, an adoption is not verified by the store: the caller
+ *     hashed every byte on its way in (see `StagingStore.adopt`).
  *   - `packs` holds chunk packs (services/chunks/packs.ts verifies every chunk while the pack
  *     streams in; D1 says which packs are live). A blob stored as a recipe of chunks has no
  *     object of its own: chunked-blob-store.ts layers it over this interface, so `get` reads it
@@ -108,7 +111,19 @@ export interface StagingStore {
   get(key: string): Promise<ReadableStream<Uint8Array> | null>;
   /** Deletes every listed key; absent ones are ignored. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * The staged `keys`, concatenated in order, become the bytes of `digest` without being
+   * rewritten: `get`/`head`/`list` serve them as the blob (unverified, like an assembly: the
+   * caller hashed them as they were staged), and deleting the blob deletes them. From then on
+   * they belong to the blob: the caller must not delete them. `unsupported` (too many keys for
+   * the store to point at): nothing changed, the caller copies the bytes with a verified `put`.
+   */
+  adopt(digest: Digest, keys: readonly string[]): Promise<AdoptOutcome>;
 }
+
+export type AdoptOutcome =
+  | { ok: true; size: number }
+  | { ok: false; reason: 'staging-missing' | 'unsupported' };
 
 /** A pack id: `pk_` and up to 64 id characters. */
 export const PACK_ID_RE = /^pk_[A-Za-z0-9_-]{1,64}$/;

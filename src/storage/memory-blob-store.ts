@@ -133,6 +133,16 @@ export function memoryBlobStore(): BlobStore {
       async delete(keys) {
         for (const key of keys) staged.delete(key);
       },
+      // In memory, adopting is moving: the staged bytes become the entry (unverified) and leave
+      // staging, so a caller that deleted them afterwards would change nothing either way.
+      async adopt(digest, keys) {
+        const parts = keys.map((key) => staged.get(key));
+        if (parts.some((p) => !p)) return { ok: false, reason: 'staging-missing' };
+        const bytes = new Uint8Array(await new Blob(parts as Uint8Array[]).arrayBuffer());
+        for (const key of keys) staged.delete(key);
+        entries.set(hexOf(digest), { bytes, uploaded: new Date(), verified: false });
+        return { ok: true, size: bytes.byteLength };
+      },
     },
     packs: {
       async put(id, body) {

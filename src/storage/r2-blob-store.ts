@@ -7,7 +7,9 @@
  *       <64 hex>     the bytes whose SHA-256 is <hex>: files, lockfiles and manifests alike
  *   staging/
  *     <upload id>/<n>  chunk n of an OCI upload whose digest is not known yet (deleted when the
- *                      upload completes, is cancelled or expires)
+ *                      upload completes, is cancelled or expires) — unless the upload's
+ *                      chunks were adopted as a blob: then its pointer at blobs/sha256/<hex>
+ *                      names them and they go with the blob (r2-adopted-blobs.ts)
  *   packs/
  *     pk_<id>          a chunk pack exactly as uploaded (header + chunks; services/chunks/)
  *
@@ -34,6 +36,13 @@ import {
   type StagingStore,
   type UploadedPart,
 } from './blob-store';
+import {
+  adoptedSegments,
+  adoptedSize,
+  adoptStaged,
+  deleteAdoptedSegments,
+  readSegments,
+} from './r2-adopted-blobs';
 
 const KEY_PREFIX = 'blobs/sha256/';
 const STAGING_PREFIX = 'staging/';
@@ -115,6 +124,7 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
         await bucket.delete(keys.slice(i, i + DELETE_BATCH).map(stagingKey));
       }
     },
+    adopt: (digest, keys) => adoptStaged(bucket, blobKey(digest), keys.map(stagingKey)),
   };
 
   const multipart: MultipartStore = {
@@ -174,28 +184,56 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
     },
 
     async get(digest: Digest, range?: ByteRange) {
-      const object = await bucket.get(blobKey(digest), range ? { range } : undefined);
+      const key = blobKey(digest);
+      let object: R2ObjectBody | R2Object | null;
+      try {
+        object = await bucket.get(key, range ? { range } : undefined);
+      } catch (err) {
+        // A range of an adopted blob lies outside its (empty) pointer object: R2 may refuse it.
+        const head = range ? await bucket.head(key) : null;
+        if (!head || !adoptedSegments(head)) throw err;
+        object = head;
+      }
       if (!object) return null;
+      const segments = adoptedSegments(object);
+      if (segments) {
+        if ('body' in object) await object.body.cancel();
+        return {
+          body: await readSegments(bucket, segments, range),
+          size: adoptedSize(segments),
+          verified: false,
+        };
+      }
+      if (!('body' in object)) throw new Error(`blob ${digest}: no body`);
       return { body: object.body, size: object.size, verified: vouchedFor(object, digest) };
     },
 
     async head(digest: Digest): Promise<BlobInfo | null> {
       const object = await bucket.head(blobKey(digest));
       if (!object) return null;
-      return { size: object.size, uploaded: object.uploaded, verified: vouchedFor(object, digest) };
+      const segments = adoptedSegments(object);
+      const size = segments ? adoptedSize(segments) : object.size;
+      return { size, uploaded: object.uploaded, verified: vouchedFor(object, digest) };
     },
 
     async delete(digests: readonly Digest[]) {
+      // An adopted blob's staged segments first: a pointer left by a failure is deleted on retry.
+      await deleteAdoptedSegments(bucket, digests.map(blobKey));
       for (let i = 0; i < digests.length; i += DELETE_BATCH) {
         await bucket.delete(digests.slice(i, i + DELETE_BATCH).map(blobKey));
       }
     },
 
     async list(after: string, limit = 1000): Promise<BlobPage> {
-      const page = await bucket.list({ prefix: KEY_PREFIX, startAfter: `${KEY_PREFIX}${after}`, limit });
+      const page = await bucket.list({
+        prefix: KEY_PREFIX,
+        startAfter: `${KEY_PREFIX}${after}`,
+        limit,
+        include: ['customMetadata'],
+      });
       const all = page.objects.map((o) => ({
         digest: `sha256:${o.key.slice(KEY_PREFIX.length)}` as Digest,
-        size: o.size,
+        size: ((segments) => (segments ? adoptedSize(segments) : o.size))(adoptedSegments(o)),
         uploaded: o.uploaded,
       }));
       const last = all.at(-1);

@@ -3,9 +3,13 @@
  * Hub bench (part of `npm run bench`): one 256 MiB file uploaded and downloaded through the real
  * `@huggingface/hub` client against `/hf` (HF_ENDPOINT), vs `cairn push` / `cairn pull` of the
  * same-sized file (fresh random bytes per run and side, so every upload really uploads), against
- * the bench server (bench-server.mjs, single-request limit 300 MiB, so both sides send one PUT).
+ * the bench server (bench-server.mjs, 64 MiB parts). Both sides send the file in four parts: the
+ * CLI one after the other, `@huggingface/hub` five at a time through the Hub's multipart
+ * transfer, where each part waits its turn so all are hashed as they stream (without that wait,
+ * parallel parts voided the incremental hash and `complete` read the 256 MiB back: 1.57×).
  *
- *   hub upload    uploadFiles (hashes, preupload, LFS batch, signed PUT, NDJSON commit), timed
+ *   hub upload    uploadFiles (hashes, preupload, LFS batch, signed part PUTs, completion, NDJSON
+ *                 commit), timed
  *   hub download  downloadFile + reading the whole body, timed
  *   cairn push    `cairn push <dir> bench/…` (hashes, checks, uploads, publishes), timed
  *   cairn pull    `cairn pull <ref> -o <dir>` (streams to disk, verifying), timed

@@ -29,8 +29,10 @@
  *   GET /__bench/d1/count               row counts of artifacts, versions, lineage_edges, tags
  *
  * Table profiles (test/bench/tables.mjs):
- *   POST /__bench/profile?digest=…&path=…[&key=…]  profiles a stored file as the queue consumer
- *                                       does (services/tables/queue.ts profileOne) → {"state"}
+ *   POST /__bench/profile?digest=…&path=…[&key=…][&budget=…]  profiles a stored file as the
+ *                                       queue consumer does (services/tables/queue.ts profileOne),
+ *                                       step after step of `budget` bytes (default STEP_BYTES)
+ *                                       → {"state", "steps"}
  *   GET  /__bench/read?digest=…          the same blob streamed through the BlobStore and counted:
  *                                       the plain-read baseline for profiling → {"size"}
  */
@@ -40,7 +42,7 @@ import { chunkJson } from '../../src/db/client';
 import { createDeps } from '../../src/deps';
 import type { Bindings } from '../../src/env';
 import worker from '../../src/index';
-import { profileOne } from '../../src/services/tables/queue';
+import { profileOne, STEP_BYTES } from '../../src/services/tables/queue';
 import { readState } from '../../src/services/tables/store';
 
 const app = createApp();
@@ -413,10 +415,14 @@ async function benchProfile(env: Bindings, q: URLSearchParams): Promise<Response
   const deps = createDeps(env);
   const key = q.getAll('key');
   const message = { digest: q.get('digest') ?? '', path: q.get('path') ?? '', key: key.length ? key : null };
-  await profileOne(deps, message);
+  const budget = Number(q.get('budget') ?? STEP_BYTES);
+  let steps = 1;
+  // Each step is a queue message in production; here they run one after the other.
+  while ((await profileOne(deps, message, budget)) === 'continued') steps++;
   const state = await readState(deps, message.digest, key.length ? JSON.stringify(key) : '');
   return Response.json({
     state: state?.state ?? null,
+    steps,
     ...(state?.state === 'failed' ? { reason: state.reason } : {}),
   });
 }

@@ -7,7 +7,11 @@
  *     registry's bundle and the openssl-made one, and refuses either once its payload is edited;
  *   - over OCI: the attestation is a referrer of the version's manifest, Debian's `skopeo inspect
  *     --raw` fetches that referrer manifest by digest, and the bundle fetched as its /v2 layer
- *     verifies with `@sigstore/verify`.
+ *     verifies with `@sigstore/verify`;
+ *   - `@sigstore/oci` (sigstore-js's OCI client, what `npm`'s provenance tooling attaches
+ *     bundles with): it signs in through Cairn's Basic challenge, finds the referrers API, reads
+ *     the attestation referrer Cairn serves, and attaches a bundle to the version's manifest as a
+ *     referrer (Cairn answers `OCI-Subject`, so the client does not fall back to the tag schema).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,6 +19,10 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { bundleFromJSON } from '@sigstore/bundle';
+import { attachArtifactToImage, getImageDigest } from '@sigstore/oci';
+// RegistryClient is @sigstore/oci's own /v2 client (the one attachArtifactToImage drives); its
+// package has no exports map, so the module is imported by path.
+import { RegistryClient } from '@sigstore/oci/dist/registry.js';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { startServer } from './harness.mjs';
 import { httpOnlyFront } from './http-only-front.mjs';
@@ -192,5 +200,63 @@ describe('provenance and signatures, end to end', () => {
     } finally {
       await front.close();
     }
+  });
+
+  it('@sigstore/oci reads the attestation referrer Cairn serves and attaches a bundle through the referrers API', async () => {
+    const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    const host = new URL(server.url).host;
+    const imageName = `${host}/acme/churn-model`;
+    const credentials = { username: 'cairn', password: server.token };
+    const subject = await getImageDigest({ imageName, imageTag: '2', credentials });
+    assert.match(subject, /^sha256:[0-9a-f]{64}$/);
+
+    const client = new RegistryClient(host, 'acme/churn-model');
+    await client.signIn(credentials);
+    assert.equal(await client.checkVersion(), 'registry/2.0');
+    assert.equal(await client.pingReferrers(), true);
+    // The client reads manifests; the referrers list itself is one GET it has no call for.
+    const auth = { Authorization: `Basic ${Buffer.from(`cairn:${server.token}`).toString('base64')}` };
+    const referrers = async () =>
+      (
+        await (
+          await fetch(`${server.url}/v2/acme/churn-model/referrers/${subject}`, { headers: auth })
+        ).json()
+      ).manifests;
+    const [attestation] = (await referrers()).filter((m) => m.artifactType === BUNDLE);
+    const read = await client.getManifest(attestation.digest);
+    assert.equal(read.digest, attestation.digest);
+    assert.equal(read.body.subject.digest, subject);
+    assert.equal(read.body.layers[0].mediaType, BUNDLE);
+
+    const bundle = Buffer.from(
+      await (
+        await fetch(`${server.url}/v2/acme/churn-model/blobs/${read.body.layers[0].digest}`, {
+          headers: auth,
+        })
+      ).arrayBuffer(),
+    );
+    const attached = await attachArtifactToImage({
+      imageName,
+      imageDigest: subject,
+      artifact: bundle,
+      mediaType: BUNDLE,
+      credentials,
+      annotations: { 'org.example.copy': 'true' },
+    }).catch((err) => {
+      // OCIError hides the HTTP answer in its cause: say it.
+      throw new Error(`${err.message}: ${err.cause?.message ?? err.cause}`);
+    });
+    assert.equal(attached.subjectDigest, subject);
+    const after = await referrers();
+    const listed = after.find((m) => m.digest === attached.digest);
+    assert.equal(listed.artifactType, BUNDLE);
+    assert.equal(listed.annotations['org.example.copy'], 'true');
+    assert.ok(after.some((m) => m.digest === attestation.digest));
+    // No referrers-tag-schema fallback was needed: no `sha256-…` tag exists.
+    const tags = await (await fetch(`${server.url}/v2/acme/churn-model/tags/list`, { headers: auth })).json();
+    assert.deepEqual(
+      tags.tags.filter((t) => t.startsWith('sha256-')),
+      [],
+    );
   });
 });

@@ -13,7 +13,7 @@
  * - OpenLineage outbox: exactly one publish event per version, and exactly one event per tag
  *   history row, no more (an event exists if and only if its change committed).
  */
-import { blobKey } from '../../src/storage/r2-blob-store';
+import { r2BlobStore } from '../../src/storage/r2-blob-store';
 import { testEnv } from './http';
 
 /** Objects up to this size are re-hashed: a row over wrong bytes is as bad as one over none. */
@@ -54,8 +54,10 @@ async function checkBlobs(digests: readonly string[], problems: string[]): Promi
     // A row marked for deletion by GC is invisible; its bytes may already be gone.
     if (row.state !== 'live') continue;
     live.set(row.digest, row);
-    const key = blobKey(row.digest as `sha256:${string}`);
-    const object = row.size <= HASH_LIMIT ? await testEnv.BLOBS.get(key) : await testEnv.BLOBS.head(key);
+    // Through the R2 BlobStore, which knows the layout (an adopted OCI upload is a pointer).
+    const store = r2BlobStore(testEnv.BLOBS);
+    const digest = row.digest as `sha256:${string}`;
+    const object = row.size <= HASH_LIMIT ? await store.get(digest) : await store.head(digest);
     if (!object) {
       problems.push(`blob ${row.digest} has a row but no R2 object`);
       continue;
@@ -64,7 +66,7 @@ async function checkBlobs(digests: readonly string[], problems: string[]): Promi
       problems.push(`blob ${row.digest}: row says ${row.size} bytes, R2 holds ${object.size}`);
     }
     if ('body' in object) {
-      const hex = await hexOfObject((object as R2ObjectBody).body);
+      const hex = await hexOfObject(object.body);
       if (`sha256:${hex}` !== row.digest)
         problems.push(`blob ${row.digest}: R2 holds bytes hashing to ${hex}`);
     }

@@ -219,6 +219,43 @@ describe.each(STORES)('BlobStore contract: %s', (_name, make) => {
     await expect(store.staging.put('../blobs/sha256/x', bytes)).rejects.toThrow(/staging key/);
   });
 
+  it('staging.adopt: staged chunks become the blob unrewritten (unverified), ranges span them, delete takes them', async () => {
+    const store = make();
+    const id = `oci_adopt-${crypto.randomUUID()}`;
+    const cuts = [0, 5000, 5001, 20_000];
+    const bytes = randomBytes(cuts.at(-1)!);
+    const digest = await digestOf(bytes);
+    const keys = cuts.slice(1).map((_, k) => `${id}/${k + 1}`);
+    for (const [k, key] of keys.entries()) await store.staging.put(key, bytes.slice(cuts[k], cuts[k + 1]));
+    expect(await store.staging.adopt(digest, [...keys, `${id}/9`])).toEqual({
+      ok: false,
+      reason: 'staging-missing',
+    });
+    expect(await store.get(digest)).toBeNull();
+    expect(await store.staging.adopt(digest, keys)).toEqual({ ok: true, size: bytes.length });
+    const read = await store.get(digest);
+    expect(read?.size).toBe(bytes.length);
+    expect(read?.verified).toBe(false);
+    expect(await text(read!.body)).toEqual(bytes);
+    expect(await store.head(digest)).toMatchObject({ size: bytes.length, verified: false });
+    // Inside one chunk, across all three, and the one-byte chunk alone.
+    for (const [offset, length] of [
+      [10, 100],
+      [4990, 10_000],
+      [5000, 1],
+    ] as const) {
+      const part = await store.get(digest, { offset, length });
+      expect(part?.size).toBe(bytes.length);
+      expect(await text(part!.body)).toEqual(bytes.slice(offset, offset + length));
+    }
+    expect(await hashStored(store, digest)).toEqual({ matches: true, size: bytes.length });
+    const listed = await store.list(hexOf(digest).slice(0, 63));
+    expect(listed.blobs.find((b) => b.digest === digest)?.size).toBe(bytes.length);
+    await store.delete([digest]);
+    expect(await store.get(digest)).toBeNull();
+    for (const key of keys) expect(await store.staging.get(key)).toBeNull();
+  });
+
   it('packs: stored whole, read back whole and by range, deleted (idempotently); never a blob', async () => {
     const store = make();
     const bytes = randomBytes(5000);

@@ -49,7 +49,8 @@ describe('POST /hf/api/repos/create', () => {
     const res = await createHfRepo(uniqueName('acme', 'hf'), 'model', 'hf_nope');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toMatch(/Invalid credentials/);
-    expect(res.headers.get('X-Error-Message')).toMatch(/Invalid credentials/);
+    // Exactly this: huggingface_hub tells a bad token from a missing repo by it.
+    expect(res.headers.get('X-Error-Message')).toBe('Invalid credentials in Authorization header');
   });
 });
 
@@ -146,5 +147,170 @@ describe('GET|HEAD /hf/{ns}/{name}/resolve/{rev}/{path}', () => {
     const rev = await hf(`/${name}/resolve/7/d/w.bin`);
     expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
     expect(HF_TOKEN.startsWith('hf_')).toBe(true);
+  });
+});
+
+describe('POST /hf/api/validate-yaml (card metadata, before a commit adding README.md)', () => {
+  const validate = (content: unknown) =>
+    hf('/api/validate-yaml', { method: 'POST', json: { content, repoType: 'model' } });
+
+  it('a card with a metadata mapping, or with none, has no errors', async () => {
+    for (const content of ['---\nlicense: mit\ntags: [a, b]\n---\n# Model\n', '# No metadata\n', '']) {
+      const res = await validate(content);
+      expect(res.status, content).toBe(200);
+      expect(await res.json()).toEqual({ errors: [], warnings: [] });
+    }
+  });
+
+  it('unparsable YAML or a non-mapping → 400 with `errors`, as HfApi._validate_yaml reads them', async () => {
+    for (const content of ['---\nlicense: [mit\n---\n', '---\n- a\n- b\n---\n']) {
+      const res = await validate(content);
+      expect(res.status, content).toBe(400);
+      const body = (await res.json()) as { errors: { message: string }[] };
+      expect(body.errors.length).toBeGreaterThan(0);
+      expect(body.errors[0]!.message).toMatch(/YAML metadata/);
+    }
+  });
+
+  it('a body without content → 400 BAD_REQUEST; a bad token → 401', async () => {
+    const res = await hf('/api/validate-yaml', { method: 'POST', json: { repoType: 'model' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('X-Error-Code')).toBe('BAD_REQUEST');
+    const denied = await hf('/api/validate-yaml', {
+      method: 'POST',
+      json: { content: '' },
+      token: 'hf_nope',
+    });
+    expect(denied.status).toBe(401);
+  });
+});
+
+describe('POST /hf/api/models/{ns}/{name}/paths-info/{rev}', () => {
+  type Entry = { type: string; path: string; oid: string; size: number };
+
+  it('answers what each path is (form-encoded as huggingface_hub posts it, or JSON); unknown paths are left out', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'config.json': '{}', 'w/a.bin': 'aaaa' });
+    const form = await hf(`/api/models/${name}/paths-info/main`, {
+      method: 'POST',
+      body: 'paths=config.json&paths=w&paths=nope&expand=False',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(200);
+    const entries = (await form.json()) as Entry[];
+    expect(entries.map((e) => [e.type, e.path, e.size])).toEqual([
+      ['file', 'config.json', 2],
+      ['directory', 'w', 0],
+    ]);
+    expect(entries[1]!.oid).toBe(commitOid);
+    const json = await hf(`/api/models/${name}/paths-info/${commitOid}`, {
+      method: 'POST',
+      json: { paths: ['w/a.bin'] },
+    });
+    expect(((await json.json()) as Entry[]).map((e) => e.path)).toEqual(['w/a.bin']);
+  });
+
+  it('a body without paths → 400; an unknown revision → 404 RevisionNotFound', async () => {
+    const { name } = await repoWithFiles({ 'a.txt': 'a' });
+    const bad = await hf(`/api/models/${name}/paths-info/main`, { method: 'POST', json: { paths: 'a.txt' } });
+    expect(bad.status).toBe(400);
+    const rev = await hf(`/api/models/${name}/paths-info/nope`, { method: 'POST', json: { paths: [] } });
+    expect(rev.status).toBe(404);
+    expect(rev.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+  });
+});
+
+describe('GET /hf/api/models/{ns}/{name}/refs', () => {
+  it('lists every tag as a branch at its commit id', async () => {
+    const { name, commitOid } = await repoWithFiles({ 'a.txt': 'a' });
+    const res = await hf(`/api/models/${name}/refs?include_prs=1`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: commitOid }],
+      converts: [],
+      tags: [],
+      pullRequests: [],
+    });
+    const unknown = await hf(`/api/datasets/${name}/refs`);
+    expect(unknown.headers.get('X-Error-Code')).toBe('RepoNotFound');
+  });
+});
+
+describe('a repo id without a namespace, and GET /hf/api/whoami-v2', () => {
+  it('create_repo("name") (organization null) lands in the namespace of a token limited to one; others must name it', async () => {
+    const ns = `own${Date.now().toString(36)}`;
+    const own = `hf_${(await createToken(['write'], { namespaces: [ns] })).token}`;
+    const created = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'tiny', organization: null, type: 'model' },
+      token: own,
+    });
+    expect(created.status).toBe(200);
+    expect(((await created.json()) as { id: string }).id).toBe(`${ns}/tiny`);
+    const unscoped = await hf('/api/repos/create', {
+      method: 'POST',
+      json: { name: 'tiny', organization: null },
+    });
+    expect(unscoped.status).toBe(400);
+    expect(await unscoped.text()).toMatch(/namespace\/name/);
+  });
+
+  it('describes the token as huggingface_hub.whoami() and login() read it; 401 without one', async () => {
+    const ns = `who${Date.now().toString(36)}`;
+    const reader = await createToken(['read'], { namespaces: [ns] });
+    const res = await hf('/api/whoami-v2', { token: `hf_${reader.token}` });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      type: 'user',
+      name: 't-read',
+      orgs: [{ name: ns }],
+      auth: { accessToken: { displayName: 't-read', role: 'read' } },
+    });
+    const admin = (await (await hf('/api/whoami-v2')).json()) as { auth: { accessToken: { role: string } } };
+    expect(admin.auth.accessToken.role).toBe('write');
+    const anonymous = await hf('/api/whoami-v2', { token: null });
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('GET /hf/api/models/{ns}/{name}/commits/{rev}', () => {
+  type Commit = { id: string; title: string; authors: { user: string }[]; date: string };
+
+  it('follows the parent chain from the revision, newest first, 50 a page with a pinned Link', async () => {
+    const name = uniqueName('acme', 'hfc');
+    expect((await createHfRepo(name)).status).toBe(200);
+    const a = await hubUpload(name, 'a');
+    const b = await hubUpload(name, 'b');
+    const ids: string[] = [];
+    for (let i = 0; i < 51; i++) {
+      const res = await commit(name, [
+        { key: 'header', value: { summary: `commit ${i}` } },
+        lfsFile('x.txt', i % 2 ? b : a),
+      ]);
+      expect(res.status).toBe(200);
+      ids.unshift(((await res.json()) as { commitOid: string }).commitOid);
+    }
+    const first = await hf(`/api/models/${name}/commits/main`);
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as Commit[];
+    expect(page.map((c) => c.id)).toEqual(ids.slice(0, 50));
+    expect(page[0]).toMatchObject({ title: 'commit 50', authors: [{ user: expect.any(String) }] });
+    expect(Number.isNaN(Date.parse(page[0]!.date))).toBe(false);
+    const link = /<([^>]+)>; rel="next"/.exec(first.headers.get('Link') ?? '')?.[1];
+    expect(link).toContain(`/commits/${ids[0]}?p=1`);
+    const second = await hf(new URL(link!).pathname.slice(3) + new URL(link!).search);
+    expect(((await second.json()) as Commit[]).map((c) => c.id)).toEqual([ids[50]]);
+    expect(second.headers.get('Link')).toBeNull();
+    // From an older commit: only its own ancestors.
+    const older = (await (await hf(`/api/models/${name}/commits/${ids[49]}`)).json()) as Commit[];
+    expect(older.map((c) => c.id)).toEqual([ids[49], ids[50]]);
+  });
+
+  it('an empty repo has no commits; an unknown revision → 404 RevisionNotFound; a bad page → 400', async () => {
+    const name = uniqueName('acme', 'hfc');
+    expect((await createHfRepo(name)).status).toBe(200);
+    expect(await (await hf(`/api/models/${name}/commits/main`)).json()).toEqual([]);
+    const unknown = await hf(`/api/models/${name}/commits/nope`);
+    expect(unknown.headers.get('X-Error-Code')).toBe('RevisionNotFound');
+    expect((await hf(`/api/models/${name}/commits/main?p=-1`)).status).toBe(400);
   });
 });

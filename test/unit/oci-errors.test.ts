@@ -87,7 +87,7 @@ describe('the OCI error renderer', () => {
   });
 
   it("an unknown /v2 route → 404 in the OCI shape, never Cairn's", async () => {
-    const res = await oci('/v2/_catalog');
+    const res = await oci('/v2/_no-such-route');
     expect(res.status).toBe(404);
     expect(((await res.json()) as { errors: unknown[] }).errors).toHaveLength(1);
   });

@@ -385,3 +385,52 @@ describe('content management', () => {
     for (const digest of kept) expect(report.blobs.sample).not.toContain(digest);
   });
 });
+
+describe('the OCI empty blob', () => {
+  it('is served by its digest unstored, so a manifest may reference it without uploading it (as clients do after a HEAD)', async () => {
+    const repo = uniqueName();
+    const empty = await digestOf('{}');
+    expect((await oci(`/v2/${repo}/blobs/${empty}`, { method: 'HEAD' })).status).toBe(200);
+    const layer = await pushBlob(repo, randomBytes(100));
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: 'application/vnd.example+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
+        layers: [{ mediaType: 'application/octet-stream', ...layer }],
+      }),
+    );
+    const put = await putManifest(repo, await digestOf(bytes), bytes);
+    expect(put.status).toBe(201);
+    expect(await (await oci(`/v1/blobs/${empty}`)).text()).toBe('{}');
+    // A size lie about it is still a lie.
+    const lie = new TextEncoder().encode(new TextDecoder().decode(bytes).replace('"size":2', '"size":3'));
+    expect(await ociCode(await putManifest(repo, await digestOf(lie), lie))).toBe('SIZE_INVALID');
+  });
+});
+
+describe('a manifest body without Content-Length', () => {
+  it('an ENDLESS chunked manifest body → 413 SIZE_INVALID: counted while it streams, never buffered whole; nothing stored', async () => {
+    const repo = uniqueName();
+    let pulled = 0;
+    const piece = new Uint8Array(64 * 1024).fill(32);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += piece.byteLength;
+        controller.enqueue(piece.slice());
+      },
+    });
+    const res = await oci(`/v2/${repo}/manifests/v1`, {
+      method: 'PUT',
+      body: endless,
+      headers: { 'Content-Type': OCI_MANIFEST },
+    });
+    expect(res.status).toBe(413);
+    expect(await ociCode(res)).toBe('SIZE_INVALID');
+    // Refused just past the limit (a few pieces of read-ahead), not after some larger buffer.
+    expect(pulled).toBeLessThan(4 * 1024 * 1024 + 1024 * 1024);
+    expect((await oci(`/v2/${repo}/manifests/v1`)).status).toBe(404);
+    expect((await oci(`/v2/${repo}/tags/list`)).status).toBe(404);
+  });
+});

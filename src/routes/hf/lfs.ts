@@ -5,8 +5,10 @@
  * sent again); only the actions differ. The Hub's clients send transfer requests without
  * credentials, so every action URL carries a signed grant (services/hf/signed-urls.ts):
  * - `basic`: one PUT of the whole object, stored through storeBlob (digest checked);
- * - `multipart` (objects above one request's limit): a Cairn upload session; the action's header
- *   holds `chunk_size` and one signed URL per part (`00001`…), its href the completion URL.
+ * - `multipart` (objects above one part, when the client offers it; without it, basic up to one
+ *   request's limit): a Cairn upload session, the CLI's own path for large files, so parts are
+ *   hashed as they stream and completion reads nothing back; the action's header holds
+ *   `chunk_size` and one signed URL per part (`00001`…), its href the completion URL.
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -20,7 +22,7 @@ import type { Principal } from '../../services/auth';
 import { storeBlob } from '../../services/blobs';
 import { checkGrant, GRANT_TTL_MS, type Grant, signGrant } from '../../services/hf/signed-urls';
 import { type PlannedObject, planBatch } from '../../services/lfs/batch';
-import { completeUpload, receivePart, startUpload } from '../../services/uploads';
+import { awaitHashTurn, completeUpload, receivePart, startUpload } from '../../services/uploads';
 import { storeFailure } from '../blobs';
 import { uploadFailure } from '../uploads';
 import { repoTypeOf, requireRepo } from './access';
@@ -46,7 +48,8 @@ async function uploadAction(
 ) {
   const digest: Digest = `sha256:${object.oid}`;
   const expires_in = GRANT_TTL_MS / 1000;
-  if (object.size <= c.var.deps.config.maxSingleUploadBytes) {
+  const { maxSingleUploadBytes, uploadPartSize } = c.var.deps.config;
+  if (object.size <= (multipart ? uploadPartSize : maxSingleUploadBytes)) {
     const href = await transferUrl(c, { kind: 'put', digest, size: object.size }, principal, 'put');
     return {
       oid: object.oid,
@@ -174,6 +177,8 @@ export const hfTransferRoutes = new Hono<AppEnv>()
       c.var.deps.config.maxSingleUploadBytes,
       'a part',
     );
+    // The client sends parts in parallel: each waits its turn so all are hashed as they stream.
+    await awaitHashTurn(c.var.deps, grant.uploadId, grant.part);
     const result = await receivePart(c.var.deps, grant.uploadId, grant.part, c.req.raw.body, length);
     if (!result.ok) throw uploadFailure(result);
     return c.body(null, 200, { ETag: `"${grant.uploadId}-${grant.part}"` });

@@ -14,9 +14,19 @@ import { parseWith, readHfJson } from '../../http/hf';
 import { policyUnsatisfied } from '../../http/provenance-errors';
 import { unreachable } from '../../lib/unreachable';
 import { findVersion } from '../../services/artifacts';
+import type { Principal } from '../../services/auth';
 import { commitToBranch } from '../../services/hf/commit';
+import { commitHistory } from '../../services/hf/history';
+import { cardMetadataProblems } from '../../services/hf/model-card';
 import { parseCommitBody } from '../../services/hf/ndjson';
-import { createRepo, pointerSize, type RepoType, repoFiles, treeEntries } from '../../services/hf/repos';
+import {
+  createRepo,
+  pointerSize,
+  type RepoType,
+  repoFiles,
+  type TreeEntry,
+  treeEntries,
+} from '../../services/hf/repos';
 import {
   branchOf,
   commitIdOf,
@@ -24,17 +34,27 @@ import {
   hasVersions,
   resolveRevision,
 } from '../../services/hf/revisions';
+import { listTags } from '../../services/tags';
 import { segmentSchema, settableTagSchema } from '../../validation';
 import { repoTypeOf, requireHfScope, requireRepo } from './access';
 
 const TREE_PAGE = 1000;
+const COMMITS_PAGE = 50;
 
 const createSchema = z.object({
   name: z.string(),
-  organization: z.string().optional(),
+  // huggingface_hub sends `null` for a repo id without a namespace.
+  organization: z.string().nullish(),
   type: z.string().optional(),
   // The Hub can seed a new repo with inline files; Cairn takes files only through commits.
   files: z.array(z.unknown()).max(0, 'create the repo, then upload its files with a commit').optional(),
+});
+const validateYamlSchema = z.object({
+  content: z.string().max(1024 * 1024),
+  repoType: z.enum(['model', 'dataset', 'space']).optional(),
+});
+const pathsInfoSchema = z.object({
+  paths: z.array(z.string().max(4096)).max(1000),
 });
 const preuploadSchema = z.object({
   files: z.array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().min(0) })).max(1000),
@@ -93,11 +113,27 @@ async function repoInfo(
   });
 }
 
+/**
+ * The namespace of a repo id given without one: on the Hub, the user's; here, the namespace of a
+ * token limited to exactly one. Any other token must name it.
+ */
+function ownNamespace(principal: Principal): string {
+  if (principal.namespaces?.length === 1) return principal.namespaces[0]!;
+  throw new ApiError(
+    'BAD_REQUEST',
+    'name the repository "namespace/name": only a token limited to one namespace implies it',
+  );
+}
+
 const createRoute = new Hono<AppEnv>().post('/create', async (c) => {
   const principal = requireHfScope(c, 'write')!;
   const body = await readHfJson(c, createSchema);
   const type = repoTypeOf(body.type);
-  const [ns, name] = body.organization ? [body.organization, body.name] : body.name.split('/');
+  const [ns, name] = body.organization
+    ? [body.organization, body.name]
+    : body.name.includes('/')
+      ? body.name.split('/')
+      : [ownNamespace(principal), body.name];
   parseWith(z.object({ ns: segmentSchema, name: segmentSchema }), { ns, name }, 'repository name');
   assertNamespaceWritable(principal, ns!);
   const created = await createRepo(c.var.deps, `${ns}/${name}`, type, principal);
@@ -110,6 +146,27 @@ const createRoute = new Hono<AppEnv>().post('/create', async (c) => {
   // 200 whether it was created now or existed (Python's create_repo(exist_ok=True) accepts both).
   return c.json({ url: repoUrl(c, type, artifact.name), name: artifact.name, id: artifact.name });
 });
+
+/** One entry of a tree listing or a paths-info answer, in the shape `RepoFile` / `RepoFolder` read. */
+function entryJson(e: TreeEntry, commit: string) {
+  if (e.type === 'directory') return { type: 'directory', oid: commit, size: 0, path: e.path };
+  const oid = e.file.digest.slice(7);
+  const { size, path } = e.file;
+  return { type: 'file', oid, size, path, lfs: { oid, size, pointerSize: pointerSize(size) } };
+}
+
+/**
+ * The paths-info body: `huggingface_hub` posts it form-encoded (`paths=a&paths=b&expand=False`),
+ * `@huggingface/hub` as JSON.
+ */
+async function readPathsInfo(c: Context<AppEnv>): Promise<unknown> {
+  if ((c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded')) {
+    const form = await c.req.parseBody({ all: true });
+    const paths = form.paths ?? form['paths[]'] ?? [];
+    return { paths: Array.isArray(paths) ? paths : [paths] };
+  }
+  return readHfJson(c, z.unknown());
+}
 
 /** The routes of one repo type, mounted at /api/models and /api/datasets. */
 function typedRepoRoutes(type: RepoType) {
@@ -158,23 +215,73 @@ function typedRepoRoutes(type: RepoType) {
       }
       const commit = version ? commitIdOf(version.digest) : '';
       if (version) c.header('X-Repo-Commit', commit);
-      return c.json(
-        page.map((e) =>
-          e.type === 'directory'
-            ? { type: 'directory', oid: commit, size: 0, path: e.path }
-            : {
-                type: 'file',
-                oid: e.file.digest.slice(7),
-                size: e.file.size,
-                path: e.file.path,
-                lfs: {
-                  oid: e.file.digest.slice(7),
-                  size: e.file.size,
-                  pointerSize: pointerSize(e.file.size),
-                },
-              },
-        ),
+      return c.json(page.map((e) => entryJson(e, commit)));
+    })
+    .post('/:ns/:name/paths-info/:rev', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      const version = await requireRevision(c, artifact, c.req.param('rev'));
+      const { paths } = parseWith(pathsInfoSchema, await readPathsInfo(c), 'body');
+      const files = version ? await repoFiles(c.var.deps, version.id) : [];
+      const commit = version ? commitIdOf(version.digest) : '';
+      // What each path is at this revision; a path that is nothing there is left out, as on the Hub.
+      const entries = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')))].flatMap((path) => {
+        const file = files.find((f) => f.path === path);
+        if (file) return [entryJson({ type: 'file', file }, commit)];
+        const isFolder = path === '' || files.some((f) => f.path.startsWith(`${path}/`));
+        return isFolder ? [entryJson({ type: 'directory', path }, commit)] : [];
+      });
+      return c.json(entries);
+    })
+    .get('/:ns/:name/commits/:rev', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      const version = await requireRevision(c, artifact, c.req.param('rev'));
+      const { p } = parseWith(
+        z.object({ p: z.coerce.number().int().min(0).max(100_000).default(0) }),
+        c.req.query(),
+        'query',
       );
+      if (!version) return c.json([]);
+      const page = await commitHistory(
+        c.var.deps,
+        artifact.id,
+        version.id,
+        p * COMMITS_PAGE,
+        COMMITS_PAGE + 1,
+      );
+      if (page.length > COMMITS_PAGE) {
+        // Pinned to the first page's commit: the chain below it never changes, a branch may move.
+        const next = new URL(c.req.url);
+        next.pathname = next.pathname.replace(/\/commits\/[^/]+$/, `/commits/${commitIdOf(version.digest)}`);
+        next.searchParams.set('p', String(p + 1));
+        c.header('Link', `<${next.href}>; rel="next"`);
+      }
+      return c.json(
+        page.slice(0, COMMITS_PAGE).map((v) => {
+          const title = v.labels?.['hf.commit.summary'] || `version ${v.number}`;
+          return {
+            id: commitIdOf(v.digest),
+            title,
+            message: '',
+            authors: [{ user: v.createdBy }],
+            date: new Date(v.createdAt).toISOString(),
+          };
+        }),
+      );
+    })
+    .get('/:ns/:name/refs', async (c) => {
+      const { artifact } = await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'read');
+      // Every Cairn tag is a branch a commit can move: there are no immutable git tags to list.
+      const tags = await listTags(c.var.deps, artifact.id);
+      return c.json({
+        branches: Object.entries(tags).map(([name, digest]) => ({
+          name,
+          ref: `refs/heads/${name}`,
+          targetCommit: commitIdOf(digest),
+        })),
+        converts: [],
+        tags: [],
+        ...(c.req.query('include_prs') ? { pullRequests: [] } : {}),
+      });
     })
     .post('/:ns/:name/preupload/:rev', async (c) => {
       await requireRepo(c, type, c.req.param('ns'), c.req.param('name'), 'write');
@@ -261,7 +368,22 @@ function typedRepoRoutes(type: RepoType) {
     });
 }
 
+/**
+ * A card's metadata, checked before a commit adding README.md is uploaded. The answer's shape is
+ * what `HfApi._validate_yaml` reads: `warnings` and, with a 400, `errors`, each a `{message}`.
+ */
+const validateYamlRoute = new Hono<AppEnv>().post('/', async (c) => {
+  requireHfScope(c, 'read');
+  const body = await readHfJson(c, validateYamlSchema);
+  const errors = cardMetadataProblems(body.content).map((message) => ({ message }));
+  if (errors.length === 0) return c.json({ errors, warnings: [] });
+  return c.json({ error: 'invalid metadata in README.md', errors, warnings: [] }, 400, {
+    'X-Error-Message': 'invalid metadata in README.md',
+  });
+});
+
 export const hfRepoRoutes = new Hono<AppEnv>()
+  .route('/validate-yaml', validateYamlRoute)
   .route('/repos', createRoute)
   .route('/models', typedRepoRoutes('model'))
   .route('/datasets', typedRepoRoutes('dataset'));

@@ -204,8 +204,15 @@ export const ociBlobRoutes = new Hono<AppEnv>()
     const { deps } = c.var;
     const repo = `${ns}/${name}`;
     assertNamespaceWritable(c.var.principal!, ns);
-    const chunk = chunkOf((h) => c.req.header(h), deps.config.maxSingleUploadBytes);
-    const appended = await appendChunk(deps, repo, id, chunk.start, c.req.raw.body, chunk.length);
+    const limit = deps.config.maxSingleUploadBytes;
+    // A body without Content-Length or Content-Range is chunked (podman and docker compress a
+    // layer as they send it): staged in pieces as it streams, refused past one request's limit.
+    const streamed =
+      c.req.raw.body !== null &&
+      c.req.header('content-length') === undefined &&
+      c.req.header('content-range') === undefined;
+    const chunk = streamed ? { start: undefined, length: null } : chunkOf((h) => c.req.header(h), limit);
+    const appended = await appendChunk(deps, repo, id, chunk.start, c.req.raw.body, chunk.length, limit);
     if (!appended.ok) throw uploadFailure(appended);
     return c.body(null, 202, sessionHeaders(repo, appended.row));
   })

@@ -48,3 +48,24 @@ export function assertRepoReadable(principal: Principal | null, ns: string, name
 export const blobLocation = (repo: string, digest: Digest | string) => `/v2/${repo}/blobs/${digest}`;
 export const uploadLocation = (repo: string, id: string) => `/v2/${repo}/blobs/uploads/${id}`;
 export const manifestLocation = (repo: string, digest: string) => `/v2/${repo}/manifests/${digest}`;
+
+/** `?n=&last=` of the paginated lists (tags, catalog): at most n names after `last`. */
+export const pageQuery = z.object({
+  n: z.coerce.number().int().min(0).max(10_000).optional(),
+  last: z.string().max(256).optional(),
+});
+
+/**
+ * The page size to read (n, or 1,000 when the client did not ask), and the spec's
+ * `Link: <…?n=&last=>; rel="next"` when an asked-for page came back full.
+ */
+export function paging(path: string, n: number | undefined) {
+  const limit = n ?? 1000;
+  return {
+    limit,
+    link(names: readonly string[]): Record<string, string> {
+      if (n === undefined || limit === 0 || names.length < limit) return {};
+      return { Link: `<${path}?n=${limit}&last=${encodeURIComponent(names.at(-1)!)}>; rel="next"` };
+    },
+  };
+}

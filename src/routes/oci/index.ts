@@ -14,6 +14,7 @@ import type { AppEnv } from '../../env';
 import { ApiError, toApiError } from '../../errors';
 import { checkCredentials } from '../../middleware/auth';
 import { ociBlobRoutes } from './blobs';
+import { ociCatalogRoutes } from './catalog';
 import { ociErrorBody, ociStatusOf } from './errors';
 import { ociManifestRoutes } from './manifests';
 
@@ -54,6 +55,7 @@ export const ociRoutes = new Hono<AppEnv>()
     }
     return c.json({});
   })
+  .route('/', ociCatalogRoutes)
   .route('/', ociBlobRoutes)
   .route('/', ociManifestRoutes)
   .all('*', (c) => {

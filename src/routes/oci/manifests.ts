@@ -18,14 +18,21 @@ import { policyUnsatisfied } from '../../http/provenance-errors';
 import { tagConflict } from '../../http/tag-errors';
 import { unreachable } from '../../lib/unreachable';
 import { requireScope } from '../../middleware/auth';
-import { actorOf } from '../../services/auth';
+import { actorOf, type Principal } from '../../services/auth';
 import { attestationReferrers, findAttestationReferrer } from '../../services/oci/attestation-referrers';
 import { deleteOciManifest, deleteOciTag } from '../../services/oci/deletion';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../../services/oci/manifest-format';
 import { type PushFailure, pushManifest, type Reference } from '../../services/oci/manifests';
 import { findManifest, listOciTags, referrers, repoExists, tagsOfManifest } from '../../services/oci/reads';
 import { digestSchema, validate } from '../../validation';
-import { assertRepoReadable, manifestLocation, referenceSchema, repoParams } from './common';
+import {
+  assertRepoReadable,
+  manifestLocation,
+  pageQuery,
+  paging,
+  referenceSchema,
+  repoParams,
+} from './common';
 
 const manifestParams = validate('param', repoParams.extend({ reference: referenceSchema }));
 
@@ -126,14 +133,25 @@ function manifestHeaders(m: { mediaType: string; size: number; digest: string },
   };
 }
 
-/** Pushes and deletes name a tag or a digest; a version number is for pulling. */
-function assertNotNumber(reference: Reference): asserts reference is Exclude<Reference, { kind: 'number' }> {
+/**
+ * What a push and a delete check first: the namespace is writable by the token, the reference
+ * is a tag or a digest (a version number is for pulling), and a protected tag needs `promote`.
+ */
+function writeTarget(
+  principal: Principal,
+  protectedTags: readonly string[],
+  params: { ns: string; name: string; reference: Reference },
+): { repo: string; reference: Exclude<Reference, { kind: 'number' }> } {
+  const { ns, name, reference } = params;
+  assertNamespaceWritable(principal, ns);
   if (reference.kind === 'number') {
     throw new ApiError(
       'TAG_INVALID',
       `"${reference.number}" names version ${reference.number}: push and delete by tag or digest`,
     );
   }
+  if (reference.kind === 'tag') assertCanMoveTags(principal, protectedTags, [reference.tag]);
+  return { repo: `${ns}/${name}`, reference };
 }
 
 export const ociManifestRoutes = new Hono<AppEnv>()
@@ -158,13 +176,9 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     return new Response(read.body, { status: 200, headers });
   })
   .put('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), manifestLimit, async (c) => {
-    const { ns, name, reference } = c.req.valid('param');
     const { deps } = c.var;
     const principal = c.var.principal!;
-    const repo = `${ns}/${name}`;
-    assertNamespaceWritable(principal, ns);
-    assertNotNumber(reference);
-    if (reference.kind === 'tag') assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
+    const { repo, reference } = writeTarget(principal, deps.config.protectedTags, c.req.valid('param'));
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const origin = new URL(c.req.url).origin;
     const pushed = await pushManifest(
@@ -184,14 +198,10 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     });
   })
   .delete('/:ns/:name/manifests/:reference', manifestParams, requireScope('write'), async (c) => {
-    const { ns, name, reference } = c.req.valid('param');
     const { deps } = c.var;
     const principal = c.var.principal!;
-    const repo = `${ns}/${name}`;
-    assertNamespaceWritable(principal, ns);
-    assertNotNumber(reference);
+    const { repo, reference } = writeTarget(principal, deps.config.protectedTags, c.req.valid('param'));
     if (reference.kind === 'tag') {
-      assertCanMoveTags(principal, deps.config.protectedTags, [reference.tag]);
       const deleted = await deleteOciTag(
         deps,
         repo,
@@ -213,27 +223,16 @@ export const ociManifestRoutes = new Hono<AppEnv>()
     '/:ns/:name/tags/list',
     validate('param', repoParams),
     requireScope('read'),
-    validate(
-      'query',
-      z.object({
-        n: z.coerce.number().int().min(0).max(10_000).optional(),
-        last: z.string().max(256).optional(),
-      }),
-    ),
+    validate('query', pageQuery),
     async (c) => {
       const { ns, name } = c.req.valid('param');
       const { n, last } = c.req.valid('query');
       const repo = assertRepoReadable(c.var.principal, ns, name);
       if (!(await repoExists(c.var.deps, repo)))
         throw new ApiError('ARTIFACT_UNKNOWN', `no repository ${repo}`);
-      const limit = n ?? 1000;
-      const tags = limit === 0 ? [] : await listOciTags(c.var.deps, repo, limit, last);
-      if (n !== undefined && tags.length === limit && limit > 0) {
-        const next = `/v2/${repo}/tags/list?n=${limit}&last=${encodeURIComponent(tags.at(-1)!)}`;
-        c.header('Link', `<${next}>; rel="next"`);
-      }
-      c.header('Cache-Control', NO_CACHE);
-      return c.json({ name: repo, tags });
+      const page = paging(`/v2/${repo}/tags/list`, n);
+      const tags = page.limit === 0 ? [] : await listOciTags(c.var.deps, repo, page.limit, last);
+      return c.json({ name: repo, tags }, 200, { 'Cache-Control': NO_CACHE, ...page.link(tags) });
     },
   )
   .get(

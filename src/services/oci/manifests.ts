@@ -7,7 +7,8 @@
  *   3. an image manifest pushed by tag becomes a Cairn version of `ns/name` through the one
  *      publish service (services/publish.ts): its files are the layers, named by their
  *      `org.opencontainers.image.title` (else `sha256-<hex>`), its kind from the artifact type,
- *      a dataset layer that is a dataset version's file an input (lineage);
+ *      a dataset or code layer that is a version's file an input, source/revision annotations
+ *      its code (lineage.ts);
  *      the tag moves there like any publish's tag (history, audit);
  *   4. one D1 batch records the manifest (linked to its version), its references (kept by
  *      garbage collection; a trigger refuses a reference to a blob GC has marked) and the OCI tag.
@@ -16,22 +17,25 @@
  *
  * Tags: the Cairn tag (tags table) is the authority for a name that is one; `oci_tags` remembers
  * which OCI manifest a push named, so `GET …/manifests/<tag>` serves those exact bytes while the
- * Cairn tag still points at that manifest's version. An index (no version) pushed by tag is an
- * OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
+ * Cairn tag still points at that manifest's version. An index pushed by tag becomes a version too
+ * (its manifests' layers by platform, index-version.ts), so its tag is a Cairn tag like any other;
+ * an index recorded before that rule, with no version, is served as an OCI-only tag. A version published without OCI is served a generated manifest (generated.ts).
  * Reads (what a reference names, tags list, referrers) are reads.ts.
  */
 import { sql } from 'drizzle-orm';
-import { type Digest, hexOf, parseRef } from '../../contract/grammar';
+import { type Digest, hexOf } from '../../contract/grammar';
 import { type BatchStatement, runBatch } from '../../db/client';
 import type { Kind } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { sha256Hex } from '../../lib/digest';
-import type { PublishInput } from '../../schemas/publish';
 import { pathProblem } from '../../validation';
-import { canAccessNamespace, type Principal } from '../auth';
+import type { Principal } from '../auth';
 import { type StoreFailure, storeBlob, storedSizes } from '../blobs';
 import { type PublishFailure, publishVersion } from '../publish';
 import type { Failure, Result } from '../result';
+import { EMPTY_BYTES, EMPTY_DIGEST } from './attestation-referrers';
+import { indexContent, layerFiles, type VersionContent } from './index-version';
+import { codeOf, layerInputs } from './lineage';
 import {
   type Descriptor,
   type ManifestInvalid,
@@ -76,49 +80,22 @@ export function layerPath(layer: Descriptor): string {
   return title && pathProblem(title) === null ? title : `sha256-${hexOf(layer.digest)}`;
 }
 
-function layerFiles(m: ParsedManifest) {
-  const byPath = new Map<string, { path: string; digest: Digest; size: number }>();
-  for (const layer of m.layers) {
-    const path = layerPath(layer);
-    const seen = byPath.get(path);
-    // The same layer twice is one file; two different layers under one title is refused by publish.
-    if (seen && seen.digest === layer.digest) continue;
-    byPath.set(seen ? `${path}\u0000${layer.digest}` : path, {
-      path,
-      digest: layer.digest,
-      size: layer.size,
-    });
-  }
-  return [...byPath.values()];
+/**
+ * The spec's "referrers tag schema" (`sha256-<hex>`): the index a client without the referrers
+ * API keeps of a digest's referrers. A list of signatures and SBOMs, not a release: it stays an
+ * OCI-only tag instead of becoming a version.
+ */
+function isReferrersTagIndex(m: ParsedManifest, tag: string): boolean {
+  return m.kind === 'index' && /^sha256-[0-9a-f]{64}$/.test(tag);
 }
 
-/**
- * Lineage, where it can be said honestly: a dataset layer (a KitOps ModelKit's, a ModelPack's)
- * whose bytes are a file of a Cairn dataset version the pusher may see is that version's data, so
- * the newest such version becomes an input (role `dataset`). Bytes no dataset version holds stay
- * a plain file: nothing is guessed.
- */
-async function datasetInputs(
+/** What a manifest pushed by tag becomes as a version (an index: index-version.ts). */
+async function versionContent(
   deps: Deps,
-  principal: Principal,
-  repo: string,
   m: ParsedManifest,
-): Promise<PublishInput['inputs']> {
-  const digests = [...new Set(m.layers.filter((l) => /dataset/i.test(l.mediaType)).map((l) => l.digest))];
-  if (digests.length === 0) return [];
-  const rows = await deps.db.all<{ name: string; namespace: string; number: number }>(sql`
-    SELECT a.name AS name, a.namespace AS namespace, MAX(v.number) AS number
-    FROM version_files f JOIN versions v ON v.id = f.version_id JOIN artifacts a ON a.id = v.artifact_id
-    WHERE f.digest IN (SELECT value FROM json_each(${JSON.stringify(digests)}))
-      AND f.role = 'file' AND a.kind = 'dataset' AND a.name <> ${repo}
-    GROUP BY a.name ORDER BY a.name LIMIT 20`);
-  return rows
-    .filter((r) => canAccessNamespace(principal, r.namespace))
-    .flatMap((r) => {
-      const raw = `${r.name}@${r.number}`;
-      const parsed = parseRef(raw);
-      return parsed.ok ? [{ ref: { ...parsed.value, raw }, role: 'dataset' }] : [];
-    });
+): Promise<Result<VersionContent, ManifestInvalid>> {
+  if (m.kind === 'index') return indexContent(deps, m, layerPath);
+  return { ok: true, files: layerFiles(m.layers, layerPath), layers: m.layers, artifactType: m.artifactType };
 }
 
 async function checkReferences(
@@ -132,6 +109,14 @@ async function checkReferences(
     wanted.map((d) => d.digest),
     principal,
   );
+  // The OCI empty blob `{}` is served by its digest whether stored or not (routes/oci/blobs.ts),
+  // so a client that HEADs it, sees 200 and skips the upload (docker, oras, @sigstore/oci) must
+  // not then be told it is missing: it is stored here, like any blob, for GC and the ref fence.
+  if (!sizes.has(EMPTY_DIGEST) && wanted.some((d) => d.digest === EMPTY_DIGEST)) {
+    const stored = await storeBlob(deps, EMPTY_DIGEST, EMPTY_BYTES, EMPTY_BYTES.byteLength, principal);
+    if (!stored.ok) return stored;
+    sizes.set(EMPTY_DIGEST, stored.size);
+  }
   const missing = [...new Set(wanted.filter((d) => !sizes.has(d.digest)).map((d) => d.digest))];
   if (missing.length > 0) return { ok: false, reason: 'blobs-missing', missing };
   const lie = wanted.find((d) => sizes.get(d.digest) !== d.size);
@@ -167,15 +152,18 @@ export async function pushManifest(
   if (!stored.ok) return stored;
 
   let version: { number: number; digest: string } | null = null;
-  if (reference.kind === 'tag' && parsed.kind === 'image') {
+  if (reference.kind === 'tag' && !isReferrersTagIndex(parsed, reference.tag)) {
+    const content = await versionContent(deps, parsed);
+    if (!content.ok) return content;
     const published = await publishVersion(
       deps,
       principal,
       repo,
       {
-        kind: kindOf(parsed),
-        files: layerFiles(parsed),
-        inputs: await datasetInputs(deps, principal, repo, parsed),
+        kind: kindOf({ ...parsed, artifactType: content.artifactType, layers: content.layers }),
+        files: content.files,
+        inputs: await layerInputs(deps, principal, repo, content.layers),
+        code: codeOf(parsed.annotations),
         tags: [reference.tag],
       },
       { origin },

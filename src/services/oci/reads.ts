@@ -138,3 +138,25 @@ export async function tagsOfManifest(
   ]);
   return { cairn: cairn.map((r) => r.name), oci: oci.map((r) => r.name) };
 }
+
+/**
+ * Repository names for `GET /v2/_catalog`, in order, after `last`, at most `n`: every artifact
+ * and every repository an OCI manifest was pushed to, only in `namespaces` when the token is
+ * limited to some (the others are not listed: names cannot be probed).
+ */
+export async function listRepositories(
+  deps: Deps,
+  namespaces: readonly string[] | null,
+  n: number,
+  last: string | undefined,
+): Promise<string[]> {
+  const limited = namespaces === null ? null : JSON.stringify(namespaces);
+  const rows = await deps.db.all<{ name: string }>(sql`
+    SELECT name FROM (
+      SELECT name, namespace FROM artifacts
+      UNION SELECT DISTINCT repo AS name, substr(repo, 1, instr(repo, '/') - 1) AS namespace FROM oci_manifests)
+    WHERE name > ${last ?? ''}
+      ${limited === null ? sql`` : sql`AND namespace IN (SELECT value FROM json_each(${limited}))`}
+    ORDER BY name LIMIT ${n}`);
+  return rows.map((r) => r.name);
+}

@@ -1,13 +1,16 @@
 /**
  * The last step of an OCI upload (uploads.ts), once its staged bytes are known to hash to the
- * digest: they become the blob, streamed chunk by chunk into one verified `put` under a write
- * intent, and `registerBlob` makes them visible (services/blobs.ts: the same fences against GC
- * and multipart completions as every write). Already stored: nothing is rewritten, and the
- * uploader (who sent every byte) is granted the blob.
+ * digest: under a write intent, the store adopts the staged chunks as the blob where they lie
+ * (BlobStore `staging.adopt`: no second write of the bytes), or, for more chunks than it can
+ * point at, they stream chunk by chunk into one verified `put`; then `registerBlob` makes them
+ * visible (services/blobs.ts: the same fences against GC and multipart completions as every
+ * write). Already stored: nothing is rewritten, and the uploader (who sent every byte) is
+ * granted the blob.
  */
+import { eq, sql } from 'drizzle-orm';
 import type { Digest } from '../../contract/grammar';
 import { runBatch } from '../../db/client';
-import type { OciUploadRow } from '../../db/schema';
+import { type OciUploadRow, ociUploads } from '../../db/schema';
 import type { Deps } from '../../deps';
 import type { Principal } from '../auth';
 import { findBlob, grantStatements, registerBlob, releaseIntent, takeIntent } from '../blobs';
@@ -16,38 +19,73 @@ import type { OciCompleteResult } from './uploads';
 /** Where chunk n of an upload is staged (BlobStore.staging). */
 export const chunkKey = (id: string, n: number) => `${id}/${n}`;
 
-/** The verified staged bytes of `row` become the blob `digest` (unless it is stored already). */
+/**
+ * The verified staged bytes of `row` become the blob `digest` (unless it is stored already).
+ * `sessionGone`: the session row was deleted here (its chunks became the blob's, or were copied
+ * and deleted), so the caller must not drop it again.
+ */
 export async function storeStaged(
   deps: Deps,
   row: OciUploadRow,
   digest: Digest,
   principal: Principal,
-): Promise<OciCompleteResult> {
+): Promise<{ result: OciCompleteResult; sessionGone: boolean }> {
+  const kept = (result: OciCompleteResult) => ({ result, sessionGone: false });
   const stored = await findBlob(deps, digest);
   if (stored) {
-    if (stored.size !== row.size) return { ok: false, reason: 'size-mismatch', storedSize: stored.size };
+    if (stored.size !== row.size)
+      return kept({ ok: false, reason: 'size-mismatch', storedSize: stored.size });
     // The bytes were hashed in full here: a namespace-limited token has proved it holds them.
     await runBatch(deps.db, grantStatements(principal, digest, deps.now()));
-    return { ok: true, size: stored.size, created: false };
+    return kept({ ok: true, size: stored.size, created: false });
   }
+  // A multipart assembly of the digest writes the same key: wait for it (the client retries).
+  if (await assemblyInProgress(deps, digest)) return kept({ ok: false, reason: 'assembly-in-progress' });
   const intentId = await takeIntent(deps, digest);
-  if (!intentId) return { ok: false, reason: 'being-deleted' };
+  if (!intentId) return kept({ ok: false, reason: 'being-deleted' });
+  const keys = Array.from({ length: row.chunks }, (_, k) => chunkKey(row.id, k + 1));
   try {
-    const fixed = new FixedLengthStream(row.size);
-    const [put] = await Promise.all([
-      deps.blobs.put(digest, fixed.readable),
-      pipeStaged(deps, row, fixed.writable),
-    ]);
-    if (!put.ok) throw new Error(`staged bytes of ${row.id} hashed to ${digest} but the store disagrees`);
+    // From here the chunks are the blob's, not the session's: the row goes first, so an expiring
+    // session can never delete bytes a blob points at (a crash in between leaks them instead).
+    await deps.db.delete(ociUploads).where(eq(ociUploads.id, row.id));
+    const adopted = await deps.blobs.staging.adopt(digest, keys);
+    if (!adopted.ok && adopted.reason === 'staging-missing')
+      throw new Error(`upload ${row.id}: a staged chunk is missing`);
+    if (adopted.ok && adopted.size !== row.size)
+      throw new Error(`upload ${row.id}: ${adopted.size} bytes adopted, ${row.size} staged`);
+    if (!adopted.ok) await copyStaged(deps, row, digest);
     const registered = await registerBlob(deps, digest, row.size, { intentId, principal });
-    if (registered === 'assembly-in-progress') return { ok: false, reason: registered };
-    return { ok: true, size: row.size, created: registered === 'created' };
+    if (!adopted.ok) await deps.blobs.staging.delete(keys);
+    const result: OciCompleteResult =
+      registered === 'assembly-in-progress'
+        ? { ok: false, reason: registered }
+        : { ok: true, size: row.size, created: registered === 'created' };
+    return { result, sessionGone: true };
   } catch (err) {
     await releaseIntent(deps, intentId).catch(() => undefined);
     throw err;
   }
 }
 
+async function assemblyInProgress(deps: Deps, digest: Digest): Promise<boolean> {
+  const [rows] = await runBatch(deps.db, [
+    sql`SELECT 1 FROM uploads WHERE digest = ${digest} AND state = 'completing' AND lease_until > ${deps.now()}`,
+  ]);
+  return (rows ?? []).length > 0;
+}
+
+/**
+ * More chunks than the store can point at: they stream, in order, into one verified `put` (the
+ * second write adoption avoids).
+ */
+async function copyStaged(deps: Deps, row: OciUploadRow, digest: Digest): Promise<void> {
+  const fixed = new FixedLengthStream(row.size);
+  const [put] = await Promise.all([
+    deps.blobs.put(digest, fixed.readable),
+    pipeStaged(deps, row, fixed.writable),
+  ]);
+  if (!put.ok) throw new Error(`staged bytes of ${row.id} hashed to ${digest} but the store disagrees`);
+}
 /** Streams the staged chunks of `row`, in order, into `sink` (aborted on any failure). */
 async function pipeStaged(deps: Deps, row: OciUploadRow, sink: WritableStream<Uint8Array>): Promise<void> {
   try {

@@ -8,13 +8,17 @@
  *      in D1 only after the store accepted the chunk;
  *   2. completing finalizes the hash and compares it with the named digest BEFORE anything is
  *      written at the blob's key: a mismatch drops the session and its staged chunks;
- *   3. on a match the staged chunks, in order, stream into one verified `put` (R2 checks the
- *      digest a second time) under a write intent, and `registerBlob` makes it visible
- *      (services/blobs.ts: the same fences against GC and multipart completions as /v1).
- * Constant memory throughout: neither a chunk nor a blob is ever held whole. The price is a
- * second write of the bytes (staging, then the blob: R2 has no server-side copy); the limit is
+ *   3. on a match, under a write intent, the store adopts the staged chunks as the blob where
+ *      they lie (staged.ts; no second write), and `registerBlob` makes it visible
+ *      (services/blobs.ts: the same fences against GC and multipart completions as /v1). An
+ *      upload of more chunks than the store can point at is copied into one verified `put`.
+ * Constant memory throughout: neither a chunk nor a blob is ever held whole. The limit is
  * one R2 object write, MAX_OCI_BLOB_BYTES. A session whose whole blob comes with the PUT (the
  * digest known before a byte is read) skips staging: one verified put, as on /v1.
+ *
+ * A PATCH without a length (chunked transfer encoding: podman and docker compress a layer as they
+ * send it) is staged in pieces of PIECE_BYTES as it streams (R2 wants each object's length up
+ * front), one piece in memory at a time, and refused past one request's limit.
  *
  * One request at a time owns a session: a chunk write or the completion takes a lease with one
  * conditional UPDATE that also checks the offset the request starts at, so chunks out of order,
@@ -25,12 +29,13 @@ import { type Digest, hexOf } from '../../contract/grammar';
 import { type OciUploadRow, ociUploads } from '../../db/schema';
 import type { Deps } from '../../deps';
 import { base64url } from '../../lib/cursor';
-import { ResumableSha256 } from '../../lib/resumable-sha256';
+import type { ResumableSha256 } from '../../lib/resumable-sha256';
 import type { Principal } from '../auth';
 import { storeBlob } from '../blobs';
 import type { Failure, Result } from '../result';
 import { pumpThroughHasher } from '../uploads/parts';
 import { chunkKey, storeStaged } from './staged';
+import { type ByteSink, nativeHash, resumable, stagedHex } from './upload-hash';
 
 /** One R2 object write (R2 refuses a single put above ~5 GiB). */
 export const MAX_OCI_BLOB_BYTES = 5 * 1000 * 1024 * 1024;
@@ -103,35 +108,96 @@ async function release(deps: Deps, uploadId: string): Promise<void> {
   await deps.db.update(ociUploads).set({ leaseUntil: null }).where(eq(ociUploads.id, uploadId));
 }
 
+/** A chunk of unknown length (a chunked PATCH body) is staged in pieces of this size. */
+export const PIECE_BYTES = 16 * 1024 * 1024;
+
+/** A chunked PATCH body ran past one request's limit: nothing of it is kept. */
+class ChunkTooLarge extends Error {}
+
+/**
+ * Stages a body of unknown length (chunked transfer encoding: podman and docker compress a layer
+ * as they send it, so they cannot say its length) as consecutive staged objects of PIECE_BYTES
+ * (R2 needs each object's length up front): one piece in memory at a time, hashed on the way.
+ * The keys written are pushed to `keys` as they are, so a failure can delete them.
+ */
+async function stagePieces(
+  deps: Deps,
+  row: OciUploadRow,
+  body: ReadableStream<Uint8Array>,
+  hasher: ByteSink,
+  limit: number,
+  keys: string[],
+): Promise<number> {
+  const reader = body.getReader();
+  const piece = new Uint8Array(PIECE_BYTES);
+  let filled = 0;
+  let total = 0;
+  const flush = async () => {
+    if (filled === 0) return;
+    const key = chunkKey(row.id, row.chunks + keys.length + 1);
+    keys.push(key);
+    const bytes = piece.subarray(0, filled);
+    hasher.update(bytes);
+    await deps.blobs.staging.put(key, bytes);
+    filled = 0;
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new ChunkTooLarge();
+    }
+    for (let at = 0; at < value.byteLength; ) {
+      const take = Math.min(PIECE_BYTES - filled, value.byteLength - at);
+      piece.set(value.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === PIECE_BYTES) await flush();
+    }
+  }
+  await flush();
+  return total;
+}
+
 /**
  * Stages one chunk of a claimed session, hashing it on the way; returns the committed row. The
- * commit hands the lease back, unless the caller goes on holding it (a completion).
+ * commit hands the lease back, unless the caller goes on holding it (a completion). A chunk of
+ * unknown length (`length` null) is staged in pieces (stagePieces), at most `limit` bytes.
  */
 async function stageChunk(
   deps: Deps,
   row: OciUploadRow,
   body: ReadableStream<Uint8Array>,
-  length: number,
+  length: number | null,
   lease: 'release' | 'keep' = 'release',
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<OciUploadRow> {
-  const n = row.chunks + 1;
-  const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
-  if (!hasher) throw new Error(`upload ${row.id}: a hash state this build cannot continue`);
-  const fixed = new FixedLengthStream(length);
-  const key = chunkKey(row.id, n);
+  // The first chunk is hashed natively (most clients send only one), later ones resumably.
+  const native = row.chunks === 0 ? nativeHash() : null;
+  const hasher = native ?? (await resumable(deps, row));
+  const keys: string[] = [];
   try {
-    await Promise.all([
-      deps.blobs.staging.put(key, fixed.readable),
-      pumpThroughHasher(body, fixed.writable, hasher, async () => true),
-    ]);
+    let size = length ?? 0;
+    if (length === null) size = await stagePieces(deps, row, body, hasher, limit, keys);
+    else {
+      const fixed = new FixedLengthStream(length);
+      keys.push(chunkKey(row.id, row.chunks + 1));
+      await Promise.all([
+        deps.blobs.staging.put(keys[0]!, fixed.readable),
+        pumpThroughHasher(body, fixed.writable, hasher, async () => true),
+      ]);
+    }
+    const n = row.chunks + keys.length;
     const [committed] = await deps.db
       .update(ociUploads)
       // Committing the chunk hands the lease back in the same statement: nothing can leave the
       // session locked after its chunk was accepted.
       .set({
-        size: row.size + length,
+        size: row.size + size,
         chunks: n,
-        hashState: hasher.serialize(),
+        hashState: native ? await native.state() : (hasher as ResumableSha256).serialize(),
         ...(lease === 'release' ? { leaseUntil: null } : {}),
       })
       .where(and(eq(ociUploads.id, row.id), eq(ociUploads.chunks, row.chunks)))
@@ -139,21 +205,28 @@ async function stageChunk(
     if (!committed) throw new Error(`upload ${row.id} changed while it was leased`);
     return committed;
   } catch (err) {
-    await deps.blobs.staging.delete([key]).catch(() => undefined);
+    await deps.blobs.staging.delete(keys).catch(() => undefined);
     throw err;
   }
 }
 
-export type AppendResult = Result<{ row: OciUploadRow }, OciUploadUnknown | OutOfOrder | UploadBusy>;
+export type AppendResult = Result<
+  { row: OciUploadRow },
+  OciUploadUnknown | OutOfOrder | UploadBusy | Failure<'too-large', { size: number; limit: number }>
+>;
 
-/** PATCH: appends one chunk starting at `start` (the session's end when the client did not say). */
+/**
+ * PATCH: appends one chunk starting at `start` (the session's end when the client did not say);
+ * `length` null: a chunked body, at most `limit` bytes (refused past it, nothing kept).
+ */
 export async function appendChunk(
   deps: Deps,
   repo: string,
   uploadId: string,
   start: number | undefined,
   body: ReadableStream<Uint8Array> | null,
-  length: number,
+  length: number | null,
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<AppendResult> {
   if (!body || length === 0) {
     // An empty chunk changes nothing: only where it claims to start is checked.
@@ -165,9 +238,10 @@ export async function appendChunk(
   const claimed = await claim(deps, repo, uploadId, start);
   if (!claimed.ok) return claimed;
   try {
-    return { ok: true, row: await stageChunk(deps, claimed.row, body, length) };
+    return { ok: true, row: await stageChunk(deps, claimed.row, body, length, 'release', limit) };
   } catch (err) {
     await release(deps, uploadId).catch(() => undefined);
+    if (err instanceof ChunkTooLarge) return { ok: false, reason: 'too-large', size: limit + 1, limit };
     throw err;
   }
 }
@@ -212,13 +286,13 @@ export async function completeOciUpload(
       return stored.reason === 'digest-mismatch' ? { ...stored, size: last.length } : stored;
     }
     if (last.body && last.length > 0) row = await stageChunk(deps, row, last.body, last.length, 'keep');
-    const hasher = row.hashState === null ? ResumableSha256.create() : ResumableSha256.restore(row.hashState);
-    if (hasher?.digestHex() !== hexOf(digest)) {
+    if ((await stagedHex(deps, row)) !== hexOf(digest)) {
       await dropOciUpload(deps, row);
       return { ok: false, reason: 'digest-mismatch', size: row.size };
     }
-    const result = await storeStaged(deps, row, digest, principal);
-    if (result.ok || result.reason !== 'assembly-in-progress') await dropOciUpload(deps, row);
+    const { result, sessionGone } = await storeStaged(deps, row, digest, principal);
+    if (!sessionGone && (result.ok || result.reason !== 'assembly-in-progress'))
+      await dropOciUpload(deps, row);
     return result;
   } finally {
     await release(deps, uploadId).catch(() => undefined);

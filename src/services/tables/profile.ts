@@ -1,15 +1,18 @@
 /**
- * The profiler: rows in (from reader.ts), a TableProfile and a row index out. Per column it keeps
- * fixed-size state (sketch.ts) and, per row, one 32-bit hash per column (plus a 64-bit hash of
- * the key columns when a key is declared): the row index that lets a diff count added, removed
- * and changed rows exactly (up to hash collisions) without reading either file again.
- * The index is capped (MAX_INDEX_CELLS); a larger table gets a profile without one, and its diffs
- * say rows from → to without the set difference.
+ * The profiler: rows in (from reader.ts or parquet.ts), a TableProfile and a row index out. Per
+ * column it keeps fixed-size state (sketch.ts) and, per row, one 32-bit hash per column (plus a
+ * 64-bit hash of the key columns when a key is declared): the row index that lets a diff count
+ * added, removed and changed rows exactly (up to hash collisions) without reading either file
+ * again. The index is capped (MAX_INDEX_CELLS); a larger table gets a profile without one, and
+ * its diffs say rows from → to without the set difference.
+ * All of its state can be saved and restored (`save`, `Profiler.restore`) with the index pages
+ * already full taken out (`takePages`), so a profile computed over several steps (run.ts) is the
+ * one a single pass computes, cell for cell.
  */
 import type { ColumnProfile, ColumnType, TableFormat, TableProfile } from '../../contract/tables';
 import type { RowSink } from './reader';
 import { TableError } from './reader';
-import { fmix, HyperLogLog, hash32, Reservoir, TopValues } from './sketch';
+import { fmix, HyperLogLog, hash32, Reservoir, type ReservoirState, TopValues } from './sketch';
 
 /** 32-bit cells kept for the row index: 40 MiB (1,000,000 rows of up to 8 columns and a key), a third of the Worker's 128 MB. */
 export const MAX_INDEX_CELLS = 10 * 1024 * 1024;
@@ -42,15 +45,43 @@ class Column {
   max = Number.NEGATIVE_INFINITY;
   minText: string | null = null;
   maxText: string | null = null;
-  readonly hll = new HyperLogLog();
-  readonly reservoir = new Reservoir();
-  readonly top = new TopValues();
+  hll = new HyperLogLog();
+  reservoir = new Reservoir();
+  top = new TopValues();
 
   constructor(
     readonly name: string,
     priorNulls: number,
+    /** The type the file declares (Parquet); text formats infer theirs. */
+    readonly declared: ColumnType | null = null,
   ) {
     this.nulls = priorNulls;
+  }
+
+  save(): ColumnState {
+    const { name, declared, nulls, ints, nums, bools, values, count, mean, m2, minText, maxText } = this;
+    return {
+      ...{ name, declared, nulls, ints, nums, bools, values, count, mean, m2, minText, maxText },
+      min: count ? this.min : null,
+      max: count ? this.max : null,
+      hll: this.hll.save(),
+      reservoir: this.reservoir.save(),
+      top: this.top.save(),
+    };
+  }
+
+  static restore(s: ColumnState): Column {
+    const c = new Column(s.name, s.nulls, s.declared);
+    Object.assign(c, {
+      ...{ ints: s.ints, nums: s.nums, bools: s.bools, values: s.values, count: s.count },
+      ...{ mean: s.mean, m2: s.m2, minText: s.minText, maxText: s.maxText },
+      min: s.min ?? Number.POSITIVE_INFINITY,
+      max: s.max ?? Number.NEGATIVE_INFINITY,
+      hll: HyperLogLog.restore(s.hll),
+      reservoir: Reservoir.restore(s.reservoir),
+      top: TopValues.restore(s.top),
+    });
+    return c;
   }
 
   add(v: string | null, h: number): void {
@@ -81,6 +112,7 @@ class Column {
   }
 
   type(): ColumnType {
+    if (this.declared) return this.declared;
     if (this.values === 0) return 'empty';
     if (this.ints === this.values) return 'integer';
     if (this.nums === this.values) return 'number';
@@ -106,6 +138,26 @@ class Column {
   }
 }
 
+interface ColumnState {
+  name: string;
+  declared: ColumnType | null;
+  nulls: number;
+  ints: number;
+  nums: number;
+  bools: number;
+  values: number;
+  count: number;
+  mean: number;
+  m2: number;
+  min: number | null;
+  max: number | null;
+  minText: string | null;
+  maxText: string | null;
+  hll: string;
+  reservoir: ReservoirState;
+  top: [string, number][];
+}
+
 export interface RowIndex {
   rows: number;
   /** Columns hashed per row, in the profile's column order. */
@@ -115,10 +167,26 @@ export interface RowIndex {
   cells: Uint32Array;
 }
 
-/** A row index as the profiler writes it: fixed-stride cells in pages of PAGE_CELLS. */
+/**
+ * A row index as the profiler writes it, in pages of PAGE_CELLS. `widths` (JSON Lines, whose
+ * rows widen as keys appear): each row's column cells are prefixed by their count, and a reader
+ * lays them out at the final width (store.ts readIndex); otherwise every row has `columns` cells.
+ */
 export interface IndexPages extends Omit<RowIndex, 'cells'> {
+  widths: boolean;
   pages: Uint32Array[];
   length: number;
+}
+
+/** A profiler between two steps: everything but the index pages already taken out. */
+export interface ProfilerState {
+  format: TableFormat;
+  key: string[] | null;
+  rows: number;
+  keyAt: number[] | null;
+  columns: ColumnState[];
+  /** Cells written so far (taken pages included), whether the cap was passed, the open page. */
+  cells: { length: number; overflow: boolean; open: number[] };
 }
 
 export interface ProfileResult {
@@ -137,6 +205,27 @@ class Pages {
   private at = 0;
   length = 0;
   overflow = false;
+
+  /** The full pages, handed over and forgotten (written to D1 by a step that stops). */
+  take(): Uint32Array[] {
+    const full = this.pages;
+    this.pages = [];
+    return full;
+  }
+
+  save(): ProfilerState['cells'] {
+    return { length: this.length, overflow: this.overflow, open: Array.from(this.page.subarray(0, this.at)) };
+  }
+
+  static restore(s: ProfilerState['cells']): Pages {
+    const p = new Pages();
+    p.length = s.length;
+    p.overflow = s.overflow;
+    if (s.overflow) p.page = new Uint32Array(0);
+    else p.page.set(s.open);
+    p.at = s.open.length;
+    return p;
+  }
 
   push(x: number): void {
     if (this.overflow) return;
@@ -157,24 +246,12 @@ class Pages {
   close(): Uint32Array[] {
     return [...this.pages, this.page.subarray(0, this.at)];
   }
-
-  /** Every cell in order; each page is released once read, so reading while writing stays ~1×. */
-  *drain(): Generator<number> {
-    this.pages.push(this.page.subarray(0, this.at));
-    const { pages } = this;
-    this.pages = [];
-    for (let i = 0; i < pages.length; i++) {
-      const p = pages[i]!;
-      pages[i] = new Uint32Array(0);
-      for (let j = 0; j < p.length; j++) yield p[j]!;
-    }
-  }
 }
 
 export class Profiler implements RowSink {
   private columns: Column[] = [];
   private rows = 0;
-  private readonly cells = new Pages();
+  private cells = new Pages();
   private keyAt: number[] | null = null;
 
   constructor(
@@ -182,15 +259,40 @@ export class Profiler implements RowSink {
     private readonly key: readonly string[] | null,
   ) {}
 
+  save(): ProfilerState {
+    return {
+      format: this.format,
+      key: this.key ? [...this.key] : null,
+      rows: this.rows,
+      keyAt: this.keyAt,
+      columns: this.columns.map((c) => c.save()),
+      cells: this.cells.save(),
+    };
+  }
+
+  static restore(s: ProfilerState): Profiler {
+    const p = new Profiler(s.format, s.key);
+    p.rows = s.rows;
+    p.keyAt = s.keyAt;
+    p.columns = s.columns.map((c) => Column.restore(c));
+    p.cells = Pages.restore(s.cells);
+    return p;
+  }
+
+  /** The full index pages written since the last call (see Pages.take). */
+  takePages(): Uint32Array[] {
+    return this.cells.take();
+  }
+
   /** Called again (JSON Lines) when new columns appear: earlier rows were empty there. */
-  header(names: string[]): void {
+  header(names: string[], types?: ColumnType[]): void {
     const seen = new Set<string>();
     for (const n of names) {
       if (seen.has(n)) throw new TableError(`the header names column "${n}" twice`);
       seen.add(n);
     }
     for (let i = this.columns.length; i < names.length; i++)
-      this.columns.push(new Column(names[i]!, this.rows));
+      this.columns.push(new Column(names[i]!, this.rows, types?.[i] ?? null));
     if (this.key) this.keyAt = this.key.map((k) => names.indexOf(k));
     if (this.format !== 'jsonl' && this.keyAt?.includes(-1)) {
       throw new TableError(`key column "${this.key![this.keyAt.indexOf(-1)]}" is not in the header`);
@@ -232,30 +334,14 @@ export class Profiler implements RowSink {
       columns: this.columns.map((c) => c.profile()),
     };
     if (this.cells.overflow) return { profile, index: null };
-    // Rows were written with their own width; lay them out at the final width (null = 0).
-    const keyed = this.keyAt !== null;
-    const width = this.columns.length;
-    if (this.format !== 'jsonl') {
-      const { length } = this.cells;
-      return {
-        profile,
-        index: { rows: this.rows, columns: width, keyed, pages: this.cells.close(), length },
-      };
-    }
-    const out = new Pages();
-    const cells = this.cells.drain();
-    const next = () => cells.next().value as number;
-    for (let r = 0; r < this.rows; r++) {
-      if (keyed) {
-        out.push(next());
-        out.push(next());
-      }
-      const w = next();
-      for (let c = 0; c < w; c++) out.push(next());
-      for (let c = w; c < width; c++) out.push(0);
-    }
-    const length = out.length;
-    const pages = out.close();
-    return { profile, index: { rows: this.rows, columns: width, keyed, pages, length } };
+    const index = {
+      rows: this.rows,
+      columns: this.columns.length,
+      keyed: this.keyAt !== null,
+      widths: this.format === 'jsonl',
+      length: this.cells.length,
+      pages: this.cells.close(),
+    };
+    return { profile, index };
   }
 }

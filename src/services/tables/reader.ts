@@ -7,6 +7,7 @@
  * Node streams or the DOM's FileReader, neither of which exists in workerd.
  * Malformed input is a `TableError` with a reason a publisher can act on.
  */
+import type { ColumnType } from '../../contract/tables';
 
 /** Longest row kept in memory (a 2 GB single-line file fails here, not in the Worker's heap). */
 export const MAX_ROW_CHARS = 1 << 20;
@@ -16,14 +17,29 @@ export class TableError extends Error {}
 export type Row = string[];
 
 export interface RowSink {
-  /** The columns: CSV once (its first row); JSON Lines each time a row brings a new key. */
-  header(columns: string[]): void;
+  /**
+   * The columns: CSV once (its first row); JSON Lines each time a row brings a new key; Parquet
+   * once, with the types its schema declares.
+   */
+  header(columns: string[], types?: ColumnType[]): void;
   row(values: (string | null)[]): void;
+}
+
+/** Where a reader stands between two chunks: what a resumed profile starts from (run.ts). */
+export interface ReaderState {
+  /** The unfinished last row (at most MAX_ROW_CHARS). */
+  carry: string;
+  /** CSV: rows read (the header included) and the header's width (-1 before it). */
+  row: number;
+  width: number;
+  /** JSON Lines: the columns seen so far, in order. */
+  columns: string[];
 }
 
 export interface TableReader {
   push(text: string): void;
   end(): void;
+  save(): ReaderState;
 }
 
 /**
@@ -93,11 +109,11 @@ function csvRow(
   }
 }
 
-export function csvReader(sink: RowSink, delimiter: ',' | '\t'): TableReader {
+export function csvReader(sink: RowSink, delimiter: ',' | '\t', from?: ReaderState): TableReader {
   const delim = delimiter.charCodeAt(0);
-  let carry = '';
-  let width = -1;
-  let rowNumber = 0;
+  let carry = from?.carry ?? '';
+  let width = from?.width ?? -1;
+  let rowNumber = from?.row ?? 0;
   const take = (text: string, final: boolean) => {
     let at = 0;
     while (at < text.length) {
@@ -135,6 +151,7 @@ export function csvReader(sink: RowSink, delimiter: ',' | '\t'): TableReader {
       take(carry, true);
       if (width < 0) sink.header([]);
     },
+    save: () => ({ carry, row: rowNumber, width, columns: [] }),
   };
 }
 
@@ -142,10 +159,10 @@ const valueText = (v: unknown): string | null =>
   v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
 
 /** JSON Lines: one object per line; columns are every key seen, in first-seen order. */
-export function jsonlReader(sink: RowSink): TableReader {
-  let carry = '';
-  let line = 0;
-  const columns = new Map<string, number>();
+export function jsonlReader(sink: RowSink, from?: ReaderState): TableReader {
+  let carry = from?.carry ?? '';
+  let line = from?.row ?? 0;
+  const columns = new Map<string, number>((from?.columns ?? []).map((c, i) => [c, i]));
   // Rows are handed over as they come; a key first seen late leaves earlier rows null there.
   const one = (text: string) => {
     line++;
@@ -184,5 +201,6 @@ export function jsonlReader(sink: RowSink): TableReader {
       take(carry, true);
       if (columns.size === 0) sink.header([]);
     },
+    save: () => ({ carry, row: line, width: -1, columns: [...columns.keys()] }),
   };
 }

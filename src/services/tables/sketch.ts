@@ -2,7 +2,8 @@
  * Small fixed-size summaries of a column, so profiling a file of any length holds a few KB a
  * column: a 32-bit string hash, HyperLogLog for distinct counts (4,096 registers, ~1.6% error), a
  * seeded reservoir sample for quantiles (deterministic, so a redelivered message recomputes the
- * same profile), and capped frequency counts for top values.
+ * same profile), and capped frequency counts for top values. Each can be saved as JSON and
+ * restored, so a profile computed over several invocations (run.ts) equals a one-shot one.
  */
 
 /** MurmurHash3-style 32-bit hash of a string's UTF-16 code units. */
@@ -31,6 +32,18 @@ const HLL_M = 1 << HLL_BITS;
 export class HyperLogLog {
   readonly registers = new Uint8Array(HLL_M);
 
+  save(): string {
+    let s = '';
+    for (const r of this.registers) s += String.fromCharCode(r + 48);
+    return s;
+  }
+
+  static restore(saved: string): HyperLogLog {
+    const h = new HyperLogLog();
+    for (let i = 0; i < HLL_M; i++) h.registers[i] = saved.charCodeAt(i) - 48;
+    return h;
+  }
+
   add(hash: number): void {
     const j = hash >>> (32 - HLL_BITS);
     const w = (hash << HLL_BITS) >>> 0;
@@ -56,10 +69,28 @@ export class HyperLogLog {
 export const RESERVOIR = 2048;
 
 /** Algorithm R over a seeded xorshift generator. */
+export interface ReservoirState {
+  sample: number[];
+  seen: number;
+  state: number;
+}
+
 export class Reservoir {
-  readonly sample: number[] = [];
+  sample: number[] = [];
   private seen = 0;
   private state = 0x9e3779b9;
+
+  save(): ReservoirState {
+    return { sample: [...this.sample], seen: this.seen, state: this.state };
+  }
+
+  static restore(saved: ReservoirState): Reservoir {
+    const r = new Reservoir();
+    r.sample = [...saved.sample];
+    r.seen = saved.seen;
+    r.state = saved.state;
+    return r;
+  }
 
   add(x: number): void {
     this.seen++;
@@ -89,7 +120,17 @@ export class Reservoir {
 export const TOP_CAP = 4096;
 
 export class TopValues {
-  private readonly counts = new Map<string, number>();
+  private counts = new Map<string, number>();
+
+  save(): [string, number][] {
+    return [...this.counts];
+  }
+
+  static restore(saved: [string, number][]): TopValues {
+    const t = new TopValues();
+    t.counts = new Map(saved);
+    return t;
+  }
 
   add(v: string): void {
     const n = this.counts.get(v);

@@ -69,3 +69,4 @@ export {
   startUpload,
   type UnknownUpload,
 } from './session';
+export { awaitHashTurn } from './turn';

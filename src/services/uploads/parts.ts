@@ -95,7 +95,7 @@ const MAX_PROBE_INTERVAL_BYTES = 8 * 1024 * 1024;
 export async function pumpThroughHasher(
   body: ReadableStream<Uint8Array>,
   sink: WritableStream<Uint8Array>,
-  hasher: ResumableSha256,
+  hasher: { update(bytes: Uint8Array): unknown },
   stillClaimed: () => Promise<boolean>,
 ): Promise<boolean> {
   const writer = sink.getWriter();
