@@ -29,11 +29,11 @@ import { tsImport } from 'tsx/esm/api';
 import { MiB, median, runSuite, startBenchServer, writeResult } from './bench-server.mjs';
 
 const { encodePackHeader, PACK_MEDIA_TYPE } = await tsImport('../../src/contract/chunks.ts', import.meta.url);
+const { planPacks } = await tsImport('../../cli/chunked-upload.ts', import.meta.url);
 
 const SIZE = Number(process.env.BENCH_CHUNK_MIB || 256) * MiB;
 const GETS = Number(process.env.BENCH_GETS || 5);
 const PACK_PARALLEL = Number(process.env.BENCH_PACK_PARALLEL || 3);
-const PACK_BYTES = 32 * MiB;
 /** Chunk lengths, cycled: 64 KiB on average, like the client's FastCDC. */
 const LENGTHS = [40, 64, 88, 72, 56].map((k) => k * 1024);
 
@@ -56,20 +56,9 @@ function cut(bytes, from = 0, phase = 0) {
   return chunks;
 }
 
+/** The request bodies of the packs the CLI would send for `chunks` (its own grouping). */
 function packsOf(chunks) {
-  const packs = [];
-  let current = [];
-  let bytes = 0;
-  for (const c of chunks) {
-    if (current.length > 0 && (bytes + c.length > PACK_BYTES || current.length === 4096)) {
-      packs.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(c);
-    bytes += c.length;
-  }
-  if (current.length > 0) packs.push(current);
+  const packs = planPacks(chunks);
   return packs.map((list) => {
     const header = encodePackHeader(list.map((c) => ({ hex: c.hex, length: c.length })));
     return Buffer.concat([header, ...list.map((c) => c.data)]);
