@@ -36,8 +36,8 @@ tr.changed td{background:var(--mod)}
 .chip.changed{background:var(--mod)}
 .chip.added{background:var(--add)}
 .chip.removed{background:var(--del)}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
-dl.facts dt{color:var(--muted)}
+dl.facts{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);gap:.25rem 1rem;margin:.5rem 0}
+dl.facts dt{color:var(--muted);overflow-wrap:anywhere}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
 input[type=text],input[type=search],input[type=password]{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;min-width:0;flex:1 1 12rem;max-width:32rem}
