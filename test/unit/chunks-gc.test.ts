@@ -181,6 +181,38 @@ describe('pack GC', () => {
     expect(firstDifference(await bodyBytes(await call(`/v1/blobs/${digest}`)), bytes)).toBe(-1);
   });
 
+  it('the chunks are stored anew between the refused commit and its re-check: the commit is retried, 201', async () => {
+    const bytes = randomBytes(48 * KiB);
+    const digest = await digestOf(bytes);
+    const chunks = await cut(bytes, [16 * KiB]);
+    const id = await packIdOf(await postPack(chunks));
+    // GC marks the pack just before the commit batch (the trigger refuses it); then, before the
+    // recipe looks for its chunks again, another push stores them in a new pack.
+    const batches: string[] = [];
+    let refused = false;
+    let reuploaded: string | null = null;
+    const injector = new FaultInjector(null, async (kind) => {
+      if (kind.startsWith('d1.batch(insert recipes')) {
+        batches.push(kind);
+        if (batches.length === 1) {
+          await testEnv.DB.prepare("UPDATE packs SET state = 'deleting' WHERE id = ?1").bind(id).run();
+          refused = true;
+        }
+      } else if (refused && reuploaded === null) {
+        reuploaded = await packIdOf(await postPack(chunks));
+      }
+    });
+    const res = await putRecipe(digest, recipeOf(chunks), undefined, sendWith(faultyEnv(injector)));
+    expect(batches).toHaveLength(2);
+    expect(reuploaded).not.toBeNull();
+    expect(res.status).toBe(201);
+    expect(firstDifference(await bodyBytes(await call(`/v1/blobs/${digest}`)), bytes)).toBe(-1);
+    await gcWith();
+    expect(await packObject(id)).toBe(false);
+    expect(await packObject(reuploaded as unknown as string)).toBe(true);
+    expect(firstDifference(await bodyBytes(await call(`/v1/blobs/${digest}`)), bytes)).toBe(-1);
+  });
+
   it('a recipe arriving between GC’s mark and its sweep is refused: the pack is already `deleting`', async () => {
     const bytes = randomBytes(48 * KiB);
     const digest = await digestOf(bytes);

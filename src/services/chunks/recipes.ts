@@ -39,6 +39,9 @@ export interface Recipe {
   chunks: RecipeChunk[];
 }
 
+/** Commits tried when GC keeps marking a chunk's pack between the check and the commit. */
+const COMMIT_ATTEMPTS = 3;
+
 export type RecipeFailure =
   /** Chunk `index` is stored with another length than the recipe says. */
   | Failure<'length-mismatch', { index: number; chunk: string; storedLength: number }>
@@ -140,11 +143,15 @@ export async function commitRecipe(
     return { ok: false, reason: 'digest-mismatch', actual: `sha256:${actual}` };
   }
 
-  const committed = await insertRecipe(deps, digest, recipe, where.newBytes, progress.saved, principal);
-  if (committed === 'chunk-gone') {
-    // GC or compaction took a pack between the check and the commit: say which chunks to re-send.
+  let committed = await insertRecipe(deps, digest, recipe, where.newBytes, progress.saved, principal);
+  // GC or compaction took a pack between the check and the commit. The bytes verified above are
+  // the chunks' (named by their hashes), wherever they lie: if all are live again (another push
+  // stored them anew), commit again; if not, say which to re-send; if GC keeps winning, 409.
+  for (let attempt = 1; committed === 'chunk-gone'; attempt++) {
     const again = await locate(deps, recipe, principal);
-    return again.ok ? { ok: false, reason: 'chunk-unknown', missing: [] } : again;
+    if (!again.ok) return again;
+    if (attempt === COMMIT_ATTEMPTS) return { ok: false, reason: 'being-deleted' };
+    committed = await insertRecipe(deps, digest, recipe, again.newBytes, progress.saved, principal);
   }
   if (committed === 'created') {
     return {
