@@ -231,5 +231,6 @@ describe('auth matrix', () => {
     );
     expect(wrong).toEqual([]);
     expect(testEnv.PUBLIC_READ).not.toBe('true');
-  });
+    // Every route × 7 principals, one request after another: near the default 30 s on a loaded machine.
+  }, 120_000);
 });
