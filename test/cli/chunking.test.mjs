@@ -209,21 +209,27 @@ test('hashing a file with chunks: one pass gives the digest and the same chunks 
   const { hashFile, chunkId } = await import('../../cli/hashing.ts');
   const dir = mkdtempSync(join(tmpdir(), 'cairn-chunks-'));
   try {
-    const bytes = csvBytes(11, (5 << 20) + 12345);
-    const file = join(dir, 'data.csv');
-    writeFileSync(file, bytes);
-    const hashed = await hashFile(file, undefined, { chunks: true });
-    assert.equal(hashed.digest, `sha256:${hex(bytes)}`);
-    assert.equal(hashed.size, bytes.length);
-    const expected = chunksOf(bytes);
-    assert.deepEqual(
-      [...hashed.chunks.lengths],
-      expected.map(([, len]) => len),
-    );
-    assert.deepEqual(
-      expected.map((_, i) => chunkId(hashed.chunks, i)),
-      expected.map(([, , h]) => h),
-    );
+    // Empty; one read exactly; a few reads; more reads than the ring of read buffers has slots
+    // (8 × 1 MiB), so slots are reused while the hashing thread catches up.
+    for (const size of [0, 1 << 20, (5 << 20) + 12345, (20 << 20) + 7]) {
+      const bytes = csvBytes(11, size);
+      const file = join(dir, `data-${size}.csv`);
+      writeFileSync(file, bytes);
+      const hashed = await hashFile(file, undefined, { chunks: true });
+      assert.equal(hashed.digest, `sha256:${hex(bytes)}`, `digest of ${size} bytes`);
+      assert.equal(hashed.size, bytes.length);
+      const expected = chunksOf(bytes);
+      assert.deepEqual(
+        [...hashed.chunks.lengths],
+        expected.map(([, len]) => len),
+        `chunk lengths of ${size} bytes`,
+      );
+      assert.deepEqual(
+        expected.map((_, i) => chunkId(hashed.chunks, i)),
+        expected.map(([, , h]) => h),
+        `chunk ids of ${size} bytes`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
