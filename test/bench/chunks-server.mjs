@@ -18,6 +18,11 @@
  *   packs            upload throughput of ~32 MiB packs (every chunk hashed on arrival), one at a
  *                    time and BENCH_PACK_PARALLEL (default 3) at a time; restarts of the Worker seen
  *                    in the log are counted (chunk-client saw some with 3 in flight).
+ *   scale            the per-chunk bookkeeping at the chunk count of a 10 GiB file:
+ *                    BENCH_SCALE_CHUNKS (default 163,840; 0 skips) chunks of 64 bytes (10 MiB, so
+ *                    bytes cost nothing and chunks everything): the first commit, a re-commit of
+ *                    the same list plus one chunk (what a small append to a 10 GiB file costs the
+ *                    server), a full GET and a 1 KB Range read in the middle.
  *
  * Exported `measureChunkedServer(server)` lets another suite run the same measurements on its own
  * server. Writes test/bench/.out/chunks-server.json.
@@ -36,6 +41,8 @@ const GETS = Number(process.env.BENCH_GETS || 5);
 const PACK_PARALLEL = Number(process.env.BENCH_PACK_PARALLEL || 3);
 /** Chunk lengths, cycled: 64 KiB on average, like the client's FastCDC. */
 const LENGTHS = [40, 64, 88, 72, 56].map((k) => k * 1024);
+const SCALE_CHUNKS = Number(process.env.BENCH_SCALE_CHUNKS ?? 163_840);
+const SCALE_CHUNK_BYTES = 64;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
@@ -65,7 +72,8 @@ function packsOf(chunks) {
   });
 }
 
-export async function measureChunkedServer({ base, token, readLog = () => '' }) {
+/** Requests to the bench server: packs, recipe commits (repeated while 202), plain sends. */
+function chunkClient({ base, token }) {
   const auth = { authorization: `Bearer ${token}` };
   const timed = async (fn) => {
     const t = performance.now();
@@ -106,6 +114,11 @@ export async function measureChunkedServer({ base, token, readLog = () => '' }) 
       return { requests, verifiedBytes };
     }
   };
+  return { timed, send, postPack, commit };
+}
+
+export async function measureChunkedServer({ base, token, readLog = () => '' }) {
+  const { timed, send, postPack, commit } = chunkClient({ base, token });
 
   // The original file, its packs (one at a time, then the parallel round on a second file).
   const original = randomBytes(SIZE);
@@ -216,11 +229,57 @@ export async function measureChunkedServer({ base, token, readLog = () => '' }) 
   };
 }
 
+/** The `scale` case (see the header); null when BENCH_SCALE_CHUNKS is 0. */
+export async function measureRecipeScale({ base, token }) {
+  if (!SCALE_CHUNKS) return null;
+  const { timed, send, postPack, commit } = chunkClient({ base, token });
+  const n = SCALE_CHUNKS;
+  const bytes = randomBytes((n + 1) * SCALE_CHUNK_BYTES);
+  const chunks = [];
+  for (let i = 0; i <= n; i++) {
+    const data = bytes.subarray(i * SCALE_CHUNK_BYTES, (i + 1) * SCALE_CHUNK_BYTES);
+    chunks.push({ hex: sha256(data), length: SCALE_CHUNK_BYTES, data });
+  }
+  const packs = [];
+  for (let i = 0; i <= n; i += 4096) {
+    const list = chunks.slice(i, i + 4096);
+    packs.push(Buffer.concat([encodePackHeader(list), ...list.map((c) => c.data)]));
+  }
+  const upload = await timed(async () => {
+    for (const p of packs) await postPack(p);
+  });
+  const file = bytes.subarray(0, n * SCALE_CHUNK_BYTES);
+  const digest = `sha256:${sha256(file)}`;
+  const first = await timed(() => commit(digest, chunks.slice(0, n)));
+  const again = await timed(() => commit(`sha256:${sha256(bytes)}`, chunks));
+  const get = await timed(() => send('GET', `/v1/blobs/${digest}`));
+  if (get.value.status !== 200 || !get.value.buffer.equals(file))
+    throw new Error('scale: GET returned other bytes');
+  const mid = (n * SCALE_CHUNK_BYTES) / 2;
+  const range = await timed(() =>
+    send('GET', `/v1/blobs/${digest}`, undefined, { range: `bytes=${mid}-${mid + 999}` }),
+  );
+  if (range.value.status !== 206 || !range.value.buffer.equals(file.subarray(mid, mid + 1000)))
+    throw new Error(`scale: Range answered ${range.value.status}`);
+  return {
+    chunks: n,
+    packs: packs.length,
+    packUploadMs: upload.ms,
+    firstCommitMs: first.ms,
+    firstCommitRequests: first.value.requests,
+    appendCommitMs: again.ms,
+    appendVerifiedBytes: again.value.verifiedBytes,
+    getMs: get.ms,
+    rangeMs: range.ms,
+  };
+}
+
 async function main() {
   const started = Date.now();
   const server = await startBenchServer({ prefix: 'cairn-bench-chunks-server-' });
   current = server;
   const result = await measureChunkedServer(server);
+  result.scale = await measureRecipeScale(server);
   await server.stop();
   const f = (x, d = 2) => Number(x).toFixed(d);
   console.log(`chunk server bench: ${result.sizeMiB} MiB, ${result.chunks} chunks in ${result.packs} packs`);
@@ -236,6 +295,12 @@ async function main() {
   console.log(
     `  GET         chunked ${f(result.get.chunkedMiBps, 0)} MiB/s vs whole ${f(result.get.wholeMiBps, 0)} MiB/s → ratio ${f(result.get.ratio)} (goal ≥ 0.8)`,
   );
+  const sc = result.scale;
+  if (sc) {
+    console.log(
+      `  scale       ${sc.chunks} chunks (a 10 GiB file's count): first commit ${f(sc.firstCommitMs, 0)} ms (${sc.firstCommitRequests} request(s)), +1 chunk ${f(sc.appendCommitMs, 0)} ms (hashed ${sc.appendVerifiedBytes} B), GET ${f(sc.getMs, 0)} ms, 1 KB Range ${f(sc.rangeMs, 0)} ms`,
+    );
+  }
   writeResult('chunks-server', {
     ...result,
     durationS: Math.round((Date.now() - started) / 1000),

@@ -19,6 +19,10 @@
  *               chunked MiB/s / whole (≥ 0.8); a third one stored by multipart is read as a
  *               reference. First chunked push / `cairn push --chunking off` of the same size
  *               (≤ 1.2), 256 MiB of fresh random bytes each.
+ *  (e) uplink   (a) again with another file, through a proxy that gives request bodies one link
+ *               of BENCH_UPLINK_MBIT Mbit/s (default 100; 0 skips it): the loopback makes a first
+ *               push cost only CPU, a real uplink makes it cost its bytes, and the re-push does
+ *               not send them.
  *  Also: the CLI's hashing in this process, digest only vs digest + chunks + chunk hashes.
  *
  * The CSV files are named `.csv.dat`: a `.csv` would also be queued for the table profiler (a
@@ -41,6 +45,7 @@ register();
 
 const SIZE = 256 * MiB;
 const GETS = Number(process.env.BENCH_GETS || 3);
+const UPLINK_MBIT = Number(process.env.BENCH_UPLINK_MBIT ?? 100);
 const DAYS = 20;
 const PACKS = /^\/v1\/chunks\/packs$/;
 const RECIPE = /^\/v1\/blobs\/sha256:[0-9a-f]{64}\/recipe$/;
@@ -134,16 +139,29 @@ const ratio = (a, b) => Math.round((a / b) * 10_000) / 10_000;
 const pct = (x) => `${(x * 100).toFixed(2)}%`;
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-async function insertCase(dir) {
-  const file = join(dir, 'a.bin');
-  await writeRandomFile(file, SIZE, 1501);
-  const first = await push(file, 'bench/insert');
-  const edited = join(dir, 'a-edited', 'a.bin');
-  mkdirSync(join(dir, 'a-edited'));
+async function insertCase(dir, { name = 'insert', seed = 1501 } = {}) {
+  const file = join(dir, `${name}.bin`);
+  await writeRandomFile(file, SIZE, seed);
+  const first = await push(file, `bench/${name}`);
+  const edited = join(dir, `${name}-edited`, `${name}.bin`);
+  mkdirSync(join(dir, `${name}-edited`));
   await copyWithInsert(file, edited, SIZE / 2 + 4321, Buffer.alloc(100, 0x5a));
-  const again = await push(edited, 'bench/insert');
+  const again = await push(edited, `bench/${name}`);
   rmSync(edited);
   return { file, first, again };
+}
+
+/** (a) through a shaped uplink; null when BENCH_UPLINK_MBIT is 0. */
+async function uplinkCase(dir) {
+  if (!UPLINK_MBIT) return null;
+  proxy.uplink = (UPLINK_MBIT * 1e6) / 8;
+  try {
+    const r = await insertCase(dir, { name: 'uplink', seed: 1504 });
+    rmSync(r.file);
+    return r;
+  } finally {
+    proxy.uplink = null;
+  }
 }
 
 async function appendCase(dir) {
@@ -264,6 +282,7 @@ async function main() {
     });
     const b = await appendCase(dir);
     const c = await dailyCase(dir);
+    const e = await uplinkCase(dir);
 
     const mibps = (ms) => SIZE / MiB / (median(ms) / 1000);
     const chunkedMiBps = mibps(d.chunked);
@@ -316,6 +335,13 @@ async function main() {
         multipartMiBps: Math.round(multipartMiBps),
         chunkedOverWhole: ratio(chunkedMiBps, wholeMiBps),
       },
+      uplink: e && {
+        mbit: UPLINK_MBIT,
+        firstPushMs: Math.round(e.first.ms),
+        rePushMs: Math.round(e.again.ms),
+        rePushSentBytes: e.again.sentBytes,
+        timeOverFirst: ratio(e.again.ms, e.first.ms),
+      },
       clientHashing: hashing,
       firstPush: {
         chunkedMs: Math.round(a.first.ms),
@@ -366,6 +392,13 @@ async function main() {
         goal: '(d) first push chunked / whole-file push',
         value: `${r.firstPush.chunkedOverWhole}× (${s(r.firstPush.chunkedMs)} / ${s(r.firstPush.wholeMs)})`,
         target: '≤ 1.2×',
+      },
+      {
+        goal: `(e) over a ${UPLINK_MBIT} Mbit/s uplink: re-push time / first push`,
+        value: r.uplink
+          ? `${pct(r.uplink.timeOverFirst)} (${s(r.uplink.rePushMs)} / ${s(r.uplink.firstPushMs)})`
+          : 'skipped',
+        target: '≤ 15%',
       },
       {
         goal: 'client: hash / hash + chunk + chunk hashes',

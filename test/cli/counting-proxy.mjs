@@ -11,6 +11,9 @@
  *   proxy.tamper = (req) => boolean   // flip the first byte of matching response bodies
  *   proxy.onResponse = (entry) => {}  // called when a response has been sent
  *   proxy.before = async (req) => {}  // awaited before a request is forwarded (to stage a race)
+ *   proxy.uplink = bytesPerSecond     // null (default): as fast as the loopback. A number: request
+ *                                     // bodies share one link of that rate (a slow uplink to a
+ *                                     // remote registry; no added latency), for the benches
  *   proxy.respond = (req) => null | { status, headers, json }
  *                                     // answer a request here instead of forwarding it (its body is
  *                                     // read and counted first); recorded with `injected: true`
@@ -27,6 +30,7 @@ export async function startProxy(target) {
     onResponse: null,
     before: null,
     respond: null,
+    uplink: null,
     reset() {
       proxy.requests = [];
     },
@@ -94,15 +98,40 @@ export async function startProxy(target) {
       },
     );
     out.on('error', () => res.destroy());
-    req.on('data', (chunk) => {
-      entry.bytes += chunk.length;
-    });
     req.on('aborted', () => out.destroy());
     res.on('close', () => {
       if (!entry.done) out.destroy();
     });
-    req.pipe(out);
+    if (proxy.uplink) {
+      sendOverLink(req, out, entry);
+    } else {
+      req.on('data', (chunk) => {
+        entry.bytes += chunk.length;
+      });
+      req.pipe(out);
+    }
   });
+  // One link for every request: a chunk leaves when the link has carried the chunks before it.
+  let linkFreeAt = 0;
+  async function sendOverLink(req, out, entry) {
+    try {
+      for await (const chunk of req) {
+        entry.bytes += chunk.length;
+        const now = performance.now();
+        linkFreeAt = Math.max(now, linkFreeAt) + (chunk.length / proxy.uplink) * 1000;
+        await new Promise((resolve) => setTimeout(resolve, linkFreeAt - now));
+        if (!out.write(chunk)) {
+          await new Promise((resolve) => {
+            out.once('drain', resolve);
+            out.once('close', resolve);
+          });
+        }
+      }
+      out.end();
+    } catch {
+      out.destroy();
+    }
+  }
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${server.address().port}`;
   proxy.stop = () =>
