@@ -122,8 +122,13 @@ export async function startProxy(target) {
         await new Promise((resolve) => setTimeout(resolve, linkFreeAt - now));
         if (!out.write(chunk)) {
           await new Promise((resolve) => {
-            out.once('drain', resolve);
-            out.once('close', resolve);
+            const done = () => {
+              out.off('drain', done);
+              out.off('close', done);
+              resolve();
+            };
+            out.on('drain', done);
+            out.on('close', done);
           });
         }
       }
