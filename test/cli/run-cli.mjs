@@ -2,6 +2,7 @@
  * Runs the real `cairn` command (bin/cairn.mjs) as a child process, for the CLI tests.
  *   const r = await runCli(['push', dir, 'acme/data'], { env, cwd });  // { code, signal, stdout, stderr, json }
  *   const child = spawnCli(args, { env, cwd });                        // to kill it mid-way
+ *   collectOutput(child)   // the same result for any spawned child (stdio piped)
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,7 +18,16 @@ export function spawnCli(args, { env = {}, cwd = ROOT } = {}) {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR ?? '/tmp', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  child.result = new Promise((resolve, reject) => {
+  child.result = collectOutput(child);
+  return child;
+}
+
+/**
+ * What a spawned child printed and how it ended: { code, signal, stdout, stderr, json } (json:
+ * all of stdout parsed, when it parses). Rejects only when the child could not be started.
+ */
+export function collectOutput(child) {
+  return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => {
@@ -35,7 +45,6 @@ export function spawnCli(args, { env = {}, cwd = ROOT } = {}) {
       resolve({ code, signal, stdout, stderr, json });
     });
   });
-  return child;
 }
 
 export function runCli(args, options = {}) {

@@ -23,6 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startProxy } from '../cli/counting-proxy.mjs';
+import { collectOutput } from '../cli/run-cli.mjs';
 import { ROOT, startServer } from './harness.mjs';
 
 const MiB = 1024 * 1024;
@@ -97,31 +98,17 @@ else
     });
 
     /** Runs one phase of the driver; resolves to the JSON it printed last. */
-    function phase(name) {
+    async function phase(name) {
       proxy.reset();
-      return new Promise((resolve, reject) => {
-        const child = spawn(found.python, [DRIVER, name, work], { env });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-        });
-        child.stderr.on('data', (d) => {
-          err += d;
-        });
-        child.on('error', reject);
-        child.on('close', (code) => {
-          if (code !== 0) {
-            reject(
-              new Error(
-                `phase ${name} exited ${code}\n${err}\n${out}\n--- server log ---\n${server.logTail(40)}`,
-              ),
-            );
-            return;
-          }
-          resolve(JSON.parse(out.trim().split('\n').at(-1)));
-        });
-      });
+      const { code, stdout, stderr } = await collectOutput(
+        spawn(found.python, [DRIVER, name, work], { env }),
+      );
+      if (code !== 0) {
+        throw new Error(
+          `phase ${name} exited ${code}\n${stderr}\n${stdout}\n--- server log ---\n${server.logTail(40)}`,
+        );
+      }
+      return JSON.parse(stdout.trim().split('\n').at(-1));
     }
 
     const puts = (kind) => proxy.matching('PUT', new RegExp(`^/hf/_transfer/${kind}$`));
