@@ -64,6 +64,12 @@ export const blobWrites = sqliteTable(
     id: text('id').primaryKey(),
     digest: text('digest').notNull(),
     startedAt: integer('started_at').notNull(),
+    /**
+     * An OCI upload whose staged chunks (`<stagedId>/1…stagedChunks`) this write makes the blob's:
+     * if the writer dies, GC decides from this whether they became the blob or are garbage.
+     */
+    stagedId: text('staged_id'),
+    stagedChunks: integer('staged_chunks'),
   },
   (t) => [index('blob_writes_digest_idx').on(t.digest)],
 );

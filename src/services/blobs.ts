@@ -155,20 +155,23 @@ export async function registerBlob(
 /**
  * Takes a write intent for `digest` (see the header), or returns null while garbage collection is
  * deleting it (or, `unless-stored`, while any row exists). Release it with
- * `registerBlob({ intentId })` or `releaseIntent`.
+ * `registerBlob({ intentId })` or `releaseIntent`. `staged`: the write makes these staged chunks
+ * the blob's (OCI, services/oci/staged.ts); an intent its writer never released tells GC to
+ * check, a day later, whether they became the blob or are garbage (gc.ts).
  */
 export async function takeIntent(
   deps: Deps,
   digest: Digest,
   when: 'unless-deleting' | 'unless-stored' = 'unless-deleting',
+  staged: { id: string; chunks: number } | null = null,
 ): Promise<string | null> {
   const now = deps.now();
   const { db } = deps;
   const id = `bw_${crypto.randomUUID()}`;
   const blocking = when === 'unless-stored' ? sql`` : sql`AND state = 'deleting'`;
   const [rows] = await runBatch(db, [
-    sql`INSERT INTO blob_writes (id, digest, started_at)
-        SELECT ${id}, ${digest}, ${now}
+    sql`INSERT INTO blob_writes (id, digest, started_at, staged_id, staged_chunks)
+        SELECT ${id}, ${digest}, ${now}, ${staged?.id ?? null}, ${staged?.chunks ?? null}
         WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = ${digest} ${blocking})
         RETURNING id`,
   ]);

@@ -30,6 +30,7 @@ import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { chunk, runBatch } from '../db/client';
 import type { Deps } from '../deps';
 import { collectPacks, type PackGcReport } from './chunks/gc';
+import { chunkKey } from './oci/staged';
 import { expireOciUploads } from './oci/uploads';
 import { expireStaleUploads } from './uploads';
 
@@ -39,6 +40,8 @@ export const MIN_GRACE_MS = 30 * DAY_MS;
 /** A write intent older than this belongs to a request that died: no request lives a day. */
 export const INTENT_TTL_MS = DAY_MS;
 const MARK_BATCH = 500;
+/** Dead OCI writers' intents resolved per run (each costs an R2 head and a delete). */
+const STAGED_INTENTS_PER_RUN = 200;
 const SAMPLE = 100;
 
 export interface GcOptions {
@@ -113,10 +116,7 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
     tally(report.blobs, rowsOf(rows));
   } else {
     report.resumed = (await sweepMarked(deps)).length;
-    const [stale] = await runBatch(db, [
-      sql`DELETE FROM blob_writes WHERE started_at < ${now - INTENT_TTL_MS} RETURNING id`,
-    ]);
-    report.staleIntents = stale?.length ?? 0;
+    report.staleIntents = await expireStaleIntents(deps, now);
     report.uploadsAborted = (await expireStaleUploads(deps)) + (await expireOciUploads(deps));
     while (report.blobs.count < maxBlobs) {
       const [marked] = await runBatch(db, [
@@ -135,6 +135,30 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
   await collectOrphans(deps, options, cutoff, report);
   report.packs = await collectPacks(deps, { dryRun: options.dryRun, cutoff });
   return report;
+}
+
+/**
+ * Drops the intents of writers that died (older than a day: no request lives that long). One that
+ * names an OCI upload's staged chunks (services/oci/staged.ts) is resolved first: the chunks are
+ * deleted unless the blob is their adoption (StagingStore.release), and only then its row goes,
+ * so a crash here leaves the intent for the next run.
+ */
+async function expireStaleIntents(deps: Deps, now: number): Promise<number> {
+  const before = now - INTENT_TTL_MS;
+  const [plain, staged] = await runBatch(deps.db, [
+    sql`DELETE FROM blob_writes WHERE started_at < ${before} AND staged_id IS NULL RETURNING id`,
+    sql`SELECT id, digest, staged_id, staged_chunks FROM blob_writes
+        WHERE started_at < ${before} AND staged_id IS NOT NULL LIMIT ${STAGED_INTENTS_PER_RUN}`,
+  ]);
+  for (const row of staged ?? []) {
+    const digest = String(row.digest);
+    const keys = Array.from({ length: Number(row.staged_chunks) }, (_, k) =>
+      chunkKey(String(row.staged_id), k + 1),
+    );
+    if (isDigest(digest)) await deps.blobs.staging.release(digest, keys);
+    await runBatch(deps.db, [sql`DELETE FROM blob_writes WHERE id = ${row.id}`]);
+  }
+  return (plain?.length ?? 0) + (staged?.length ?? 0);
 }
 
 function tally(into: { count: number; bytes: number; sample: string[] }, rows: Row[]): void {

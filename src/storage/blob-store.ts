@@ -119,6 +119,12 @@ export interface StagingStore {
    * the store to point at): nothing changed, the caller copies the bytes with a verified `put`.
    */
   adopt(digest: Digest, keys: readonly string[]): Promise<AdoptOutcome>;
+  /**
+   * For a writer that died between taking staged `keys` from their session and registering
+   * `digest`: deletes them, unless `digest` is stored as their adoption (then they are the
+   * blob's, and go when it goes). Never deletes bytes a blob points at.
+   */
+  release(digest: Digest, keys: readonly string[]): Promise<'kept' | 'deleted'>;
 }
 
 export type AdoptOutcome =

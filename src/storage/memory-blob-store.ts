@@ -19,6 +19,8 @@ interface Entry {
   bytes: Uint8Array;
   uploaded: Date;
   verified: boolean;
+  /** The staged keys it was adopted from (joined with ','), as R2's pointer names them. */
+  adoptedFrom?: string;
 }
 
 interface Upload {
@@ -140,8 +142,18 @@ export function memoryBlobStore(): BlobStore {
         if (parts.some((p) => !p)) return { ok: false, reason: 'staging-missing' };
         const bytes = new Uint8Array(await new Blob(parts as Uint8Array[]).arrayBuffer());
         for (const key of keys) staged.delete(key);
-        entries.set(hexOf(digest), { bytes, uploaded: new Date(), verified: false });
+        entries.set(hexOf(digest), {
+          bytes,
+          uploaded: new Date(),
+          verified: false,
+          adoptedFrom: keys.join(','),
+        });
         return { ok: true, size: bytes.byteLength };
+      },
+      async release(digest, keys) {
+        if (entries.get(hexOf(digest))?.adoptedFrom === keys.join(',')) return 'kept';
+        for (const key of keys) staged.delete(key);
+        return 'deleted';
       },
     },
     packs: {

@@ -60,6 +60,17 @@ export async function adoptStaged(
   return { ok: true, size: adoptedSize(segments) };
 }
 
+/** True when the object at `blobKey` is a pointer to exactly the staged objects `keys`, in order. */
+export async function adoptedFrom(
+  bucket: R2Bucket,
+  blobKey: string,
+  keys: readonly string[],
+): Promise<boolean> {
+  const head = await bucket.head(blobKey);
+  const segments = head ? adoptedSegments(head) : null;
+  return segments !== null && segments.length === keys.length && segments.every((s, i) => s.key === keys[i]);
+}
+
 /**
  * The bytes of `segments` (all, or `range` of them), one ranged read per segment touched; when
  * that is one segment, its R2 body as it comes (no stream in between).

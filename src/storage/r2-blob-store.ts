@@ -37,6 +37,7 @@ import {
   type UploadedPart,
 } from './blob-store';
 import {
+  adoptedFrom,
   adoptedSegments,
   adoptedSize,
   adoptStaged,
@@ -125,6 +126,11 @@ export function r2BlobStore(bucket: R2Bucket): BlobStore {
       }
     },
     adopt: (digest, keys) => adoptStaged(bucket, blobKey(digest), keys.map(stagingKey)),
+    async release(digest, keys) {
+      if (await adoptedFrom(bucket, blobKey(digest), keys.map(stagingKey))) return 'kept';
+      await staging.delete(keys);
+      return 'deleted';
+    },
   };
 
   const multipart: MultipartStore = {

@@ -256,6 +256,35 @@ describe.each(STORES)('BlobStore contract: %s', (_name, make) => {
     for (const key of keys) expect(await store.staging.get(key)).toBeNull();
   });
 
+  it('staging.release: deletes staged chunks unless the blob is their adoption', async () => {
+    const store = make();
+    const bytes = randomBytes(4000);
+    const digest = await digestOf(bytes);
+    const stage = async (id: string) => {
+      const keys = [`${id}/1`, `${id}/2`];
+      await store.staging.put(keys[0]!, bytes.slice(0, 1500));
+      await store.staging.put(keys[1]!, bytes.slice(1500));
+      return keys;
+    };
+    // Never adopted (the writer died before adopting): deleted; again: still 'deleted', a no-op.
+    const lost = await stage(`oci_lost-${crypto.randomUUID()}`);
+    expect(await store.staging.release(digest, lost)).toBe('deleted');
+    for (const key of lost) expect(await store.staging.get(key)).toBeNull();
+    expect(await store.staging.release(digest, lost)).toBe('deleted');
+    // Adopted (the writer died after adopting): kept, the blob reads whole.
+    const mine = await stage(`oci_mine-${crypto.randomUUID()}`);
+    expect(await store.staging.adopt(digest, mine)).toEqual({ ok: true, size: bytes.length });
+    expect(await store.staging.release(digest, mine)).toBe('kept');
+    expect(await text((await store.get(digest))!.body)).toEqual(bytes);
+    // Another upload adopted as the same digest later: the first one's chunks are nobody's.
+    const theirs = await stage(`oci_theirs-${crypto.randomUUID()}`);
+    expect(await store.staging.adopt(digest, theirs)).toEqual({ ok: true, size: bytes.length });
+    expect(await store.staging.release(digest, mine)).toBe('deleted');
+    for (const key of mine) expect(await store.staging.get(key)).toBeNull();
+    expect(await text((await store.get(digest))!.body)).toEqual(bytes);
+    await store.delete([digest]);
+  });
+
   it('packs: stored whole, read back whole and by range, deleted (idempotently); never a blob', async () => {
     const store = make();
     const bytes = randomBytes(5000);

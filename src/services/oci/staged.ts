@@ -41,28 +41,36 @@ export async function storeStaged(
   }
   // A multipart assembly of the digest writes the same key: wait for it (the client retries).
   if (await assemblyInProgress(deps, digest)) return kept({ ok: false, reason: 'assembly-in-progress' });
-  const intentId = await takeIntent(deps, digest);
+  const intentId = await takeIntent(deps, digest, 'unless-deleting', { id: row.id, chunks: row.chunks });
   if (!intentId) return kept({ ok: false, reason: 'being-deleted' });
   const keys = Array.from({ length: row.chunks }, (_, k) => chunkKey(row.id, k + 1));
+  let sessionDropped = false;
   try {
     // From here the chunks are the blob's, not the session's: the row goes first, so an expiring
-    // session can never delete bytes a blob points at (a crash in between leaks them instead).
+    // session can never delete bytes a blob points at. Until registerBlob deletes it, the intent
+    // names the chunks: if this request dies (or fails) on the way, GC finds the intent a day
+    // later and deletes them unless they became the blob (services/gc.ts).
     await deps.db.delete(ociUploads).where(eq(ociUploads.id, row.id));
+    sessionDropped = true;
     const adopted = await deps.blobs.staging.adopt(digest, keys);
     if (!adopted.ok && adopted.reason === 'staging-missing')
       throw new Error(`upload ${row.id}: a staged chunk is missing`);
     if (adopted.ok && adopted.size !== row.size)
       throw new Error(`upload ${row.id}: ${adopted.size} bytes adopted, ${row.size} staged`);
-    if (!adopted.ok) await copyStaged(deps, row, digest);
+    if (!adopted.ok) {
+      await copyStaged(deps, row, digest);
+      // The blob has its own copy now: the staged chunks are nobody's.
+      await deps.blobs.staging.delete(keys);
+    }
     const registered = await registerBlob(deps, digest, row.size, { intentId, principal });
-    if (!adopted.ok) await deps.blobs.staging.delete(keys);
     const result: OciCompleteResult =
       registered === 'assembly-in-progress'
         ? { ok: false, reason: registered }
         : { ok: true, size: row.size, created: registered === 'created' };
     return { result, sessionGone: true };
   } catch (err) {
-    await releaseIntent(deps, intentId).catch(() => undefined);
+    // Past the session's row, the intent is all that still names the staged chunks: keep it.
+    if (!sessionDropped) await releaseIntent(deps, intentId).catch(() => undefined);
     throw err;
   }
 }
