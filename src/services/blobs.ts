@@ -134,10 +134,15 @@ export async function registerBlob(
   deps: Deps,
   digest: Digest,
   size: number,
-  options: { intentId?: string; principal?: Principal | null } = {},
+  options: { intentId?: string; principal?: Principal | null; keepIntentUnlessStored?: boolean } = {},
 ): Promise<RegisterResult> {
   const { db } = deps;
   const now = deps.now();
+  // An intent that names staged chunks (takeIntent's `staged`) stays while no row exists: the
+  // assembly that holds the lease may overwrite the blob's key, and then GC must free them.
+  const stored = options.keepIntentUnlessStored
+    ? sql` AND EXISTS (SELECT 1 FROM blobs WHERE digest = ${digest})`
+    : sql``;
   const [inserted] = await runBatch(db, [
     sql`INSERT INTO blobs (digest, size, created_at)
         SELECT ${digest}, ${size}, ${now}
@@ -145,7 +150,7 @@ export async function registerBlob(
                           WHERE digest = ${digest} AND state = 'completing' AND lease_until > ${now})
         ON CONFLICT (digest) DO NOTHING
         RETURNING digest`,
-    ...(options.intentId ? [sql`DELETE FROM blob_writes WHERE id = ${options.intentId}`] : []),
+    ...(options.intentId ? [sql`DELETE FROM blob_writes WHERE id = ${options.intentId}${stored}`] : []),
     ...grantStatements(options.principal ?? null, digest, now),
   ]);
   if (inserted && inserted.length > 0) return 'created';

@@ -127,6 +127,48 @@ describe('OCI staged chunks of a writer that died', () => {
     expect((await call(`/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
   });
 
+  it('a multipart assembly of the digest takes the lease after the check: the intent stays, GC frees the chunks it overwrote', async () => {
+    const repo = uniqueName('acme', 'oci-died');
+    const layer = randomBytes(4000);
+    const digest = await digestOf(layer);
+    const { location, id } = await stage(call, repo, layer);
+    const now = Date.now();
+    // A /v1 multipart completion of the same digest takes its lease between this completion's
+    // check and its registration: registration must wait for it (nothing becomes visible).
+    let raced = false;
+    const injector = new FaultInjector(null, async (kind) => {
+      if (raced || !/delete oci_uploads/.test(kind)) return;
+      raced = true;
+      await testEnv.DB.prepare(
+        `INSERT INTO uploads (id, digest, size, part_size, part_count, r2_upload_id, state, lease_until,
+                              created_by, created_at, expires_at)
+         VALUES ('upl_race', ?1, ?2, ?2, 1, 'r2-upload', 'completing', ?3, 'test', ?4, ?5)`,
+      )
+        .bind(digest, layer.length, now + 60_000, now, now + DAY)
+        .run();
+    });
+    let done: Response;
+    try {
+      done = await sendWith(faultyEnv(injector))(`${location}?digest=${digest}`, { method: 'PUT' });
+    } finally {
+      // The stand-in session has no R2 upload behind it: never leave it for GC to abort.
+      await testEnv.DB.prepare("DELETE FROM uploads WHERE id = 'upl_race'").run();
+    }
+    expect(raced).toBe(true);
+    expect(done.status).toBeGreaterThanOrEqual(400);
+    expect(await intents(digest)).toEqual([{ staged_id: id, staged_chunks: 1 }]);
+    // The assembly wins: its bytes at the blob's key (replacing the pointer), then its row.
+    await testEnv.BLOBS.put(`blobs/sha256/${digest.slice(7)}`, layer);
+    await testEnv.DB.prepare('INSERT INTO blobs (digest, size, created_at) VALUES (?1, ?2, ?3)')
+      .bind(digest, layer.length, now)
+      .run();
+    await gcLater();
+    expect(await stagedKeys(id)).toEqual([]);
+    expect(await intents(digest)).toEqual([]);
+    const read = await call(`/v2/${repo}/blobs/${digest}`);
+    expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+  });
+
   it('a completed upload leaves no intent behind', async () => {
     const repo = uniqueName('acme', 'oci-died');
     const layer = randomBytes(3000);

@@ -62,7 +62,11 @@ export async function storeStaged(
       // The blob has its own copy now: the staged chunks are nobody's.
       await deps.blobs.staging.delete(keys);
     }
-    const registered = await registerBlob(deps, digest, row.size, { intentId, principal });
+    const registered = await registerBlob(deps, digest, row.size, {
+      intentId,
+      principal,
+      keepIntentUnlessStored: adopted.ok,
+    });
     const result: OciCompleteResult =
       registered === 'assembly-in-progress'
         ? { ok: false, reason: registered }
