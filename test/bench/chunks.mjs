@@ -15,7 +15,7 @@
  *               the server has it (else the pack bytes sent); whole-file dedup would store every
  *               version: Σ sizes / final.
  *  (d) GET      a chunked 256 MiB blob vs another 256 MiB blob stored whole by one PUT (R2's
- *               fastest layout to read), full GETs in turn, BENCH_GETS times each (default 3):
+ *               fastest layout to read), full GETs in turn, BENCH_GETS times each (default 5):
  *               chunked MiB/s / whole (≥ 0.8); a third one stored by multipart is read as a
  *               reference. First chunked push / `cairn push --chunking off` of the same size
  *               (≤ 1.2), 256 MiB of fresh random bytes each.
@@ -44,7 +44,7 @@ import { MiB, median, runSuite, startBenchServer, writeResult } from './bench-se
 register();
 
 const SIZE = 256 * MiB;
-const GETS = Number(process.env.BENCH_GETS || 3);
+const GETS = Number(process.env.BENCH_GETS || 5);
 const UPLINK_MBIT = Number(process.env.BENCH_UPLINK_MBIT ?? 100);
 const DAYS = 20;
 const PACKS = /^\/v1\/chunks\/packs$/;
