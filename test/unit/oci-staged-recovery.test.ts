@@ -57,11 +57,22 @@ const gcLater = () =>
     orphanPages: 0,
   });
 
+/** A fresh repository and layer of `size` random bytes. */
+async function layerOf(size: number) {
+  const layer = randomBytes(size);
+  return { repo: uniqueName('acme', 'oci-died'), layer, digest: await digestOf(layer) };
+}
+
+/** The layer is served whole under its digest. */
+async function expectServed(repo: string, digest: string, layer: Uint8Array) {
+  const read = await call(`/v2/${repo}/blobs/${digest}`);
+  expect(read.status).toBe(200);
+  expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+}
+
 describe('OCI staged chunks of a writer that died', () => {
   it('dies before adopting: the intent names the chunks; GC a day later deletes them, the retry works', async () => {
-    const repo = uniqueName('acme', 'oci-died');
-    const layer = randomBytes(5000);
-    const digest = await digestOf(layer);
+    const { repo, layer, digest } = await layerOf(5000);
     const { location, id } = await stage(call, repo, layer);
     // The first R2 call after the session row is gone: adopt's look at the staged chunk.
     const injector = failAfter(/delete oci_uploads/, /^r2\./);
@@ -84,14 +95,11 @@ describe('OCI staged chunks of a writer that died', () => {
     // The client's retry: a new session, stored and served.
     const again = await stage(call, repo, layer);
     expect((await call(`${again.location}?digest=${digest}`, { method: 'PUT' })).status).toBe(201);
-    const read = await call(`/v2/${repo}/blobs/${digest}`);
-    expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+    await expectServed(repo, digest, layer);
   });
 
   it('dies after adopting, before registering; the retry adopts its own chunks; GC deletes the first ones only', async () => {
-    const repo = uniqueName('acme', 'oci-died');
-    const layer = randomBytes(7000);
-    const digest = await digestOf(layer);
+    const { repo, layer, digest } = await layerOf(7000);
     const first = await stage(call, repo, layer);
     const injector = failAfter(/delete oci_uploads/, /insert blobs/);
     const done = await sendWith(faultyEnv(injector))(`${first.location}?digest=${digest}`, { method: 'PUT' });
@@ -106,14 +114,11 @@ describe('OCI staged chunks of a writer that died', () => {
     expect(await stagedKeys(first.id)).toEqual([]);
     expect(await stagedKeys(retry.id)).toEqual([`staging/${retry.id}/1`]);
     expect(await intents(digest)).toEqual([]);
-    const read = await call(`/v2/${repo}/blobs/${digest}`);
-    expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+    await expectServed(repo, digest, layer);
   });
 
   it('dies after adopting and nobody retries: GC keeps the chunks the stored pointer names', async () => {
-    const repo = uniqueName('acme', 'oci-died');
-    const layer = randomBytes(6000);
-    const digest = await digestOf(layer);
+    const { repo, layer, digest } = await layerOf(6000);
     const { location, id } = await stage(call, repo, layer);
     const injector = failAfter(/delete oci_uploads/, /insert blobs/);
     expect(
@@ -128,9 +133,7 @@ describe('OCI staged chunks of a writer that died', () => {
   });
 
   it('a multipart assembly of the digest takes the lease after the check: the intent stays, GC frees the chunks it overwrote', async () => {
-    const repo = uniqueName('acme', 'oci-died');
-    const layer = randomBytes(4000);
-    const digest = await digestOf(layer);
+    const { repo, layer, digest } = await layerOf(4000);
     const { location, id } = await stage(call, repo, layer);
     const now = Date.now();
     // A /v1 multipart completion of the same digest takes its lease between this completion's
@@ -165,20 +168,16 @@ describe('OCI staged chunks of a writer that died', () => {
     await gcLater();
     expect(await stagedKeys(id)).toEqual([]);
     expect(await intents(digest)).toEqual([]);
-    const read = await call(`/v2/${repo}/blobs/${digest}`);
-    expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+    await expectServed(repo, digest, layer);
   });
 
   it('a completed upload leaves no intent behind', async () => {
-    const repo = uniqueName('acme', 'oci-died');
-    const layer = randomBytes(3000);
-    const digest = await digestOf(layer);
+    const { repo, layer, digest } = await layerOf(3000);
     const { location, id } = await stage(call, repo, layer);
     expect((await call(`${location}?digest=${digest}`, { method: 'PUT' })).status).toBe(201);
     expect(await intents(digest)).toEqual([]);
     await gcLater();
     expect(await stagedKeys(id)).toEqual([`staging/${id}/1`]);
-    const read = await call(`/v2/${repo}/blobs/${digest}`);
-    expect(new Uint8Array(await read.arrayBuffer())).toEqual(layer);
+    await expectServed(repo, digest, layer);
   });
 });
