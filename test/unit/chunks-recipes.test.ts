@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bodyBytes,
+  chunkOf,
   cut,
   firstDifference,
   known,
@@ -194,6 +195,38 @@ describe('PUT /v1/blobs/{digest}/recipe', () => {
     );
     expect(res.status).toBe(403);
   });
+});
+
+describe('a recipe of many chunks', () => {
+  it('40,000 chunks (a 2.5 GB file’s count, 16 bytes each) commit, read back whole and by range; a one-chunk append hashes only its tail', async () => {
+    const bytes = randomBytes(40_000 * 16);
+    const chunks = await cut(bytes, [16]);
+    for (let i = 0; i < chunks.length; i += 4096) {
+      expect((await postPack(chunks.slice(i, i + 4096))).status).toBe(201);
+    }
+    const digest = await digestOf(bytes);
+    const first = await putRecipe(digest, recipeOf(chunks));
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({
+      chunks: 40_000,
+      newBytes: bytes.length,
+      verifiedBytes: bytes.length,
+    });
+    expect(firstDifference(await bodyBytes(await call(`/v1/blobs/${digest}`)), bytes)).toBe(-1);
+    const range = await call(`/v1/blobs/${digest}`, { headers: { range: 'bytes=320001-321000' } });
+    expect(range.status).toBe(206);
+    expect(firstDifference(await bodyBytes(range), bytes.subarray(320_001, 321_001))).toBe(-1);
+
+    // Appended: the checkpoint before the old last chunk lets the server hash only 32 bytes.
+    const extra = await chunkOf(randomBytes(16));
+    expect((await postPack([extra])).status).toBe(201);
+    const appended = new Uint8Array(bytes.length + 16);
+    appended.set(bytes);
+    appended.set(extra.bytes, bytes.length);
+    const again = await putRecipe(await digestOf(appended), recipeOf([...chunks, extra]));
+    expect(again.status).toBe(201);
+    expect(await again.json()).toMatchObject({ chunks: 40_001, newBytes: 16, verifiedBytes: 32 });
+  }, 120_000);
 });
 
 describe('stored vs logical size', () => {
