@@ -18,6 +18,10 @@
  *   packs            upload throughput of ~32 MiB packs (every chunk hashed on arrival), one at a
  *                    time and BENCH_PACK_PARALLEL (default 3) at a time; restarts of the Worker seen
  *                    in the log are counted (chunk-client saw some with 3 in flight).
+ *   cut              what server-side chunking of a whole upload (the issue's stretch goal) would
+ *                    cost the Worker: the whole 256 MiB blob read through the BlobStore plain, and
+ *                    read while cut with the client's FastCDC and every chunk hashed
+ *                    (GET /__bench/read?chunk=1), alternating, median of BENCH_GETS.
  *   scale            the per-chunk bookkeeping at the chunk count of a 10 GiB file:
  *                    BENCH_SCALE_CHUNKS (default 163,840; 0 skips) chunks of 64 bytes (10 MiB, so
  *                    bytes cost nothing and chunks everything): the first commit, a re-commit of
@@ -114,11 +118,11 @@ function chunkClient({ base, token }) {
       return { requests, verifiedBytes };
     }
   };
-  return { timed, send, postPack, commit };
+  return { timed, send, json, postPack, commit };
 }
 
 export async function measureChunkedServer({ base, token, readLog = () => '' }) {
-  const { timed, send, postPack, commit } = chunkClient({ base, token });
+  const { timed, send, json, postPack, commit } = chunkClient({ base, token });
 
   // The original file, its packs (one at a time, then the parallel round on a second file).
   const original = randomBytes(SIZE);
@@ -184,6 +188,19 @@ export async function measureChunkedServer({ base, token, readLog = () => '' }) 
       gets[kind].push(got.ms);
     }
   }
+  // The stretch goal's price: the same whole blob read in the Worker, plain and cut + hashed.
+  const cutting = { plain: [], chunked: [] };
+  let cutChunks = 0;
+  for (let i = 0; i < GETS; i++) {
+    for (const side of i % 2 ? ['chunked', 'plain'] : ['plain', 'chunked']) {
+      const got = await timed(() =>
+        send('GET', `/__bench/read?digest=${wholeDigest}${side === 'chunked' ? '&chunk=1' : ''}`),
+      );
+      if (got.value.status !== 200) throw new Error(`bench read (${side}): ${got.value.status}`);
+      if (side === 'chunked') cutChunks = json(got.value).chunks;
+      cutting[side].push(got.ms);
+    }
+  }
   const check = await send('GET', `/v1/blobs/${digest}`);
   if (sha256(check.buffer) !== digest.slice(7)) throw new Error('the chunked GET returned other bytes');
 
@@ -217,6 +234,14 @@ export async function measureChunkedServer({ base, token, readLog = () => '' }) 
       verifiedOverAppended: append.value.verifiedBytes / tail.length,
       timeRatioToFirst: append.ms / first.ms,
       verifiedRatioToFirst: append.value.verifiedBytes / first.value.verifiedBytes,
+    },
+    serverChunking: {
+      runs: GETS,
+      chunks: cutChunks,
+      readMs: median(cutting.plain),
+      readAndChunkMs: median(cutting.chunked),
+      extraMs: median(cutting.chunked) - median(cutting.plain),
+      chunkingMiBps: mib(SIZE, median(cutting.chunked) - median(cutting.plain)),
     },
     get: {
       runs: GETS,
@@ -294,6 +319,10 @@ async function main() {
   );
   console.log(
     `  GET         chunked ${f(result.get.chunkedMiBps, 0)} MiB/s vs whole ${f(result.get.wholeMiBps, 0)} MiB/s → ratio ${f(result.get.ratio)} (goal ≥ 0.8)`,
+  );
+  const cutting = result.serverChunking;
+  console.log(
+    `  cut in Worker reading the ${result.sizeMiB} MiB whole blob: ${f(cutting.readMs, 0)} ms; also cut into ${cutting.chunks} chunks and each hashed: ${f(cutting.readAndChunkMs, 0)} ms → ${f(cutting.extraMs, 0)} ms more (${f(cutting.chunkingMiBps, 0)} MiB/s)`,
   );
   const sc = result.scale;
   if (sc) {

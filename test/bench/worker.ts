@@ -34,9 +34,12 @@
  *                                       step after step of `budget` bytes (default STEP_BYTES)
  *                                       → {"state", "steps"}
  *   GET  /__bench/read?digest=…          the same blob streamed through the BlobStore and counted:
- *                                       the plain-read baseline for profiling → {"size"}
+ *                                       the plain-read baseline for profiling → {"size"};
+ *                                       `&chunk=1`: also cut into FastCDC chunks, each hashed, as
+ *                                       server-side chunking would (chunks-server.mjs) → {"size","chunks"}
  */
 import { createApp } from '../../src/app';
+import { Chunker } from '../../src/contract/chunking';
 import type { Digest } from '../../src/contract/grammar';
 import { chunkJson } from '../../src/db/client';
 import { createDeps } from '../../src/deps';
@@ -427,14 +430,62 @@ async function benchProfile(env: Bindings, q: URLSearchParams): Promise<Response
   });
 }
 
-async function benchRead(env: Bindings, digest: string): Promise<Response> {
+async function benchRead(env: Bindings, digest: string, chunk: boolean): Promise<Response> {
   const read = await createDeps(env).blobs.get(digest as Digest);
   if (!read) return new Response('not found\n', { status: 404 });
   let size = 0;
+  const cutter = chunk ? new ChunkHasher() : null;
   const reader = read.body.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    await cutter?.update(r.value);
+  }
   reader.releaseLock();
-  return Response.json({ size });
+  return Response.json({ size, ...(cutter ? { chunks: await cutter.finish() } : {}) });
+}
+
+/**
+ * What server-side chunking of a whole upload would cost the Worker (issue 15's stretch goal):
+ * the client's FastCDC over the bytes, and each chunk's SHA-256, as the bytes stream by.
+ */
+class ChunkHasher {
+  private readonly chunker = new Chunker();
+  private pieces: Uint8Array[] = [];
+  private offset = 0;
+  private count = 0;
+
+  async update(bytes: Uint8Array): Promise<void> {
+    let from = 0;
+    for (const end of this.chunker.update(bytes)) {
+      this.pieces.push(bytes.subarray(from, end - this.offset));
+      await this.digest();
+      from = end - this.offset;
+    }
+    if (from < bytes.length) this.pieces.push(bytes.subarray(from));
+    this.offset += bytes.length;
+  }
+
+  async finish(): Promise<number> {
+    if (this.chunker.finish() !== null) await this.digest();
+    return this.count;
+  }
+
+  private async digest(): Promise<void> {
+    const whole = this.pieces.length === 1 ? this.pieces[0]! : concat(this.pieces);
+    await crypto.subtle.digest('SHA-256', whole);
+    this.pieces = [];
+    this.count += 1;
+  }
+}
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export default {
@@ -465,7 +516,9 @@ export default {
       return raw(request, env, pathname.slice(RAW_PREFIX.length), searchParams);
     }
     if (pathname === '/__bench/profile' && request.method === 'POST') return benchProfile(env, searchParams);
-    if (pathname === '/__bench/read') return benchRead(env, searchParams.get('digest') ?? '');
+    if (pathname === '/__bench/read') {
+      return benchRead(env, searchParams.get('digest') ?? '', searchParams.get('chunk') === '1');
+    }
     return app.fetch(request, env, ctx);
   },
   // The queue consumers of src/index.ts (OpenLineage pushes to a local sink; table profiles).
