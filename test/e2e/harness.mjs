@@ -54,16 +54,27 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAX_LOG = 1024 * 1024;
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, chosen below Linux's ephemeral range
+ * (32768–60999): a port the kernel hands out for bind(0) could be given, between this check and
+ * the server's own bind, to any process binding port 0 meanwhile (wrangler's migrations apply
+ * and dev start workerd instances on such ports), and the server would then fail to start. Seen
+ * once in CI: the health probe got ECONNRESET from someone else's socket, then wrangler exited 1.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found in 20000–31999 after 100 tries');
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -147,10 +158,10 @@ function killGroup(pid, signal) {
 
 /**
  * Starts the server; when an attempt fails to come up (wrangler exits during startup, or health
- * never answers), tries once more on a new port with fresh state. Seen once in CI: wrangler
- * exited with code 1 while starting, after the health check got ECONNRESET; it is not our code
- * failing (nothing of the Worker ran yet), and one flaky start should not fail a 20-minute run.
- * The failed attempt's log tail still goes to stderr, so a start that keeps failing is visible.
+ * never answers), tries once more on a new port with fresh state: nothing of the Worker has run
+ * yet (see freePort for the one cause seen in CI), and one flaky start should not fail a
+ * 20-minute run. The failed attempt's log tail still goes to stderr, so a start that keeps
+ * failing is visible.
  */
 export async function startServer(options = {}) {
   try {
