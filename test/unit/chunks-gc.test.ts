@@ -52,6 +52,13 @@ async function packIdOf(res: Response): Promise<string> {
   return ((await res.json()) as { pack: string }).pack;
 }
 
+/** 48 KiB of fresh bytes cut in three chunks, stored in one pack (no recipe yet). */
+async function packedFile() {
+  const bytes = randomBytes(48 * KiB);
+  const chunks = await cut(bytes, [16 * KiB]);
+  return { bytes, digest: await digestOf(bytes), chunks, id: await packIdOf(await postPack(chunks)) };
+}
+
 /** An injector that runs `other` once, before the `nth` call (0-based) whose label starts with `at`. */
 function interleaveAt(at: string, other: () => Promise<void>, nth = 0) {
   let seen = 0;
@@ -83,10 +90,7 @@ describe('pack GC', () => {
   });
 
   it('a failure between pack upload and recipe commit leaves nothing visible; GC reclaims the packs later', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { digest, chunks, id } = await packedFile();
     const probe = new FaultInjector();
     const dry = sendWith(faultyEnv(probe));
     // Find the commit batch's position on a twin recipe, then fail exactly there.
@@ -159,10 +163,7 @@ describe('pack GC', () => {
   });
 
   it('GC marks a pack between a recipe’s check and its commit: 422 CHUNK_UNKNOWN; re-upload and retry works', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { bytes, digest, chunks, id } = await packedFile();
     await age([id]);
     const race = interleaveAt('d1.batch(insert recipes', async () => {
       await gcWith();
@@ -182,10 +183,7 @@ describe('pack GC', () => {
   });
 
   it('the chunks are stored anew between the refused commit and its re-check: the commit is retried, 201', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { bytes, digest, chunks, id } = await packedFile();
     // GC marks the pack just before the commit batch (the trigger refuses it); then, before the
     // recipe looks for its chunks again, another push stores them in a new pack.
     const batches: string[] = [];
@@ -214,10 +212,7 @@ describe('pack GC', () => {
   });
 
   it('a recipe arriving between GC’s mark and its sweep is refused: the pack is already `deleting`', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { digest, chunks, id } = await packedFile();
     await age([id]);
     let res: Response | null = null;
     const injector = new FaultInjector(null, async (kind) => {
@@ -234,10 +229,7 @@ describe('pack GC', () => {
   });
 
   it('the mark lands after a recipe’s check, before its commit batch: the trigger refuses it, nothing committed', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { digest, chunks, id } = await packedFile();
     // GC's mark, exactly between the recipe's verification and its commit (the sweep comes later).
     const race = interleaveAt('d1.batch(insert recipes', async () => {
       await testEnv.DB.prepare("UPDATE packs SET state = 'deleting' WHERE id = ?1").bind(id).run();
@@ -257,10 +249,7 @@ describe('pack GC', () => {
   });
 
   it('a recipe commits between GC’s read and its mark: GC skips the pack, the blob reads back', async () => {
-    const bytes = randomBytes(48 * KiB);
-    const digest = await digestOf(bytes);
-    const chunks = await cut(bytes, [16 * KiB]);
-    const id = await packIdOf(await postPack(chunks));
+    const { bytes, digest, chunks, id } = await packedFile();
     await age([id]);
     let status = 0;
     // GC's third packs update is the dead-pack mark (after interrupted/retired marks, one sweep).
