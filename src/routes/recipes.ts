@@ -9,10 +9,10 @@ import { CHUNK_MAX_BYTES, RECIPE_MAX_BODY_BYTES, RECIPE_MAX_CHUNKS } from '../co
 import type { Digest } from '../contract/grammar';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
-import { blobBusy } from '../http/blob-errors';
+import { BUSY_RETRY_SECONDS, blobBusy } from '../http/blob-errors';
 import { unreachable } from '../lib/unreachable';
 import { requireScope } from '../middleware/auth';
-import { commitRecipe, type RecipeFailure } from '../services/chunks/recipes';
+import { COMMIT_ATTEMPTS, commitRecipe, type RecipeFailure } from '../services/chunks/recipes';
 import { digestSchema, validate } from '../validation';
 import { chunkHashSchema } from './chunks';
 
@@ -65,6 +65,13 @@ function recipeFailure(digest: Digest, failure: RecipeFailure): ApiError {
       });
     case 'being-deleted':
       return blobBusy(digest);
+    case 'packs-contended':
+      return new ApiError(
+        'BLOB_BUSY',
+        `garbage collection took packs holding chunks of ${digest} at each of ${COMMIT_ATTEMPTS} commits; nothing was stored — retry in a few seconds (send any chunks a retry lists as unknown)`,
+        { digest },
+        { headers: { 'Retry-After': String(BUSY_RETRY_SECONDS) } },
+      );
     case 'assembly-in-progress':
       return new ApiError(
         'UPLOAD_IN_PROGRESS',

@@ -40,7 +40,7 @@ export interface Recipe {
 }
 
 /** Commits tried when GC keeps marking a chunk's pack between the check and the commit. */
-const COMMIT_ATTEMPTS = 3;
+export const COMMIT_ATTEMPTS = 3;
 
 export type RecipeFailure =
   /** Chunk `index` is stored with another length than the recipe says. */
@@ -52,6 +52,8 @@ export type RecipeFailure =
   /** The digest is stored with another size. */
   | Failure<'size-mismatch', { storedSize: number }>
   | Failure<'being-deleted'>
+  /** Garbage collection took a chunk's pack at every commit attempt: retry a little later. */
+  | Failure<'packs-contended'>
   | Failure<'assembly-in-progress'>;
 
 export type RecipeResult = Result<
@@ -143,22 +145,24 @@ export async function commitRecipe(
     return { ok: false, reason: 'digest-mismatch', actual: `sha256:${actual}` };
   }
 
-  let committed = await insertRecipe(deps, digest, recipe, where.newBytes, progress.saved, principal);
+  let { newBytes } = where;
+  let committed = await insertRecipe(deps, digest, recipe, newBytes, progress.saved, principal);
   // GC or compaction took a pack between the check and the commit. The bytes verified above are
   // the chunks' (named by their hashes), wherever they lie: if all are live again (another push
   // stored them anew), commit again; if not, say which to re-send; if GC keeps winning, 409.
   for (let attempt = 1; committed === 'chunk-gone'; attempt++) {
     const again = await locate(deps, recipe, principal);
     if (!again.ok) return again;
-    if (attempt === COMMIT_ATTEMPTS) return { ok: false, reason: 'being-deleted' };
-    committed = await insertRecipe(deps, digest, recipe, again.newBytes, progress.saved, principal);
+    if (attempt === COMMIT_ATTEMPTS) return { ok: false, reason: 'packs-contended' };
+    newBytes = again.newBytes;
+    committed = await insertRecipe(deps, digest, recipe, newBytes, progress.saved, principal);
   }
   if (committed === 'created') {
     return {
       ok: true,
       status: 'created',
-      newBytes: where.newBytes,
-      reusedBytes: recipe.size - where.newBytes,
+      newBytes,
+      reusedBytes: recipe.size - newBytes,
       verifiedBytes: progress.hashedBytes,
     };
   }
