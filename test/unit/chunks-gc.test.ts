@@ -143,7 +143,8 @@ describe('pack GC', () => {
   });
 
   it('packs of a published file are kept; once the file is collected, its packs go too', async () => {
-    const kept = await pushChunked(randomBytes(40 * KiB), [10 * KiB]);
+    const keptBytes = randomBytes(40 * KiB);
+    const kept = await pushChunked(keptBytes, [10 * KiB]);
     await publishOk(uniqueName('acme', 'gc'), {
       kind: 'model',
       files: [{ path: 'w', digest: kept.digest, size: 40 * KiB }],
@@ -154,11 +155,9 @@ describe('pack GC', () => {
     expect(report.blobs.sample).toContain(loose.digest);
     expect(await packObject(loose.packs[0]!)).toBe(false);
     expect(await packObject(kept.packs[0]!)).toBe(true);
-    expect(
-      firstDifference(await bodyBytes(await call(`/v1/blobs/${kept.digest}`)), new Uint8Array(0)),
-    ).not.toBe(-1);
     const read = await call(`/v1/blobs/${kept.digest}`);
     expect(read.status).toBe(200);
+    expect(firstDifference(await bodyBytes(read), keptBytes)).toBe(-1);
     expect((await call(`/v1/blobs/${loose.digest}`)).status).toBe(404);
   });
 
@@ -209,6 +208,32 @@ describe('pack GC', () => {
     expect(await packObject(id)).toBe(false);
     expect(await packObject(reuploaded as unknown as string)).toBe(true);
     expect(firstDifference(await bodyBytes(await call(`/v1/blobs/${digest}`)), bytes)).toBe(-1);
+  });
+
+  it('GC takes the pack before every commit attempt, while the chunks keep being re-uploaded: 409 BLOB_BUSY, nothing stored', async () => {
+    const { digest, chunks } = await packedFile();
+    // Before each commit batch, mark every live pack holding these chunks; before each re-check,
+    // store the chunks again, so the recipe finds them live and tries again, every time.
+    let commits = 0;
+    let refused = false;
+    const injector = new FaultInjector(null, async (kind) => {
+      if (kind.startsWith('d1.batch(insert recipes')) {
+        commits += 1;
+        refused = true;
+        await testEnv.DB.prepare("UPDATE packs SET state = 'deleting' WHERE state = 'live'").run();
+      } else if (refused) {
+        refused = false;
+        await packIdOf(await postPack(chunks));
+      }
+    });
+    const res = await putRecipe(digest, recipeOf(chunks), undefined, sendWith(faultyEnv(injector)));
+    expect(commits).toBe(3);
+    expect(res.status).toBe(409);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('BLOB_BUSY');
+    expect(body.error.message).toMatch(/packs holding chunks/);
+    expect((await call(`/v1/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
   });
 
   it('a recipe arriving between GC’s mark and its sweep is refused: the pack is already `deleting`', async () => {
