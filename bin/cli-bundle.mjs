@@ -32,9 +32,13 @@ function fingerprint(path) {
   }
 }
 
-/** True when every input the index lists still has the mtime and size it was built from. */
-export function isFresh(index, root = ROOT) {
+/**
+ * True when the bundle the index names is there and every input it lists still has the mtime and
+ * size it was built from.
+ */
+export function isFresh(index, dir, root = ROOT) {
   if (!index || typeof index.inputs !== 'object' || typeof index.bundle !== 'string') return false;
+  if (!fingerprint(join(dir, index.bundle))) return false;
   for (const [path, was] of Object.entries(index.inputs)) {
     const now = fingerprint(resolve(root, path));
     if (!now || now[0] !== was[0] || now[1] !== was[1]) return false;
@@ -52,6 +56,8 @@ function readIndex(dir) {
 
 /** Builds the bundle into `dir`; returns its index (what it was built from, where it is). */
 export async function build(dir, { root = ROOT, entry = ENTRY } = {}) {
+  // First, so an unwritable cache fails before esbuild's work is spent, not after it.
+  mkdirSync(dir, { recursive: true });
   const esbuild = await import('esbuild');
   const started = Date.now();
   const result = await esbuild.build({
@@ -69,7 +75,6 @@ export async function build(dir, { root = ROOT, entry = ENTRY } = {}) {
   });
   const code = result.outputFiles[0].contents;
   const name = `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
-  mkdirSync(dir, { recursive: true });
   const inputs = {};
   let editedDuringBuild = false;
   for (const input of Object.keys(result.metafile.inputs)) {
@@ -111,7 +116,7 @@ export async function cliBundle({ dir = join(ROOT, 'node_modules', '.cache', 'ca
   if (process.env.CAIRN_CLI_NO_BUNDLE) return null;
   try {
     let index = readIndex(dir);
-    if (!isFresh(index)) index = await build(dir);
+    if (!isFresh(index, dir)) index = await build(dir);
     return pathToFileURL(join(dir, index.bundle)).href;
   } catch {
     return null;

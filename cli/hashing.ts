@@ -80,45 +80,47 @@ async function hashAndChunk(
   onBytes?: (n: number) => void,
 ): Promise<Hashed & { chunks: ChunkList }> {
   const file = await open(path);
-  const hasher = new HashThread();
+  let hasher: HashThread | null = null;
   let next: Promise<{ slot: Slot; bytesRead: number }> | null = null;
   try {
+    const thread = new HashThread();
+    hasher = thread;
     const chunker = new Chunker();
     const lengths: number[] = [];
     let lastCut = 0;
     let size = 0;
     const readInto = async (slot: Slot, position: number) => {
-      const { bytesRead } = await file.read(hasher.bytes(slot), 0, READ_CHUNK, position);
+      const { bytesRead } = await file.read(thread.bytes(slot), 0, READ_CHUNK, position);
       return { slot, bytesRead };
     };
     // Issued before this returns whenever a slot is free (not after an await: the read would
     // then only start once this thread is done with the buffer before it).
     const readAt = (position: number) => {
-      const slot = hasher.takeFreeSlot();
-      return slot !== null ? readInto(slot, position) : hasher.freeSlot().then((s) => readInto(s, position));
+      const slot = thread.takeFreeSlot();
+      return slot !== null ? readInto(slot, position) : thread.freeSlot().then((s) => readInto(s, position));
     };
     next = readAt(0);
     for (;;) {
       const { slot, bytesRead } = await next;
       if (bytesRead === 0) break;
       next = readAt(size + bytesRead);
-      const cuts = chunker.update(hasher.bytes(slot).subarray(0, bytesRead));
+      const cuts = chunker.update(thread.bytes(slot).subarray(0, bytesRead));
       for (const end of cuts) {
         lengths.push(end - lastCut);
         lastCut = end;
       }
-      hasher.hash(slot, bytesRead, cuts);
+      thread.hash(slot, bytesRead, cuts);
       size += bytesRead;
       onBytes?.(bytesRead);
     }
     next = null;
     const end = chunker.finish();
     if (end !== null) lengths.push(end - lastCut);
-    const { digest, ids } = await hasher.finish(end !== null);
+    const { digest, ids } = await thread.finish(end !== null);
     return { digest: `sha256:${digest}`, size, chunks: { ids, lengths: Uint32Array.from(lengths) } };
   } finally {
     next?.catch(() => undefined);
-    hasher.close();
+    hasher?.close();
     await file.close();
   }
 }

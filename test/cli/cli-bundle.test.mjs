@@ -28,11 +28,11 @@ test('a bundle is fresh until one of its sources changes, grows an import, or is
   const index = await build(dir, { root, entry: join(root, 'main.ts') });
   assert.deepEqual(Object.keys(index.inputs).sort(), ['dep.ts', 'main.ts']);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')), index);
-  assert.equal(isFresh(index, root), true);
+  assert.equal(isFresh(index, dir, root), true);
   assert.equal(execFileSync(process.execPath, [join(dir, index.bundle)], { encoding: 'utf8' }), 'one\n');
 
   write('dep.ts', "export const word = 'two';\n");
-  assert.equal(isFresh(index, root), false, 'an edited source');
+  assert.equal(isFresh(index, dir, root), false, 'an edited source');
   const rebuilt = await build(dir, { root, entry: join(root, 'main.ts') });
   assert.notEqual(rebuilt.bundle, index.bundle);
   assert.equal(execFileSync(process.execPath, [join(dir, rebuilt.bundle)], { encoding: 'utf8' }), 'two\n');
@@ -42,10 +42,25 @@ test('a bundle is fresh until one of its sources changes, grows an import, or is
   const withExtra = await build(dir, { root, entry: join(root, 'main.ts') });
   assert.ok('extra.ts' in withExtra.inputs, 'a new import becomes an input');
   unlinkSync(join(root, 'extra.ts'));
-  assert.equal(isFresh(withExtra, root), false, 'a deleted source');
+  assert.equal(isFresh(withExtra, dir, root), false, 'a deleted source');
 
-  assert.equal(isFresh(null, root), false);
-  assert.equal(isFresh({ inputs: {} }, root), false, 'an index without a bundle');
+  assert.equal(isFresh(null, dir, root), false);
+  // The bundle itself gone (removed by hand, or by another process's clean-up): not fresh.
+  write('extra.ts', "export const more = '!';\n");
+  const last = await build(dir, { root, entry: join(root, 'main.ts') });
+  assert.equal(isFresh(last, dir, root), true);
+  unlinkSync(join(dir, last.bundle));
+  assert.equal(isFresh(last, dir, root), false, 'a missing bundle');
+  assert.equal(isFresh({ inputs: {} }, dir, root), false, 'an index without a bundle');
+});
+
+test('a cache that cannot be written fails the build at once (cairn then runs through tsx)', async () => {
+  write('main.ts', "console.log('x');\n");
+  writeFileSync(join(root, 'not-a-dir'), '');
+  await assert.rejects(
+    build(join(root, 'not-a-dir', 'cache'), { root, entry: join(root, 'main.ts') }),
+    /ENOTDIR/,
+  );
 });
 
 test('cairn answers the same through the bundle and through tsx', async () => {
