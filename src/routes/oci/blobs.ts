@@ -87,6 +87,12 @@ function uploadFailure(
       );
     case 'too-large':
       return new ApiError('BLOB_TOO_LARGE', `one OCI blob is at most ${failure.limit} bytes`, { ...failure });
+    case 'chunk-too-large':
+      return new ApiError(
+        'BLOB_TOO_LARGE',
+        `a chunk sent without Content-Length is at most ${failure.limit} bytes (one request's limit, not the blob's): send the blob in PATCH chunks of at most that size with Content-Length, or push it with \`cairn push\``,
+        { limit: failure.limit },
+      );
     case 'size-mismatch':
       return new ApiError('SIZE_MISMATCH', `${digest} is stored with ${failure.storedSize} bytes`, {
         storedSize: failure.storedSize,

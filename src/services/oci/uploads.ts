@@ -212,7 +212,11 @@ async function stageChunk(
 
 export type AppendResult = Result<
   { row: OciUploadRow },
-  OciUploadUnknown | OutOfOrder | UploadBusy | Failure<'too-large', { size: number; limit: number }>
+  | OciUploadUnknown
+  | OutOfOrder
+  | UploadBusy
+  /** A chunk sent without Content-Length went past one request's limit: nothing of it was kept. */
+  | Failure<'chunk-too-large', { limit: number }>
 >;
 
 /**
@@ -241,7 +245,7 @@ export async function appendChunk(
     return { ok: true, row: await stageChunk(deps, claimed.row, body, length, 'release', limit) };
   } catch (err) {
     await release(deps, uploadId).catch(() => undefined);
-    if (err instanceof ChunkTooLarge) return { ok: false, reason: 'too-large', size: limit + 1, limit };
+    if (err instanceof ChunkTooLarge) return { ok: false, reason: 'chunk-too-large', limit };
     throw err;
   }
 }
