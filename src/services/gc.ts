@@ -30,7 +30,7 @@ import { type Digest, hexOf, isDigest } from '../contract/grammar';
 import { chunk, runBatch } from '../db/client';
 import type { Deps } from '../deps';
 import { collectPacks, type PackGcReport } from './chunks/gc';
-import { chunkKey } from './oci/staged';
+import { stagedKeys } from './oci/staged';
 import { expireOciUploads } from './oci/uploads';
 import { expireStaleUploads } from './uploads';
 
@@ -141,7 +141,7 @@ export async function collectGarbage(deps: Deps, options: GcOptions): Promise<Gc
  * Drops the intents of writers that died (older than a day: no request lives that long). One that
  * names an OCI upload's staged chunks (services/oci/staged.ts) is resolved first: the chunks are
  * deleted unless the blob is their adoption (StagingStore.release), and only then its row goes,
- * so a crash here leaves the intent for the next run.
+ * so a crash or a failed release leaves the intent for the next run.
  */
 async function expireStaleIntents(deps: Deps, now: number): Promise<number> {
   const before = now - INTENT_TTL_MS;
@@ -150,15 +150,26 @@ async function expireStaleIntents(deps: Deps, now: number): Promise<number> {
     sql`SELECT id, digest, staged_id, staged_chunks FROM blob_writes
         WHERE started_at < ${before} AND staged_id IS NOT NULL LIMIT ${STAGED_INTENTS_PER_RUN}`,
   ]);
+  const resolved: unknown[] = [];
   for (const row of staged ?? []) {
     const digest = String(row.digest);
-    const keys = Array.from({ length: Number(row.staged_chunks) }, (_, k) =>
-      chunkKey(String(row.staged_id), k + 1),
-    );
-    if (isDigest(digest)) await deps.blobs.staging.release(digest, keys);
-    await runBatch(deps.db, [sql`DELETE FROM blob_writes WHERE id = ${row.id}`]);
+    try {
+      if (isDigest(digest)) {
+        await deps.blobs.staging.release(
+          digest,
+          stagedKeys(String(row.staged_id), Number(row.staged_chunks)),
+        );
+      }
+      resolved.push(row.id);
+    } catch (err) {
+      // One failed R2 call must not stop the run: the intent stays, the next run tries again.
+      console.error(JSON.stringify({ gc: 'staged-release', intent: row.id, error: String(err) }));
+    }
   }
-  return (plain?.length ?? 0) + (staged?.length ?? 0);
+  await runBatch(deps.db, [
+    sql`DELETE FROM blob_writes WHERE id IN (SELECT value FROM json_each(${JSON.stringify(resolved)}))`,
+  ]);
+  return (plain?.length ?? 0) + resolved.length;
 }
 
 function tally(into: { count: number; bytes: number; sample: string[] }, rows: Row[]): void {

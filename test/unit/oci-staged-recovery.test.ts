@@ -6,6 +6,7 @@
  * the blob is their adoption. Real D1 and R2; the "death" is a fault injected at that step.
  */
 import { describe, expect, it } from 'vitest';
+import { createDeps } from '../../src/deps';
 import { collectGarbage } from '../../src/services/gc';
 import { FaultInjector, faultyEnv, InjectedFault, sendWith } from '../helpers/faults';
 import { call, digestOf, randomBytes, testDeps, testEnv } from '../helpers/http';
@@ -169,6 +170,51 @@ describe('OCI staged chunks of a writer that died', () => {
     expect(await stagedKeys(id)).toEqual([]);
     expect(await intents(digest)).toEqual([]);
     await expectServed(repo, digest, layer);
+  });
+
+  it('two uploads of one digest complete at once: the one whose pointer was replaced deletes its own chunks', async () => {
+    const { repo, layer, digest } = await layerOf(5000);
+    const first = await stage(call, repo, layer);
+    const second = await stage(call, repo, layer);
+    // The second upload completes entirely between the first's adoption and its registration:
+    // its pointer replaces the first's at the blob's key.
+    let raced = false;
+    const injector = new FaultInjector(null, async (kind) => {
+      if (raced || !/insert blobs/.test(kind)) return;
+      raced = true;
+      expect((await call(`${second.location}?digest=${digest}`, { method: 'PUT' })).status).toBe(201);
+    });
+    const done = await sendWith(faultyEnv(injector))(`${first.location}?digest=${digest}`, { method: 'PUT' });
+    expect(raced).toBe(true);
+    expect(done.status).toBe(201);
+    expect(await stagedKeys(first.id)).toEqual([]);
+    expect(await stagedKeys(second.id)).toEqual([`staging/${second.id}/1`]);
+    expect(await intents(digest)).toEqual([]);
+    await expectServed(repo, digest, layer);
+  });
+
+  it('a release that fails leaves its intent for the next run, and does not stop the rest of GC', async () => {
+    const { repo, layer, digest } = await layerOf(4000);
+    const { location, id } = await stage(call, repo, layer);
+    const died = failAfter(/delete oci_uploads/, /^r2\./);
+    expect((await sendWith(faultyEnv(died))(`${location}?digest=${digest}`, { method: 'PUT' })).status).toBe(
+      500,
+    );
+    // The first R2 call of GC's release (its look at the blob's key) fails.
+    const broken = failAfter(/select id, digest, staged_id|select blob_writes/, /^r2\./);
+    const later = () => Date.now() + 2 * DAY;
+    const report = await collectGarbage(createDeps(faultyEnv(broken), { now: later }), {
+      dryRun: false,
+      graceMs: 30 * DAY,
+      orphanPages: 0,
+    });
+    expect(broken.injected).not.toBeNull();
+    expect(report.packs).toBeDefined();
+    expect(await intents(digest)).toEqual([{ staged_id: id, staged_chunks: 1 }]);
+    expect(await stagedKeys(id)).toHaveLength(1);
+    await gcLater();
+    expect(await intents(digest)).toEqual([]);
+    expect(await stagedKeys(id)).toEqual([]);
   });
 
   it('a completed upload leaves no intent behind', async () => {

@@ -19,6 +19,10 @@ import type { OciCompleteResult } from './uploads';
 /** Where chunk n of an upload is staged (BlobStore.staging). */
 export const chunkKey = (id: string, n: number) => `${id}/${n}`;
 
+/** The keys of an upload's `chunks` staged chunks, in order. */
+export const stagedKeys = (id: string, chunks: number) =>
+  Array.from({ length: chunks }, (_, k) => chunkKey(id, k + 1));
+
 /**
  * The verified staged bytes of `row` become the blob `digest` (unless it is stored already).
  * `sessionGone`: the session row was deleted here (its chunks became the blob's, or were copied
@@ -43,7 +47,7 @@ export async function storeStaged(
   if (await assemblyInProgress(deps, digest)) return kept({ ok: false, reason: 'assembly-in-progress' });
   const intentId = await takeIntent(deps, digest, 'unless-deleting', { id: row.id, chunks: row.chunks });
   if (!intentId) return kept({ ok: false, reason: 'being-deleted' });
-  const keys = Array.from({ length: row.chunks }, (_, k) => chunkKey(row.id, k + 1));
+  const keys = stagedKeys(row.id, row.chunks);
   let sessionDropped = false;
   try {
     // From here the chunks are the blob's, not the session's: the row goes first, so an expiring
@@ -67,11 +71,17 @@ export async function storeStaged(
       principal,
       keepIntentUnlessStored: adopted.ok,
     });
-    const result: OciCompleteResult =
-      registered === 'assembly-in-progress'
-        ? { ok: false, reason: registered }
-        : { ok: true, size: row.size, created: registered === 'created' };
-    return { result, sessionGone: true };
+    if (registered === 'assembly-in-progress')
+      return { result: { ok: false, reason: registered }, sessionGone: true };
+    // Another upload of the same digest may have adopted its own chunks at the blob's key after
+    // ours: then ours are nobody's (release keeps them when the key still points at them). The
+    // blob is stored either way, so a failure here only leaks them, and must not fail the push.
+    if (adopted.ok) {
+      await deps.blobs.staging.release(digest, keys).catch((err: unknown) => {
+        console.error(JSON.stringify({ oci: 'staged-release', upload: row.id, error: String(err) }));
+      });
+    }
+    return { result: { ok: true, size: row.size, created: registered === 'created' }, sessionGone: true };
   } catch (err) {
     // Past the session's row, the intent is all that still names the staged chunks: keep it.
     if (!sessionDropped) await releaseIntent(deps, intentId).catch(() => undefined);

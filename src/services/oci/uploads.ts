@@ -34,7 +34,7 @@ import type { Principal } from '../auth';
 import { storeBlob } from '../blobs';
 import type { Failure, Result } from '../result';
 import { pumpThroughHasher } from '../uploads/parts';
-import { chunkKey, storeStaged } from './staged';
+import { chunkKey, stagedKeys, storeStaged } from './staged';
 import { type ByteSink, nativeHash, resumable, stagedHex } from './upload-hash';
 
 /** One R2 object write (R2 refuses a single put above ~5 GiB). */
@@ -305,7 +305,7 @@ export async function completeOciUpload(
 
 /** Deletes a session's staged chunks, then its row. */
 async function dropOciUpload(deps: Deps, row: Pick<OciUploadRow, 'id' | 'chunks'>): Promise<void> {
-  const keys = Array.from({ length: row.chunks }, (_, k) => chunkKey(row.id, k + 1));
+  const keys = stagedKeys(row.id, row.chunks);
   await deps.blobs.staging.delete(keys);
   await deps.db.delete(ociUploads).where(eq(ociUploads.id, row.id));
 }
