@@ -76,6 +76,16 @@ describe('/hf/_transfer/part: parallel parts wait their turn', () => {
     expect((await hashing(up.uploadId)).hashedParts).toEqual([1, 2, 3]);
   });
 
+  it('a part re-sent after its hashing request failed (its claim stands) is received at once, not after the stall limit', async () => {
+    const bytes = randomBytes(2 * PART + 10);
+    const up = await start(await digestOf(bytes), bytes.length);
+    // What a hashing request of part 1 that died mid-body leaves behind: its claim.
+    await testEnv.DB.prepare('update uploads set hash_claim = 1 where id = ?').bind(up.uploadId).run();
+    const res = await sendPart(up.uploadId, 1, bytes);
+    expect(res.status).toBe(200);
+    expect(await hashing(up.uploadId)).toMatchObject({ hashedThrough: -1, hashedParts: [] });
+  }, 20_000);
+
   it(
     'a lone out-of-order part does not wait forever: with nothing in flight it is received after the idle limit',
     async () => {

@@ -46,6 +46,9 @@ export async function awaitHashTurn(
     });
     if (row?.state !== 'open') return 'closed';
     if (row.hashedThrough === -1 || row.hashedThrough >= n) return 'void';
+    // Part n (or a later one) is claimed: this is a re-send of a part whose hashing request failed
+    // (it keeps its claim) or a duplicate; its write voids the state whenever it comes, so now.
+    if (row.hashClaim !== null && row.hashClaim >= n) return 'void';
     if (row.hashedThrough === n - 1 && row.hashClaim === null) return 'turn';
     const now = Date.now();
     const seen = `${row.hashedThrough}:${row.hashClaim}`;
