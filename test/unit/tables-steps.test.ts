@@ -167,6 +167,42 @@ describe('profiles in steps', () => {
     expect(await snapshot(digest, '["id"]')).toEqual(once);
   });
 
+  it('a step whose last chunk holds only the end of a character resumes at that character’s first byte', async () => {
+    // 😀 is F0 9F 98 80: the store hands the first step "…F0 9F", then a lone 98; the step ends
+    // there, with the character unfinished across two chunks.
+    const bytes = new TextEncoder().encode('n,s\n1,aa😀b\n2,c\n');
+    const at = bytes.indexOf(0xf0);
+    const digest = (await storedText(bytes)) as Digest;
+    const deps = testDeps();
+    const pieces = [bytes.subarray(0, at + 2), bytes.subarray(at + 2, at + 3), bytes.subarray(at + 3)];
+    const blobs = {
+      ...deps.blobs,
+      get: async (_d: Digest, range?: { offset: number; length: number }) => {
+        const parts = !range || range.offset === 0 ? pieces : [bytes.subarray(range.offset)];
+        return {
+          size: bytes.length,
+          verified: true,
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (const p of parts) controller.enqueue(p.slice());
+              controller.close();
+            },
+          }),
+        };
+      },
+    };
+    const stepped = { ...deps, blobs } as typeof deps;
+    const flush = async () => undefined;
+    const first = await profileStep(stepped, digest, 'csv', null, null, at + 3, flush);
+    expect(first.kind).toBe('stopped');
+    if (first.kind !== 'stopped') return;
+    expect(first.offset).toBe(at);
+    const rest = await profileStep(stepped, digest, 'csv', null, first, Number.POSITIVE_INFINITY, flush);
+    const whole = await profileStep(deps, digest, 'csv', null, null, Number.POSITIVE_INFINITY, flush);
+    expect(rest.kind).toBe('done');
+    expect(rest).toEqual(whole);
+  });
+
   it('a step never ends inside a UTF-8 sequence', () => {
     const bytes = new TextEncoder().encode('aé東😀');
     expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => unfinishedUtf8(bytes.subarray(0, n)))).toEqual([

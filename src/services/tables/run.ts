@@ -34,6 +34,16 @@ interface TextFrom {
   reader: ReaderState;
 }
 
+/** The last `n` bytes of `before` followed by `bytes`. */
+function lastBytes(before: Uint8Array, bytes: Uint8Array, n: number): Uint8Array {
+  if (bytes.length >= n) return bytes.subarray(bytes.length - n);
+  const keep = Math.min(before.length, n - bytes.length);
+  const out = new Uint8Array(keep + bytes.length);
+  out.set(before.subarray(before.length - keep));
+  out.set(bytes, keep);
+  return out;
+}
+
 /** Bytes at the end of `bytes` that start a UTF-8 sequence they do not finish (0 to 3). */
 export function unfinishedUtf8(bytes: Uint8Array): number {
   for (let back = 1; back <= Math.min(3, bytes.length); back++) {
@@ -75,6 +85,8 @@ async function streamText(
   const reader = read.body.getReader();
   let offset = start;
   let done = false;
+  // The last bytes read (up to 3, across chunks): a character may start in an earlier chunk.
+  let tail: Uint8Array = new Uint8Array(0);
   try {
     for (;;) {
       const chunk = await reader.read();
@@ -82,15 +94,16 @@ async function streamText(
         done = true;
         break;
       }
-      let bytes = chunk.value;
+      const bytes = chunk.value;
       if (offset === 0) sniff(bytes, format);
       const last = offset + bytes.length - start >= budget && offset + bytes.length < read.size;
-      // A step ends between two whole characters: the unfinished tail is the next step's.
-      if (last) bytes = bytes.subarray(0, bytes.length - unfinishedUtf8(bytes));
       table.push(decode(decoder, bytes, true));
       await between();
       offset += bytes.length;
-      if (last) return { offset, size: read.size, reader: table.save() };
+      tail = lastBytes(tail, bytes, 3);
+      // A step ends between two whole characters: the decoder holds an unfinished one back (and
+      // is dropped with it), and the next step starts at that character's first byte.
+      if (last) return { offset: offset - unfinishedUtf8(tail), size: read.size, reader: table.save() };
       if (stop()) return null;
     }
     table.push(decode(decoder, new Uint8Array(0), false));
