@@ -71,7 +71,9 @@ describe('Parquet profiles', () => {
       ['at', 'string', 0],
       ['none', 'number', n],
     ]);
-    const [id, age, score, city, , at] = p.columns;
+    const [id, age, score, city, , at, none] = p.columns;
+    // Declared DOUBLE, every value null: no statistics rather than zeros.
+    expect(none).toMatchObject({ min: null, max: null, mean: null, std: null, quantiles: [] });
     expect(id).toMatchObject({ min: 1, max: n });
     expect(age).toMatchObject({ min: 1, max: 2499 });
     expect(age!.mean).toBeCloseTo(mean, 9);

@@ -122,7 +122,8 @@ class Column {
 
   profile(): ColumnProfile {
     const type = this.type();
-    const numeric = type === 'integer' || type === 'number';
+    // A declared numeric column (Parquet) may hold no value at all: no statistics, not zeros.
+    const numeric = (type === 'integer' || type === 'number') && this.count > 0;
     return {
       name: this.name,
       type,
