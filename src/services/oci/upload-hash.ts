@@ -9,12 +9,17 @@
  */
 import type { OciUploadRow } from '../../db/schema';
 import type { Deps } from '../../deps';
+import { toHex } from '../../lib/hex';
 import { ResumableSha256 } from '../../lib/resumable-sha256';
 import { chunkKey } from './staged';
 
 const DONE = 'done:';
 
-/** What the chunk pumps feed: anything with update() (a resumable hasher, or the native one). */
+/**
+ * What the chunk pumps feed: anything with update() (a resumable hasher, or the native one). A
+ * caller that reuses the buffer it passed must await the result first (the native one hashes
+ * asynchronously; the resumable one has already copied the bytes when it returns).
+ */
 export interface ByteSink {
   update(bytes: Uint8Array): unknown;
 }
@@ -26,18 +31,15 @@ export function nativeHash(): ByteSink & { state(): Promise<string> } {
   let failed: unknown = null;
   return {
     update(bytes: Uint8Array) {
-      // Each write is hashed as it is queued; the pump awaits its own sink, so none piles up.
-      writer.write(bytes).catch((err) => {
+      // Resolves once these bytes are hashed; a failure is kept for state() to report.
+      return writer.write(bytes).catch((err) => {
         failed = err;
       });
     },
     async state() {
       await writer.close();
       if (failed) throw failed;
-      const hex = [...new Uint8Array(await stream.digest)]
-        .map((b) => b.toString(16).padStart(2, '0'))
-        .join('');
-      return `${DONE}${hex}`;
+      return `${DONE}${toHex(await stream.digest)}`;
     },
   };
 }

@@ -137,7 +137,8 @@ async function stagePieces(
     const key = chunkKey(row.id, row.chunks + keys.length + 1);
     keys.push(key);
     const bytes = piece.subarray(0, filled);
-    hasher.update(bytes);
+    // `piece` is filled again after this: its bytes must be hashed (and stored) first.
+    await hasher.update(bytes);
     await deps.blobs.staging.put(key, bytes);
     filled = 0;
   };
