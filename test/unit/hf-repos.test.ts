@@ -296,7 +296,7 @@ describe('GET /hf/api/models/{ns}/{name}/commits/{rev}', () => {
     expect(page[0]).toMatchObject({ title: 'commit 50', authors: [{ user: expect.any(String) }] });
     expect(Number.isNaN(Date.parse(page[0]!.date))).toBe(false);
     const link = /<([^>]+)>; rel="next"/.exec(first.headers.get('Link') ?? '')?.[1];
-    expect(link).toContain(`/commits/${ids[0]}?p=1`);
+    expect(link).toMatch(new RegExp(`/commits/${ids[50]}$`));
     const second = await hf(new URL(link!).pathname.slice(3) + new URL(link!).search);
     expect(((await second.json()) as Commit[]).map((c) => c.id)).toEqual([ids[50]]);
     expect(second.headers.get('Link')).toBeNull();

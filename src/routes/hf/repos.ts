@@ -248,11 +248,13 @@ function typedRepoRoutes(type: RepoType) {
         p * COMMITS_PAGE,
         COMMITS_PAGE + 1,
       );
-      if (page.length > COMMITS_PAGE) {
-        // Pinned to the first page's commit: the chain below it never changes, a branch may move.
+      const after = page[COMMITS_PAGE];
+      if (after) {
+        // The next page is the history of its own first commit: the chain below a commit never
+        // changes (a branch may move), and every page is one short walk, however deep it is.
         const next = new URL(c.req.url);
-        next.pathname = next.pathname.replace(/\/commits\/[^/]+$/, `/commits/${commitIdOf(version.digest)}`);
-        next.searchParams.set('p', String(p + 1));
+        next.pathname = next.pathname.replace(/\/commits\/[^/]+$/, `/commits/${commitIdOf(after.digest)}`);
+        next.searchParams.delete('p');
         c.header('Link', `<${next.href}>; rel="next"`);
       }
       return c.json(

@@ -2,8 +2,9 @@
  * A revision's commit history (`list_repo_commits`): the version, then its `parent` input, then
  * that one's, within the artifact; the chain every Hub commit records (services/hf/commit.ts).
  * A version published natively without a `parent` input ends the chain. One `WITH RECURSIVE`
- * statement a page: a chain is immutable once its first version is fixed, so pages by offset are
- * stable (the route pins the first page's commit id into the next page's URL).
+ * statement a page: a chain is immutable once its first version is fixed, so the route links the
+ * next page as the history of that page's first commit (offset 0, a walk of one page); `offset`
+ * serves a client that asks for `?p=` itself.
  */
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../../deps';
