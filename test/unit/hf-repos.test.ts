@@ -207,6 +207,17 @@ describe('POST /hf/api/models/{ns}/{name}/paths-info/{rev}', () => {
       json: { paths: ['w/a.bin'] },
     });
     expect(((await json.json()) as Entry[]).map((e) => e.path)).toEqual(['w/a.bin']);
+    // Folders at any depth; a prefix of a file name is not a folder.
+    const { name: deep } = await repoWithFiles({ 'w/x/y.bin': 'y', 'w/a.bin': 'a' });
+    const nested = await hf(`/api/models/${deep}/paths-info/main`, {
+      method: 'POST',
+      json: { paths: ['w/x', 'w', 'w/a', '/w/x/y.bin/'] },
+    });
+    expect(((await nested.json()) as Entry[]).map((e) => [e.type, e.path])).toEqual([
+      ['directory', 'w/x'],
+      ['directory', 'w'],
+      ['file', 'w/x/y.bin'],
+    ]);
   });
 
   it('a body without paths → 400; an unknown revision → 404 RevisionNotFound', async () => {

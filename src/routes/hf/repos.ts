@@ -224,11 +224,16 @@ function typedRepoRoutes(type: RepoType) {
       const files = version ? await repoFiles(c.var.deps, version.id) : [];
       const commit = version ? commitIdOf(version.digest) : '';
       // What each path is at this revision; a path that is nothing there is left out, as on the Hub.
+      const byPath = new Map(files.map((f) => [f.path, f]));
+      const folders = new Set(['']);
+      for (const f of files) {
+        for (let at = f.path.indexOf('/'); at !== -1; at = f.path.indexOf('/', at + 1))
+          folders.add(f.path.slice(0, at));
+      }
       const entries = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')))].flatMap((path) => {
-        const file = files.find((f) => f.path === path);
+        const file = byPath.get(path);
         if (file) return [entryJson({ type: 'file', file }, commit)];
-        const isFolder = path === '' || files.some((f) => f.path.startsWith(`${path}/`));
-        return isFolder ? [entryJson({ type: 'directory', path }, commit)] : [];
+        return folders.has(path) ? [entryJson({ type: 'directory', path }, commit)] : [];
       });
       return c.json(entries);
     })
