@@ -6,10 +6,11 @@
  * however long the line is, having read only about that much of it.
  */
 
+import { createMessageBatch } from 'cloudflare:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/contract/grammar';
-import { type ProfileMessage, profileOne } from '../../src/services/tables/queue';
+import { consumeProfiles, type ProfileMessage, profileOne } from '../../src/services/tables/queue';
 import { csvReader, jsonlReader, MAX_ROW_CHARS, type TableReader } from '../../src/services/tables/reader';
 import { profileStep, type StepState, unfinishedUtf8 } from '../../src/services/tables/run';
 import { keyText, readIndex, readProgress, readState, saveProgress } from '../../src/services/tables/store';
@@ -201,6 +202,42 @@ describe('profiles in steps', () => {
     const whole = await profileStep(deps, digest, 'csv', null, null, Number.POSITIVE_INFINITY, flush);
     expect(rest.kind).toBe('done');
     expect(rest).toEqual(whole);
+  });
+
+  it('the messages of one batch share its byte budget: each file reads its share, then continues', async () => {
+    const csv = `id,v\n${Array.from({ length: 200 }, (_, i) => `${i},${i * 3}`).join('\n')}\n`;
+    const fileMessage = async (n: string): Promise<ProfileMessage> => ({
+      digest: await storedText(`${csv}${n},0\n`),
+      path: `${n}.csv`,
+      key: null,
+    });
+    const continued: ProfileMessage[] = [];
+    const profiles = {
+      sendBatch: async (list: { body: ProfileMessage }[]) => {
+        continued.push(...list.map((m) => m.body));
+      },
+    };
+    const deps = testDeps({
+      profiles: profiles as unknown as NonNullable<ReturnType<typeof testDeps>['profiles']>,
+    });
+    const batch = (list: ProfileMessage[]) =>
+      createMessageBatch<ProfileMessage>(
+        'cairn-profiles',
+        list.map((body, i) => ({
+          id: `m${i}-${crypto.randomUUID()}`,
+          timestamp: new Date(),
+          attempts: 1,
+          body,
+        })),
+      );
+    // Each file alone fits the budget; two in one batch get half of it each: both continue.
+    await consumeProfiles(deps, batch([await fileMessage('a'), await fileMessage('b')]), csv.length + 100);
+    expect(continued.map((m) => m.path).sort()).toEqual(['a.csv', 'b.csv']);
+    continued.length = 0;
+    const alone = await fileMessage('c');
+    await consumeProfiles(deps, batch([alone]), csv.length + 100);
+    expect(continued).toEqual([]);
+    expect((await readState(testDeps(), alone.digest as Digest, ''))?.state).toBe('ready');
   });
 
   it('a step never ends inside a UTF-8 sequence', () => {

@@ -5,8 +5,8 @@
  * (a publish whose waitUntil died, versions older than this feature) and re-sends profiles left
  * pending by messages that were lost. Idempotent: a message for a profile that is no longer
  * pending is acknowledged and dropped; one for a pending profile recomputes the same result.
- * A file larger than STEP_BYTES is profiled in steps: each message reads about STEP_BYTES from
- * where the saved progress stopped, saves its own (store.ts saveProgress, a compare-and-swap on
+ * A file larger than its share of STEP_BYTES (a batch's messages share it) is profiled in steps:
+ * each message reads about that share from where the saved progress stopped, saves its own (store.ts saveProgress, a compare-and-swap on
  * the step number, so a redelivered or duplicated message counts nothing twice) and sends the
  * next message.
  */
@@ -40,9 +40,9 @@ export type ProfileQueue = Pick<Queue<ProfileMessage>, 'sendBatch'>;
 export const MAX_ATTEMPTS = 3;
 const STUCK_MS = 15 * 60_000;
 /**
- * Bytes one message reads (Parquet: uncompressed bytes, whole row groups, as decoding is the
- * cost): at the measured 8 MiB/s of CSV (README "Table diffs", bench) about 16 s of CPU, inside
- * a consumer's 30 s.
+ * Bytes one consumer invocation reads, shared by the messages of its batch (Parquet: uncompressed
+ * bytes, whole row groups, as decoding is the cost): at the measured 8 MiB/s of CSV (README
+ * "Table diffs", bench) about 16 s of CPU, inside a consumer's 30 s.
  */
 export const STEP_BYTES = 128 * 1024 * 1024;
 const SEND_BATCH = 100;
@@ -170,10 +170,17 @@ export async function profileOne(
 }
 
 /** The queue consumer: one message at a time (a profile holds up to a 64 MiB index). */
-export async function consumeProfiles(deps: Deps, batch: MessageBatch<ProfileMessage>): Promise<void> {
+export async function consumeProfiles(
+  deps: Deps,
+  batch: MessageBatch<ProfileMessage>,
+  batchBytes = STEP_BYTES,
+): Promise<void> {
+  // The CPU limit is the invocation's, and one invocation runs the whole batch: its messages
+  // share one step's bytes (a file left unfinished continues in a message of its own).
+  const budget = Math.ceil(batchBytes / Math.max(1, batch.messages.length));
   for (const message of batch.messages) {
     try {
-      let step = await profileOne(deps, message.body);
+      let step = await profileOne(deps, message.body, budget);
       if (step === 'continued' && deps.profiles) {
         await deps.profiles.sendBatch([{ body: message.body, contentType: 'json' }]);
       } else {
