@@ -19,6 +19,7 @@
 
 import { HASH_WASM_SHA256 } from '../vendor/hash-wasm-sha256';
 import wasmModule from '../vendor/hash-wasm-sha256.wasm';
+import { toBase64 } from './base64';
 import { toHex } from './digest';
 
 interface Exports {
@@ -45,12 +46,6 @@ function wasm() {
     instance = { exports, buffer: exports.Hash_GetBuffer(), state: exports.Hash_GetState(), stateSize };
   }
   return instance;
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
 
 export class ResumableSha256 {
@@ -92,7 +87,7 @@ export class ResumableSha256 {
 
   /** The state as text (for D1), to continue later with restore(). */
   serialize(): string {
-    return STATE_PREFIX + base64(this.context);
+    return STATE_PREFIX + toBase64(this.context);
   }
 
   /** The hex SHA-256 of everything fed so far (the state itself is left as it was). */

@@ -7,6 +7,9 @@
  * alphabet with padding (what the envelope and the Sigstore bundle JSON carry); decoding also
  * accepts the URL-safe alphabet, as the DSSE spec asks of verifiers.
  */
+import { toBase64 } from '../../lib/base64';
+
+export { toBase64 };
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -30,15 +33,6 @@ export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
   out.set(head, 0);
   out.set(payload, head.byteLength);
   return out;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  // Chunked: String.fromCharCode(...bytes) overflows the stack on large payloads.
-  for (let i = 0; i < bytes.byteLength; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
 
 const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;

@@ -29,6 +29,7 @@ import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors/src/lz4.j
 import type { Digest } from '../../contract/grammar';
 import type { ColumnType } from '../../contract/tables';
 import type { Deps } from '../../deps';
+import { toBase64 } from '../../lib/base64';
 import { type RowSink, TableError } from './reader';
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
@@ -137,12 +138,6 @@ export function typeOf(e: SchemaElement, nested: boolean): ColumnType {
   }
 }
 
-function base64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 /** A value as the text a CSV of the same data would hold (null for a missing one). */
 export function cellText(v: unknown): string | null {
   switch (typeof v) {
@@ -158,7 +153,7 @@ export function cellText(v: unknown): string | null {
     default:
       if (v === null) return null;
       if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
-      if (v instanceof Uint8Array) return base64(v);
+      if (v instanceof Uint8Array) return toBase64(v);
       return JSON.stringify(toJson(v));
   }
 }

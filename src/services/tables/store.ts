@@ -11,6 +11,7 @@
 import { sql } from 'drizzle-orm';
 import type { TableProfile } from '../../contract/tables';
 import type { Deps } from '../../deps';
+import { toBase64 } from '../../lib/base64';
 import { type IndexPages, PAGE_CELLS, type RowIndex } from './profile';
 
 export type ProfileState =
@@ -58,11 +59,8 @@ export async function readState(deps: Deps, digest: string, key: string): Promis
   return { state: 'pending' };
 }
 
-function toBase64(cells: Uint32Array): string {
-  const bytes = new Uint8Array(cells.buffer, cells.byteOffset, cells.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+function cellsBase64(cells: Uint32Array): string {
+  return toBase64(new Uint8Array(cells.buffer, cells.byteOffset, cells.byteLength));
 }
 
 type Base64Decoder = { fromBase64?: (text: string) => Uint8Array };
@@ -94,7 +92,7 @@ export async function writeChunks(
   let n = first;
   for (const page of pages) {
     if (page.length === 0) continue;
-    const cells = toBase64(page);
+    const cells = cellsBase64(page);
     await deps.db.run(sql`
       INSERT OR REPLACE INTO table_index_chunks (digest, key, chunk, cells)
       SELECT ${digest}, ${key}, ${n}, ${cells} WHERE ${pending(digest, key)}`);
