@@ -180,35 +180,21 @@ def errors():
     expect_error(EntryNotFoundError, lambda: hf_hub_download(MODEL, "nope.json"))
     # A model is not a dataset.
     expect_error(RepositoryNotFoundError, lambda: api.dataset_info(MODEL))
+    def refused(cls, operation, **more):
+        return expect_error(
+            cls,
+            lambda: api.create_commit(repo_id=MODEL, operations=[operation], commit_message="refused", **more),
+        )
+
     # A commit against a stale parent is refused, and nothing moves.
-    stale = expect_error(
-        HfHubHTTPError,
-        lambda: api.create_commit(
-            repo_id=MODEL,
-            operations=[CommitOperationAdd("config.json", b'{"layers": 9}')],
-            commit_message="stale",
-            parent_commit=s["first"],
-        ),
-    )
+    stale = refused(HfHubHTTPError, CommitOperationAdd("config.json", b'{"layers": 9}'), parent_commit=s["first"])
     assert stale.response.status_code == 409, stale
     assert api.model_info(MODEL).sha == s["third"]
-    # Deleting a file that is not there is refused; a real deletion makes a commit.
-    missing = expect_error(
-        EntryNotFoundError,
-        lambda: api.create_commit(
-            repo_id=MODEL, operations=[CommitOperationDelete("nope.json")], commit_message="bad delete"
-        ),
-    )
+    # Deleting a file that is not there is refused.
+    missing = refused(EntryNotFoundError, CommitOperationDelete("nope.json"))
     assert missing.response.status_code == 404, missing
     # A card whose metadata is not YAML is refused before anything is uploaded.
-    card = expect_error(
-        ValueError,
-        lambda: api.create_commit(
-            repo_id=MODEL,
-            operations=[CommitOperationAdd("README.md", b"---\nlicense: [mit\n---\n")],
-            commit_message="bad card",
-        ),
-    )
+    card = refused(ValueError, CommitOperationAdd("README.md", b"---\nlicense: [mit\n---\n"))
     assert "Invalid metadata in README.md" in str(card), card
     # A bad token is an authentication error, not a missing repository.
     bad = HfApi(endpoint=os.environ["HF_ENDPOINT"], token="hf_cairn_not-a-real-token")
