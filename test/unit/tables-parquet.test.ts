@@ -8,8 +8,15 @@
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import type { VersionDiff } from '../../src/contract/diff';
+import type { Digest } from '../../src/contract/grammar';
 import type { TableDiff, TableProfile } from '../../src/contract/tables';
-import { cellText } from '../../src/services/tables/parquet';
+import {
+  cellText,
+  MAX_FOOTER_BYTES,
+  MAX_GROUP_BYTES,
+  openParquet,
+  parquetRows,
+} from '../../src/services/tables/parquet';
 import { readIndex } from '../../src/services/tables/store';
 import { call, testDeps } from '../helpers/http';
 import { publishOk, storedFile, uniqueName } from '../helpers/registry';
@@ -113,6 +120,27 @@ describe('Parquet profiles', () => {
     expect(profiles[1]).toEqual(profiles[0]);
     expect(profiles[2]).toEqual(profiles[0]);
     expect(profiles[3]).toEqual(profiles[0]);
+  });
+
+  it('a row group above the limits, or a footer above its cap, is refused with the reason', async () => {
+    const bytes = parquet([{ name: 'id', data: [1, 2, 3], type: 'INT32' }]);
+    const digest = (await storedFile('t.parquet', bytes)).digest as Digest;
+    const deps = testDeps();
+    const read = async (f: Awaited<ReturnType<typeof openParquet>>) =>
+      parquetRows(f, { header: () => undefined, row: () => undefined }, 0);
+    // As pyarrow writes a wide table: one group of a million rows, far above 64 MiB uncompressed.
+    const wide = await openParquet(deps, digest, bytes.length);
+    wide.metadata.row_groups[0]!.total_byte_size = BigInt(MAX_GROUP_BYTES + 1);
+    await expect(read(wide)).rejects.toThrow(/row group 0 .* above the limits of \d+ and \d+/);
+    // A footer that claims more than the cap (and still fits the file): refused before it is read.
+    const big = new Uint8Array(MAX_FOOTER_BYTES + 20);
+    big.set([0x50, 0x41, 0x52, 0x31]);
+    new DataView(big.buffer).setUint32(big.length - 8, MAX_FOOTER_BYTES + 1, true);
+    big.set([0x50, 0x41, 0x52, 0x31], big.length - 4);
+    const bigDigest = (await storedFile('big.parquet', big)).digest as Digest;
+    await expect(openParquet(deps, bigDigest, big.length)).rejects.toThrow(
+      /footer of \d+ bytes is above the limit/,
+    );
   });
 
   it('values read as the text a CSV of the same data holds', () => {
